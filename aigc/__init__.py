@@ -1,0 +1,45 @@
+"""AIGC Studio: generate text, images and videos, and train generative models.
+
+    import aigc
+    aigc.list_models("text")
+    print(aigc.generate_text("ROMEO.\\n", seed=0))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import AigcError, Notice
+
+__all__ = ["AigcError", "Notice", "train"]
+__version__ = "0.1.0"
+
+
+def train(model_kind: str, dataset: str, *, epochs: float | None = None, steps: int | None = None,
+          batch_size: int | None = None, lr: float | None = None, seed: int | None = None,
+          out: str | Path | None = None, device: str | None = None, listeners=(), **options: Any):
+    """Start training in the background and return its `Run` (iterate it for events; `.stop()`).
+
+    `epochs` counts passes over the training data (for text: over its characters);
+    `steps` overrides it. A run folder that holds a checkpoint is resumed.
+    """
+    from .training import Run, make_config, run_folder
+
+    config = make_config(model_kind, dataset, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                         device=device, **options)
+    if epochs is not None and steps is None:
+        from .training import KINDS  # noqa: F401  (epoch length is the task's business)
+
+        config.steps = max(1, round(epochs * _epoch_steps(config)))
+    folder = Path(out) if out is not None else run_folder(f"{model_kind}-{dataset}")
+    return Run(config, folder, list(listeners))
+
+
+def _epoch_steps(config) -> float:
+    if config.kind == "gpt":
+        from .data.text import load_corpus, split_corpus
+
+        chars = len(split_corpus(load_corpus(config.dataset))[0])
+        return chars / (config.batch_size * config.model["block_size"])
+    raise AigcError(f"'{config.kind}' counts training in steps; pass steps=.")

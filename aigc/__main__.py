@@ -1,0 +1,78 @@
+"""Command line: python -m aigc {list,generate,train,bench}."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import AigcError
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import aigc
+    from .training import KINDS
+    from .training.events import ProgressBar
+
+    model_opts = {k: getattr(args, k) for k in KINDS[args.kind][2] if getattr(args, k, None) is not None}
+    schedule = {k: getattr(args, k) for k in ("warmup", "eval_every", "sample_every", "checkpoint_every")
+                if getattr(args, k) is not None}
+    command = "python -m aigc " + shlex.join(sys.argv[1:])
+    run = aigc.train(args.kind, args.dataset, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size,
+                     lr=args.lr, seed=args.seed, out=args.out, device=args.device, precision=args.precision,
+                     command=command, **model_opts, **schedule)
+    bar = ProgressBar(run.config.steps, run.trainer.state["step"])
+    run.trainer.listeners.append(bar)
+    try:
+        last = run.wait()
+    except KeyboardInterrupt:
+        print("\nStopping: saving a checkpoint (run the same command again to resume)...")
+        run.stop()
+        last = run.wait()
+    if last is None or last.type == "error":
+        return 1
+    if args.export and run.best.is_dir():
+        shutil.rmtree(args.export, ignore_errors=True)
+        shutil.copytree(run.best, args.export)
+        print(f"Best model copied to {args.export}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m aigc", description="AIGC Studio from the command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model kind on a dataset (resumes from --out)")
+    p.add_argument("kind")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--epochs", type=float)
+    p.add_argument("--steps", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="run folder (default runs/KIND-DATASET)")
+    p.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
+    p.add_argument("--precision", choices=["auto", "no", "bf16", "fp16"], default="auto")
+    for name in ("warmup", "eval_every", "sample_every", "checkpoint_every"):
+        p.add_argument("--" + name.replace("_", "-"), dest=name, type=int)
+    p.add_argument("--export", type=Path, help="copy the best model here at the end")
+    for name in ("n_layer", "n_embd", "n_head", "block_size"):
+        p.add_argument("--" + name.replace("_", "-"), dest=name, type=int)
+    p.add_argument("--dropout", type=float)
+    p.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AigcError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

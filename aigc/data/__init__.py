@@ -1,0 +1,1 @@
+"""Datasets: built-in (shipped or generated), torchvision, uploads."""

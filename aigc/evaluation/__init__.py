@@ -1,0 +1,1 @@
+"""Metrics and judges of generated samples."""

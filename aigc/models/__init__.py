@@ -1,0 +1,1 @@
+"""nn.Modules and model configs that are ours."""

@@ -1,0 +1,91 @@
+"""Training: one trainer, one task per model kind, runs in folders."""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import AigcError
+from ..paths import RUNS
+from .events import Event, Listener
+from .gpt import DEFAULTS as GPT_DEFAULTS, MODEL_DEFAULTS as GPT_MODEL, GPTTask
+from .trainer import TrainConfig, Trainer
+
+# kind -> (task, trainer defaults, model-size defaults, datasets it accepts)
+KINDS: dict[str, tuple[type, dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
+    "gpt": (GPTTask, GPT_DEFAULTS, GPT_MODEL, ("shakespeare",)),
+}
+
+
+def run_folder(name: str) -> Path:
+    """A run's folder under RUNS; the name may not climb out of it."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name or "") or ".." in name:
+        raise AigcError("A run name uses letters, digits, '.', '_' and '-' only (at most 64 characters).")
+    return RUNS / name
+
+
+def make_config(kind: str, dataset: str, **overrides: Any) -> TrainConfig:
+    if kind not in KINDS:
+        raise AigcError(f"Unknown model kind '{kind}'; kinds that train: {', '.join(KINDS)}.")
+    _, defaults, model_defaults, datasets = KINDS[kind]
+    if dataset not in datasets:
+        raise AigcError(f"'{kind}' trains on {', '.join(datasets)}, not '{dataset}'.")
+    names = {f.name for f in fields(TrainConfig)}
+    values = {**defaults, **{k: v for k, v in overrides.items() if v is not None and k in names}}
+    model = {k: v for k, v in overrides.items() if v is not None and k in model_defaults}
+    unknown = set(overrides) - names - set(model_defaults)
+    if unknown:
+        raise AigcError(f"Unknown training option(s) {', '.join(sorted(unknown))} for '{kind}'.")
+    return TrainConfig(kind=kind, dataset=dataset, model={**model_defaults, **model}, **values)
+
+
+class Run:
+    """A training run going on in a background thread. Iterate it for its events."""
+
+    def __init__(self, config: TrainConfig, out: Path, listeners: list[Listener] = ()):
+        task_cls = KINDS[config.kind][0]
+        self.out = Path(out)
+        self.config = config
+        self._events: queue.Queue[Event | None] = queue.Queue()
+        self.trainer = Trainer(config, task_cls, self.out, [*listeners])
+        self.last: Event | None = None
+        self._thread = threading.Thread(target=self._work, name=f"train-{self.out.name}", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            for event in self.trainer.run():
+                self._events.put(event)
+        except Exception as exc:  # the run ends with a sentence, the caller's process lives on
+            self._events.put(self.trainer.emit("error", self.trainer.state["step"], reason="exception", message=f"Training failed: {exc}"))
+        finally:
+            self._events.put(None)
+
+    def __iter__(self) -> Iterator[Event]:
+        while (event := self._events.get()) is not None:
+            self.last = event
+            yield event
+
+    def stop(self) -> None:
+        self.trainer.stop()
+
+    def wait(self) -> Event | None:
+        for _ in self:
+            pass
+        return self.last
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.out / "checkpoint"
+
+    @property
+    def best(self) -> Path:
+        return self.out / "best"

@@ -1,0 +1,123 @@
+"""Training step for `gpt`: a character-level GPT-2 on a text corpus."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoTokenizer, GPT2LMHeadModel
+
+from ..data.text import char_tokenizer, encode_corpus, load_corpus, random_blocks, split_corpus
+from ..evaluation.text import heldout_loss, perplexity
+from ..models.gpt import gpt2_from_scratch
+from .trainer import Task
+
+DEFAULTS = dict(steps=6000, batch_size=32, lr=2e-3, warmup=200, weight_decay=0.1, eval_every=250, sample_every=500)
+MODEL_DEFAULTS = dict(n_layer=6, n_embd=192, n_head=6, block_size=256, dropout=0.0)
+
+
+class GPTTask(Task):
+    def __init__(self, config, accelerator, resume_from: Path | None):
+        super().__init__(config, accelerator, resume_from)
+        sizes = {**MODEL_DEFAULTS, **config.model}
+        self.block = sizes["block_size"]
+        train_text, val_text = split_corpus(load_corpus(config.dataset))
+        if resume_from is not None:
+            self.tokenizer = AutoTokenizer.from_pretrained(resume_from)
+            model = GPT2LMHeadModel.from_pretrained(resume_from)
+        else:
+            self.tokenizer = char_tokenizer(train_text)
+            torch.manual_seed(config.seed)
+            model = gpt2_from_scratch(self.tokenizer, **sizes)
+        self.train_tokens = encode_corpus(train_text, self.tokenizer)
+        self.val_tokens = encode_corpus(val_text, self.tokenizer)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=config.lr, betas=(0.9, 0.99),
+        )
+        self.model, self.optimizer = accelerator.prepare(model, optimizer)
+        self.parameters = sum(p.numel() for p in model.parameters())
+        # Batches depend on (seed, step, process) only, so a resumed run sees fresh data.
+        self.generator = torch.Generator()
+        self.val_generator_seed = 1234
+
+    @property
+    def optimizers(self):
+        return {"model": self.optimizer}
+
+    @property
+    def samples_per_step(self) -> int:
+        return self.config.batch_size * self.block  # tokens
+
+    def train_step(self, step: int) -> dict[str, float]:
+        self.model.train()
+        self.generator.manual_seed(self.config.seed * 1_000_003 + step * 101 + self.accelerator.process_index)
+        x = random_blocks(self.train_tokens, self.config.batch_size, self.block, self.generator).to(self.accelerator.device)
+        with self.accelerator.autocast():
+            loss = self.model(input_ids=x, labels=x).loss
+        self.accelerator.backward(loss)
+        if self.config.grad_clip:
+            self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return {"loss": loss.item()}
+
+    @torch.no_grad()
+    def evaluate(self, batches: int = 8) -> dict[str, float]:
+        """Loss on a fixed sample of held-out windows: cheap enough to run often."""
+        self.model.eval()
+        gen = torch.Generator().manual_seed(self.val_generator_seed)
+        losses = []
+        for _ in range(batches):
+            x = random_blocks(self.val_tokens, self.config.batch_size, self.block, gen).to(self.accelerator.device)
+            with self.accelerator.autocast():
+                losses.append(self.model(input_ids=x, labels=x).loss.item())
+        return {"val_loss": sum(losses) / len(losses)}
+
+    def full_heldout_loss(self) -> float:
+        self.model.eval()
+        return heldout_loss(self.accelerator.unwrap_model(self.model), self.val_tokens, self.block)
+
+    @torch.no_grad()
+    def sample(self, step: int, length: int = 300) -> dict[str, Any]:
+        model = self.accelerator.unwrap_model(self.model).eval()
+        torch.manual_seed(step)
+        start = torch.tensor([[self.tokenizer.bos_token_id]], device=self.accelerator.device)
+        out = model.generate(start, max_new_tokens=length, do_sample=True, temperature=0.8, top_k=50,
+                             pad_token_id=self.tokenizer.pad_token_id)
+        return {"text": self.tokenizer.decode(out[0, 1:], skip_special_tokens=True)}
+
+    def save_model(self, folder: Path, release: bool = False) -> None:
+        model = self.accelerator.unwrap_model(self.model)
+        if release:  # float16 halves the file (Spaces cap files at 10 MB); inference upcasts on CPU
+            model = copy.deepcopy(model).half()
+        model.save_pretrained(folder)
+        self.tokenizer.save_pretrained(folder)
+
+    def model_card(self, stats: dict[str, Any]) -> str:
+        cfg = self.config
+        loss = stats["metrics"].get("val_loss")
+        return f"""---
+task: text
+kind: gpt
+dataset: {cfg.dataset}
+parameters: {self.parameters}
+steps: {stats['step']}
+training_seconds: {stats['training_seconds']}
+hardware: "{stats['hardware']}"
+precision: {stats['precision']}
+metrics:
+  val_loss_sampled: {loss:.4f}
+command: "{cfg.command}"
+---
+# GPT-2 (character level) trained on `{cfg.dataset}`
+
+Trained from scratch by AIGC Studio: {self.parameters:,} parameters,
+{stats['step']} steps of {cfg.batch_size} x {self.block} characters.
+Loss on a fixed sample of held-out windows: {loss:.4f} nats per character
+(perplexity {perplexity(loss):.2f}).
+"""
