@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AigcError, Notice
+from .pipelines.text import TextStream, generate_text
+from .registry import ModelInfo, list_models
 
-__all__ = ["AigcError", "Notice", "train"]
+__all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "generate_text", "list_models", "train"]
 __version__ = "0.1.0"
 
 
@@ -29,8 +31,6 @@ def train(model_kind: str, dataset: str, *, epochs: float | None = None, steps: 
     config = make_config(model_kind, dataset, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
                          device=device, **options)
     if epochs is not None and steps is None:
-        from .training import KINDS  # noqa: F401  (epoch length is the task's business)
-
         config.steps = max(1, round(epochs * _epoch_steps(config)))
     folder = Path(out) if out is not None else run_folder(f"{model_kind}-{dataset}")
     return Run(config, folder, list(listeners))

@@ -40,9 +40,63 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    from .registry import list_models
+
+    rows = [(m.name, m.task, m.source, m.description) for m in list_models(args.task)]
+    width = max((len(r[0]) for r in rows), default=4)
+    for name, task, source, desc in rows:
+        print(f"{name:<{width}}  {task:<11}  {source:<7}  {desc}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import aigc
+
+    stream = aigc.generate_text(args.prompt, model=args.model, max_new_tokens=args.max_new_tokens,
+                                temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                                seed=args.seed, stream=True)
+    for notice in stream.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    sys.stdout.write(stream.prompt)
+    for chunk in stream:
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    run_bench(args.what, runs=args.runs)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m aigc", description="AIGC Studio from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list models")
+    p.add_argument("task", nargs="?", choices=["text", "image", "conditional", "video"])
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("generate", help="generate with a model")
+    gen = p.add_subparsers(dest="task", required=True)
+    t = gen.add_parser("text", help="continue a prompt; the text streams to stdout")
+    t.add_argument("prompt", nargs="?", default="")
+    t.add_argument("--model", default="shakespeare-gpt")
+    t.add_argument("--max-new-tokens", type=int, default=200)
+    t.add_argument("--temperature", type=float, default=0.8)
+    t.add_argument("--top-k", type=int, default=50)
+    t.add_argument("--top-p", type=float, default=0.95)
+    t.add_argument("--seed", type=int)
+    t.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")
+    p.add_argument("what", nargs="?", default="text", choices=["text"])
+    p.add_argument("--runs", type=int, default=7)
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a model kind on a dataset (resumes from --out)")
     p.add_argument("kind")

@@ -84,10 +84,11 @@ class GPTTask(Task):
 
     @torch.no_grad()
     def sample(self, step: int, length: int = 300) -> dict[str, Any]:
+        length = min(length, self.block - 1)
         model = self.accelerator.unwrap_model(self.model).eval()
         torch.manual_seed(step)
         start = torch.tensor([[self.tokenizer.bos_token_id]], device=self.accelerator.device)
-        out = model.generate(start, max_new_tokens=length, do_sample=True, temperature=0.8, top_k=50,
+        out = model.generate(start, attention_mask=torch.ones_like(start), max_new_tokens=length, do_sample=True, temperature=0.8, top_k=50,
                              pad_token_id=self.tokenizer.pad_token_id)
         return {"text": self.tokenizer.decode(out[0, 1:], skip_special_tokens=True)}
 

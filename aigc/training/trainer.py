@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 import torch
 from accelerate import Accelerator
+from transformers.utils import logging as hf_logging
 
 from ..device import best_device, training_precision
 from .checkpoint import atomic_folder, atomic_write_text, existing_checkpoint, load_optimizer, save_optimizer
@@ -120,6 +121,7 @@ class Trainer:
         self.listeners = list(listeners)
         self.stop_requested = threading.Event()
         self.accelerator = make_accelerator(config)
+        hf_logging.disable_progress_bar()  # the run has its own progress report
         resume = existing_checkpoint(self.out / "checkpoint")
         self.state = {"step": 0, "best": math.inf, "best_step": None, "train_seconds": 0.0}
         if resume is not None:

@@ -1,0 +1,1 @@
+"""One module per task: validate a request, load the model through the registry, generate."""

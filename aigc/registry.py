@@ -1,0 +1,205 @@
+"""The model zoo: built-in checkpoints, finished training runs and Hub ids.
+
+Loading is lazy (nothing loads until a model is first used), cached, and safe to
+call from many threads at once: each model loads once, under its own lock.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+from .device import best_device, inference_dtype
+from .errors import AigcError
+from .paths import CHECKPOINTS
+
+TASKS = ("text", "image", "conditional", "video")
+# Shown as choices in the app; any other Hub id can be typed.
+HUB_DEFAULTS: dict[str, list[tuple[str, str]]] = {
+    "text": [("gpt2", "OpenAI's GPT-2 (124M), English web text")],
+}
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?")
+MAX_HUB_MODELS_IN_MEMORY = 2
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    task: str
+    source: str  # "builtin", "local" (a folder) or "hub"
+    location: str  # a folder, or a Hub id
+    description: str = ""
+    card: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+
+def _card_metadata(folder: Path) -> dict[str, Any]:
+    from huggingface_hub import metadata_load
+
+    readme = folder / "README.md"
+    return (metadata_load(readme) or {}) if readme.is_file() else {}
+
+
+def _describe(folder: Path) -> str:
+    readme = folder / "README.md"
+    if not readme.is_file():
+        return ""
+    for line in readme.read_text(encoding="utf-8").split("---", 2)[-1].splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return ""
+
+
+def builtin_models() -> list[ModelInfo]:
+    found = []
+    for task in TASKS:
+        for folder in sorted((CHECKPOINTS / task).glob("*/")):
+            if (folder / "README.md").is_file():
+                found.append(ModelInfo(folder.name, task, "builtin", str(folder), _describe(folder), _card_metadata(folder)))
+    return found
+
+
+def list_models(task: str | None = None) -> list[ModelInfo]:
+    """Built-in models first, then the suggested Hub ids (usable when online)."""
+    if task is not None and task not in TASKS:
+        raise AigcError(f"Unknown task '{task}'; tasks are {', '.join(TASKS)}.")
+    models = [m for m in builtin_models() if task in (None, m.task)]
+    for t, ids in HUB_DEFAULTS.items():
+        if task in (None, t):
+            models += [ModelInfo(i, t, "hub", i, d) for i, d in ids]
+    return models
+
+
+def resolve(name: str, task: str) -> ModelInfo:
+    """A built-in name, a local folder saved with `save_pretrained`, or a Hub id."""
+    if not isinstance(name, str) or not name.strip():
+        raise AigcError("Choose a model: a built-in name or a Hugging Face Hub id.")
+    name = name.strip()
+    builtin = {m.name: m for m in builtin_models() if m.task == task}
+    if name in builtin:
+        return builtin[name]
+    if os.path.isdir(name):
+        return ModelInfo(Path(name).name, task, "local", str(Path(name).resolve()))
+    if HUB_ID.fullmatch(name) and ".." not in name:
+        return ModelInfo(name, task, "hub", name)
+    known = ", ".join(builtin) or "none"
+    raise AigcError(f"Unknown model '{name[:80]}': use a built-in {task} model ({known}) or a Hub id such as 'gpt2'.")
+
+
+_reachable: tuple[float, bool] = (0.0, False)
+
+
+def hub_offline() -> bool:
+    """True when HF_HUB_OFFLINE is set or the Hub did not answer a quick probe (cached 60 s),
+    so that an uncached id fails at once instead of after the Hub client's retries."""
+    global _reachable
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
+        return True
+    checked_at, ok = _reachable
+    if time.monotonic() - checked_at > 60:
+        host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+        try:
+            socket.create_connection((host.hostname, host.port or 443), timeout=3).close()
+            ok = True
+        except OSError:
+            ok = False
+        _reachable = (time.monotonic(), ok)
+    return not ok
+
+
+def friendly_load_error(info: ModelInfo, exc: Exception) -> AigcError:
+    text = str(exc)
+    if info.source != "hub":
+        return AigcError(f"Could not load '{info.name}' from {info.location}: {text.splitlines()[0][:200]}")
+    if "safetensors" in text.lower() and "not found" not in text.lower():
+        return AigcError(f"'{info.name}' has no safetensors weights, and this app never loads pickle files.")
+    if hub_offline() or any(s in text for s in ("offline", "Connection", "connect", "resolve", "cached", "Max retries", "Network")):
+        return AigcError(f"'{info.name}' is not in the local cache and the Hugging Face Hub cannot be reached; pick a built-in model or connect to the internet.")
+    return AigcError(f"Could not load '{info.name}' from the Hugging Face Hub: {text.splitlines()[0][:200]}")
+
+
+class ModelCache:
+    """Loaded models by (task, location). Built-ins stay; Hub models are evicted oldest first."""
+
+    def __init__(self) -> None:
+        self._models: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, info: ModelInfo, loader: Callable[[ModelInfo], Any]) -> Any:
+        key = (info.task, info.location)
+        with self._guard:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._models:
+                    return self._models[key]
+            try:
+                model = loader(info)
+            except AigcError:
+                raise
+            except Exception as exc:  # the hub, the file system and the weights all fail differently
+                raise friendly_load_error(info, exc) from exc
+            with self._guard:
+                self._models[key] = model
+                hub_keys = [k for k, m in self._models.items() if getattr(m, "info", None) and m.info.source == "hub"]
+                for old in hub_keys[:-MAX_HUB_MODELS_IN_MEMORY]:
+                    del self._models[old]
+            return model
+
+    def clear(self) -> None:
+        with self._guard:
+            self._models.clear()
+
+
+CACHE = ModelCache()
+
+
+@dataclass
+class TextModel:
+    info: ModelInfo
+    model: Any  # a transformers causal LM
+    tokenizer: Any
+    device: Any
+
+    @property
+    def context_length(self) -> int:
+        config = self.model.config
+        for attr in ("n_positions", "max_position_embeddings", "n_ctx", "max_sequence_length"):
+            value = getattr(config, attr, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return 2048
+
+
+def _load_text(info: ModelInfo) -> TextModel:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    device = best_device()
+    kwargs: dict[str, Any] = {"use_safetensors": True}
+    if info.source == "hub" and hub_offline():
+        kwargs["local_files_only"] = True
+    tokenizer = AutoTokenizer.from_pretrained(info.location, **{k: v for k, v in kwargs.items() if k != "use_safetensors"})
+    model = AutoModelForCausalLM.from_pretrained(info.location, dtype=inference_dtype(device), **kwargs)
+    return TextModel(info, model.to(device).eval(), tokenizer, device)
+
+
+LOADERS: dict[str, Callable[[ModelInfo], Any]] = {"text": _load_text}
+
+
+def load(name: str, task: str) -> Any:
+    """The loaded model for `name` (see `resolve`), loading it on first use."""
+    info = resolve(name, task)
+    return CACHE.get(info, LOADERS[task])

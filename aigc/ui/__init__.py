@@ -1,0 +1,32 @@
+"""The Gradio app: one module per tab, no model code (tabs call the `aigc` API)."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from .. import limits
+from ..device import best_device
+from . import text_tab
+
+THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber", neutral_hue="slate")
+CSS = """
+#aigc-header h1 { margin-bottom: 0; }
+#aigc-header p { margin-top: 4px; opacity: 0.8; }
+.aigc-notice { min-height: 1.5em; }
+"""
+
+
+def build_demo(public: bool = False) -> gr.Blocks:
+    """The whole app. `public` lowers size limits (see aigc.limits) for strangers' use."""
+    limits.set_public(public)
+    with gr.Blocks(title="AIGC Studio") as demo:
+        gr.Markdown(
+            "# AIGC Studio\n"
+            f"Generate with small models trained by this project, offline on your {best_device().type.upper()}, "
+            "or with Hugging Face Hub models when online.",
+            elem_id="aigc-header",
+        )
+        with gr.Tabs():
+            with gr.Tab("Text", id="text"):
+                text_tab.build()
+    return demo

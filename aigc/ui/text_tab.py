@@ -1,0 +1,95 @@
+"""Text tab: continue a prompt with a built-in model or a Hub id, streamed as it is written."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Iterator
+
+import gradio as gr
+
+from .. import limits
+from ..device import random_seed
+from ..errors import AigcError
+from ..paths import ASSETS
+from ..pipelines.text import TextStream, generate_text as _generate_text
+from ..registry import list_models
+
+# Streams being written, by browser session, so that Stop ends the right one at once.
+_active: dict[str, TextStream] = {}
+_active_lock = threading.Lock()
+
+
+def generate_text(prompt: str, model: str, max_new_tokens: int, temperature: float, top_k: int,
+                  top_p: float, seed: int | None, request: gr.Request = None) -> Iterator[tuple[str, str]]:
+    """Endpoint `generate_text`: yields (prompt + text so far, notes) as tokens arrive."""
+    session = getattr(request, "session_hash", None) or ""
+    try:
+        stream = _generate_text(prompt, model=model, max_new_tokens=max_new_tokens, temperature=temperature,
+                                top_k=top_k, top_p=top_p, seed=seed, stream=True)
+    except AigcError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    with _active_lock:
+        _active[session] = stream
+    shown = "" if getattr(stream.lm.tokenizer, "chat_template", None) else stream.prompt
+    notes = " ".join(stream.notices)
+    try:
+        yield shown, notes
+        for chunk in stream:
+            shown += chunk
+            yield shown, notes
+    except AigcError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    finally:
+        stream.close()
+        with _active_lock:
+            if _active.get(session) is stream:
+                del _active[session]
+    rate = len(stream.tokens) / max(1e-6, stream_seconds(stream))
+    yield shown, (notes + " " if notes else "") + f"Seed {stream.seed} · {len(stream.tokens)} tokens · {rate:.0f} tokens/s."
+
+
+def stream_seconds(stream: TextStream) -> float:
+    import time
+
+    return time.perf_counter() - stream.started
+
+
+def stop(request: gr.Request = None) -> None:
+    with _active_lock:
+        stream = _active.get(getattr(request, "session_hash", None) or "")
+    if stream is not None:
+        stream.close()
+
+
+def build() -> None:
+    cap = limits.current
+    builtin = [m.name for m in list_models("text")]
+    examples = json.loads((ASSETS / "examples.json").read_text(encoding="utf-8"))["text"]
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2):
+            prompt = gr.Textbox(label="Prompt", lines=5, placeholder="Type the start of a scene, or leave empty to begin a new work.",
+                                elem_id="text-prompt")
+            model = gr.Dropdown(builtin, value=builtin[0] if builtin else None, label="Model", allow_custom_value=True,
+                                info="A built-in model, or type any Hugging Face Hub id (needs the internet the first time).")
+            with gr.Accordion("Sampling", open=True):
+                max_new_tokens = gr.Slider(1, cap.max_new_tokens, value=min(300, cap.max_new_tokens), step=1, label="Max new tokens")
+                temperature = gr.Slider(0, 2, value=0.8, step=0.05, label="Temperature", info="0 = always the most likely token")
+                with gr.Row():
+                    top_k = gr.Slider(0, 200, value=50, step=1, label="Top-k", info="0 = off")
+                    top_p = gr.Slider(0.05, 1, value=0.95, step=0.01, label="Top-p")
+                with gr.Row():
+                    seed = gr.Number(-1, label="Seed", info="-1 = a new random seed each time", precision=0, minimum=-1)
+                    dice = gr.Button("🎲 Random seed", size="sm")
+            with gr.Row():
+                go = gr.Button("Generate", variant="primary", elem_id="text-generate")
+                halt = gr.Button("Stop", variant="stop", elem_id="text-stop")
+        with gr.Column(scale=3):
+            output = gr.Textbox(label="Text", lines=22, max_lines=40, interactive=False, buttons=["copy"], elem_id="text-output", autoscroll=True)
+            notes = gr.Markdown(elem_classes="aigc-notice", elem_id="text-notes")
+    gr.Examples([[e] for e in examples], inputs=[prompt], label="Examples (the empty one starts a new work)")
+    inputs = [prompt, model, max_new_tokens, temperature, top_k, top_p, seed]
+    event = go.click(generate_text, inputs, [output, notes], api_name="generate_text", concurrency_limit=4)
+    prompt.submit(generate_text, inputs, [output, notes], api_visibility="private", concurrency_limit=4)
+    halt.click(stop, None, None, cancels=[event], api_visibility="private", queue=False)
+    dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)

@@ -1,0 +1,49 @@
+"""AIGC Studio: python app.py [--host H] [--port P] [--share] [--auth USER:PASS] [--public]"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="AIGC Studio web app")
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                   help="address to listen on (0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    p.add_argument("--share", action="store_true", help="also serve on a public *.gradio.live link (needs the internet)")
+    p.add_argument("--auth", metavar="USER:PASS", help="require this login")
+    p.add_argument("--public", action="store_true", default=None,
+                   help="lower size limits for strangers (on by default with --share or on a Space)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    public = args.public if args.public is not None else bool(args.share or os.environ.get("SPACE_ID"))
+    auth = None
+    if args.auth:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            sys.exit("--auth takes USER:PASS")
+        auth = (user, password)
+    if args.share and auth is None:
+        print("Warning: --share without --auth lets anyone with the link use this machine.", file=sys.stderr)
+
+    from aigc.ui import CSS, THEME, build_demo
+
+    demo = build_demo(public=public)
+    demo.queue(default_concurrency_limit=2, max_size=64 if public else None)
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth, theme=THEME, css=CSS)
+    except Exception as exc:
+        if not args.share:
+            raise
+        # The share tunnel needs the internet; the local server keeps going without it.
+        print(f"Could not create a share link ({exc.__class__.__name__}); serving locally only.", file=sys.stderr)
+        demo.launch(server_name=args.host, server_port=args.port, share=False, auth=auth, theme=THEME, css=CSS)
+
+
+if __name__ == "__main__":
+    main()
