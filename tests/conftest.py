@@ -25,6 +25,7 @@ def free_port() -> int:
 def tiny_gpt2(tmp_path_factory) -> Path:
     """A tiny random GPT-2 with a byte-level BPE tokenizer, saved like a Hub model."""
     from tokenizers import ByteLevelBPETokenizer
+    import torch
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
     folder = tmp_path_factory.mktemp("tiny-gpt2")
@@ -35,6 +36,7 @@ def tiny_gpt2(tmp_path_factory) -> Path:
                                         bos_token="<|endoftext|>")
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=32, n_layer=2, n_head=2,
                         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
+    torch.manual_seed(0)
     GPT2LMHeadModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -116,6 +116,7 @@ def _prompt_ids(lm: registry.TextModel, prompt: str, budget: int) -> tuple[list[
         ids = tok.apply_chat_template([{"role": "user", "content": text}], add_generation_prompt=True, tokenize=True)
         if isinstance(ids, dict) or hasattr(ids, "keys"):
             ids = ids["input_ids"]
+        text = tok.decode(ids)
         notices.append("Using the model's chat template.")
     elif text:
         ids = tok(text, add_special_tokens=False)["input_ids"]
@@ -135,8 +136,8 @@ class TextStream:
     """Generated text, chunk by chunk, as it is produced. `close()` stops generation at once.
 
     Attributes: `prompt` (what the model was given, after any adjustment), `notices`
-    (sentences about those adjustments), `seed`, and after the end `tokens` and
-    `first_token_s` (seconds from the request to the first chunk).
+    (sentences about those adjustments), `seed`, and after the end `tokens`,
+    `finish_reason` and `first_token_s` (seconds from the request to the first chunk).
     """
 
     def __init__(self, lm: registry.TextModel, prompt_ids: list[int], prompt: str, notices: list[str],
@@ -145,6 +146,7 @@ class TextStream:
         self.started = time.perf_counter()
         self.first_token_s: float | None = None
         self.tokens: list[int] = []
+        self.finish_reason: str | None = None  # "length", "eos" or "stopped" once done
         self._stop = threading.Event()
         self._queue: queue.Queue = queue.Queue()
         self._error: BaseException | None = None
@@ -184,7 +186,10 @@ class TextStream:
                 remaining -= len(new)
                 context += new
                 if not new or new[-1] in eos:
+                    self.finish_reason = "eos"
                     break
+            if self.finish_reason is None:
+                self.finish_reason = "stopped" if self._stop.is_set() and remaining > 0 else "length"
         except BaseException as exc:  # surfaced to the reader of the stream
             self._error = exc
         finally:

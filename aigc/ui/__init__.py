@@ -8,11 +8,15 @@ from .. import limits
 from ..device import best_device
 from . import text_tab
 
-THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber", neutral_hue="slate")
+# System fonts only: the default theme fonts come from a web font service, which an
+# offline machine cannot reach.
+THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber", neutral_hue="slate",
+                       font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 CSS = """
 #aigc-header h1 { margin-bottom: 0; }
 #aigc-header p { margin-top: 4px; opacity: 0.8; }
 .aigc-notice { min-height: 1.5em; }
+#text-output textarea { font-family: Georgia, "DejaVu Serif", serif; font-size: 1.05em; line-height: 1.45; }
 """
 
 

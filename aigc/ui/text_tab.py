@@ -80,14 +80,14 @@ def build() -> None:
                     top_p = gr.Slider(0.05, 1, value=0.95, step=0.01, label="Top-p")
                 with gr.Row():
                     seed = gr.Number(-1, label="Seed", info="-1 = a new random seed each time", precision=0, minimum=-1)
-                    dice = gr.Button("🎲 Random seed", size="sm")
+                    dice = gr.Button("Random seed", size="sm")
             with gr.Row():
                 go = gr.Button("Generate", variant="primary", elem_id="text-generate")
                 halt = gr.Button("Stop", variant="stop", elem_id="text-stop")
         with gr.Column(scale=3):
             output = gr.Textbox(label="Text", lines=22, max_lines=40, interactive=False, buttons=["copy"], elem_id="text-output", autoscroll=True)
             notes = gr.Markdown(elem_classes="aigc-notice", elem_id="text-notes")
-    gr.Examples([[e] for e in examples], inputs=[prompt], label="Examples (the empty one starts a new work)")
+    gr.Examples([[e] for e in examples], inputs=[prompt], label="Examples")
     inputs = [prompt, model, max_new_tokens, temperature, top_k, top_p, seed]
     event = go.click(generate_text, inputs, [output, notes], api_name="generate_text", concurrency_limit=4)
     prompt.submit(generate_text, inputs, [output, notes], api_visibility="private", concurrency_limit=4)

@@ -1,0 +1,62 @@
+"""The app as its users reach it: over HTTP with gradio_client, and from the command line."""
+
+import subprocess
+import sys
+
+import pytest
+from gradio_client import Client
+
+import app
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def test_generate_text_streams_through_gradio_client(client):
+    job = client.submit("ROMEO.\n", "shakespeare-gpt", 80, 0.8, 50, 0.95, 11, api_name="/generate_text")
+    updates = [text for text, _ in job]
+    assert len(updates) >= 5
+    assert all(updates[i + 1].startswith(updates[i]) for i in range(len(updates) - 1))  # text only grows
+    final_text, notes = job.result()
+    assert final_text.startswith("ROMEO.\n") and len(final_text) > len("ROMEO.\n") + 20
+    assert "Seed 11" in notes
+
+
+def test_the_endpoint_is_reproducible_and_matches_the_python_api(client):
+    import aigc
+
+    first = client.predict("KING.", "shakespeare-gpt", 40, 0.8, 50, 0.95, 3, api_name="/generate_text")[0]
+    second = client.predict("KING.", "shakespeare-gpt", 40, 0.8, 50, 0.95, 3, api_name="/generate_text")[0]
+    assert first == second == "KING." + aigc.generate_text("KING.", max_new_tokens=40, seed=3)
+
+
+@pytest.mark.parametrize("args, words", [
+    (("A", "no/such-model", 10, 0.8, 50, 0.95, 1), "not in the local cache"),
+    (("A", "shakespeare-gpt", 100000, 0.8, 50, 0.95, 1), "max_new_tokens|maximum value 1000"),
+    (("A", "shakespeare-gpt", 10, 9.0, 50, 0.95, 1), "temperature|maximum value 2"),
+    (("A", "../../etc/passwd", 10, 0.8, 50, 0.95, 1), "Unknown model"),
+])
+def test_bad_input_gets_one_sentence_and_the_server_keeps_serving(client, args, words):
+    with pytest.raises(Exception, match=words):
+        client.predict(*args, api_name="/generate_text")
+    text, _ = client.predict("A", "shakespeare-gpt", 5, 0.8, 50, 0.95, 1, api_name="/generate_text")
+    assert text.startswith("A")
+
+
+def test_app_flags():
+    args = app.parse_args(["--host", "0.0.0.0", "--port", "9000", "--share", "--auth", "u:p", "--public"])
+    assert (args.host, args.port, args.share, args.auth, args.public) == ("0.0.0.0", 9000, True, "u:p", True)
+
+
+def test_cli_lists_and_generates():
+    listed = subprocess.run([sys.executable, "-m", "aigc", "list", "text"], capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0 and "shakespeare-gpt" in listed.stdout
+    gen = subprocess.run([sys.executable, "-m", "aigc", "generate", "text", "HAMLET.", "--max-new-tokens", "30", "--seed", "1"],
+                         capture_output=True, text=True, timeout=120)
+    assert gen.returncode == 0 and gen.stdout.startswith("HAMLET.") and len(gen.stdout) > 20
+    bad = subprocess.run([sys.executable, "-m", "aigc", "generate", "text", "x", "--temperature", "-2"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("error: temperature")
+    assert "Traceback" not in bad.stderr

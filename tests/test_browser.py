@@ -1,0 +1,42 @@
+"""One user in headless Chromium: type a prompt, click Generate, watch text appear."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("AIGC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--disable-quic", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def page(app_url, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app_url, wait_until="domcontentloaded")
+        yield page
+        browser.close()
+
+
+def test_type_a_prompt_click_generate_and_see_text(page, tmp_path):
+    prompt = page.locator("#text-prompt textarea")
+    prompt.wait_for(timeout=60_000)
+    prompt.fill("ROMEO.\nBut soft")
+    page.locator("#text-generate").click()
+    output = page.locator("#text-output textarea")
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#text-output textarea'); return t && t.value.length > 60; }",
+        timeout=60_000,
+    )
+    assert output.input_value().startswith("ROMEO.\nBut soft")
+    page.wait_for_function("() => document.querySelector('#text-notes').innerText.includes('Seed')", timeout=60_000)
+    shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "text-tab.png"), full_page=True)

@@ -1,0 +1,124 @@
+import time
+import warnings
+
+import pytest
+
+import aigc
+from aigc.errors import AigcError, Notice
+from aigc.pipelines.text import fit_vocabulary
+from aigc.registry import load
+
+
+def test_shipped_model_is_listed_with_its_card():
+    infos = {m.name: m for m in aigc.list_models("text")}
+    info = infos["shakespeare-gpt"]
+    assert info.source == "builtin" and info.card["task"] == "text"
+    assert infos["gpt2"].source == "hub"
+    with pytest.raises(AigcError):
+        aigc.list_models("sound")
+
+
+def test_same_seed_same_text_and_other_seeds_differ():
+    a = aigc.generate_text("ROMEO.\n", max_new_tokens=60, seed=7)
+    b = aigc.generate_text("ROMEO.\n", max_new_tokens=60, seed=7)
+    c = aigc.generate_text("ROMEO.\n", max_new_tokens=60, seed=8)
+    assert a == b and a != c and len(a) > 20
+
+
+def test_stream_yields_growing_text_and_reports_timing():
+    stream = aigc.generate_text("HAMLET.\n", max_new_tokens=40, seed=1, stream=True)
+    chunks = list(stream)
+    assert len(chunks) > 5
+    assert len(stream.tokens) == 40 or stream.tokens[-1:] == [stream.lm.tokenizer.eos_token_id]
+    assert stream.first_token_s is not None and stream.first_token_s > 0
+
+
+def test_close_stops_generation_at_once():
+    stream = aigc.generate_text("", max_new_tokens=1000, seed=1, stream=True)
+    for _ in stream:
+        stream.close()
+    assert len(stream.tokens) < 100 and stream.finish_reason in ("stopped", "eos")
+
+
+def test_zero_temperature_is_greedy_and_ignores_the_seed():
+    assert aigc.generate_text("KING.", max_new_tokens=30, temperature=0, seed=1) == \
+        aigc.generate_text("KING.", max_new_tokens=30, temperature=0, seed=2)
+
+
+def test_empty_prompt_starts_a_new_work():
+    assert len(aigc.generate_text("", max_new_tokens=50, seed=3)) > 10
+
+
+def test_unknown_characters_are_replaced_or_dropped_with_a_notice():
+    lm = load("shakespeare-gpt", "text")
+    text, notices = fit_vocabulary(lm.tokenizer, "Caf\u00e9 \u201chello\u201d \u4f60")
+    assert text == 'Cafe "hello" '
+    assert any("Replaced" in n for n in notices) and any("Dropped 1" in n for n in notices)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        aigc.generate_text("\u4f60\u597d", max_new_tokens=5, seed=0)
+    assert any(issubclass(w.category, Notice) for w in caught)
+
+
+def test_a_100k_character_prompt_is_cut_to_the_context_with_a_notice():
+    stream = aigc.generate_text("To be. " * 15_000, max_new_tokens=20, seed=0, stream=True)
+    stream.text()
+    assert any("keeps the last" in n for n in stream.notices)
+    assert len(stream.prompt) <= 256
+
+
+def test_long_outputs_slide_past_the_context_window(tiny_gpt2):
+    stream = aigc.generate_text("To be", model=str(tiny_gpt2), max_new_tokens=150, temperature=0, stream=True)
+    text = stream.text()
+    assert stream.lm.context_length == 64
+    assert stream.finish_reason == "length" and len(stream.tokens) == 150
+    assert len(text) > 0
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(max_new_tokens=0), "max_new_tokens"),
+    (dict(max_new_tokens=10**9), "max_new_tokens"),
+    (dict(max_new_tokens=2.5), "whole number"),
+    (dict(temperature=float("nan")), "temperature"),
+    (dict(temperature=-1), "temperature"),
+    (dict(top_k=-3), "top_k"),
+    (dict(top_p=0), "top_p"),
+    (dict(top_p="lots"), "top_p"),
+    (dict(seed=-5), "seed"),
+    (dict(seed=True), "seed"),
+    (dict(prompt=123), "prompt"),
+    (dict(model="no-such-model/../../etc"), "Unknown model"),
+    (dict(model=""), "Choose a model"),
+])
+def test_bad_input_gets_one_sentence(kwargs, words):
+    args = {"prompt": "A", "max_new_tokens": 5, **kwargs}
+    with pytest.raises(AigcError, match=words) as info:
+        aigc.generate_text(**args)
+    message = str(info.value)
+    assert message.endswith(".") and "\n" not in message and "Traceback" not in message
+
+
+def test_an_uncached_hub_id_offline_fails_fast_with_one_sentence():
+    start = time.perf_counter()
+    with pytest.raises(AigcError, match="not in the local cache"):
+        aigc.generate_text("Hello", model="someone/not-downloaded-model", max_new_tokens=5)
+    assert time.perf_counter() - start < 10
+
+
+def test_hub_loading_path_on_a_tiny_random_gpt2(tiny_gpt2):
+    stream = aigc.generate_text("To be", model=str(tiny_gpt2), max_new_tokens=12, seed=0, stream=True)
+    text = stream.text()
+    assert stream.lm.info.source == "local" and len(stream.tokens) == 12
+    assert stream.prompt == "To be" and not stream.notices  # byte-level BPE knows every character
+    assert isinstance(text, str)
+    # 12 tokens from a 64-position model can also run past its window on a long prompt
+    long = aigc.generate_text("To be " * 100, model=str(tiny_gpt2), max_new_tokens=50, seed=0, stream=True)
+    long.text()
+    assert any("keeps the last" in n for n in long.notices)
+
+
+def test_chat_template_is_used_when_the_model_has_one(tiny_chat_gpt2):
+    stream = aigc.generate_text("Who are you?", model=str(tiny_chat_gpt2), max_new_tokens=5, seed=0, stream=True)
+    stream.text()
+    assert "chat template" in " ".join(stream.notices)
+    assert stream.prompt.startswith("[user] Who are you?") and stream.prompt.rstrip().endswith("[assistant]")
