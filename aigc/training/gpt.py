@@ -26,7 +26,7 @@ class GPTTask(Task):
         train_text, val_text = split_corpus(load_corpus(config.dataset))
         if resume_from is not None:
             self.tokenizer = AutoTokenizer.from_pretrained(resume_from)
-            model = GPT2LMHeadModel.from_pretrained(resume_from)
+            model = GPT2LMHeadModel.from_pretrained(resume_from, dtype=torch.float32)
         else:
             self.tokenizer = char_tokenizer(train_text)
             torch.manual_seed(config.seed)

@@ -217,7 +217,11 @@ class Trainer:
                         self.save_best(metrics)
                 yield self.emit("eval", step, best=is_best, **metrics)
             if step % cfg.sample_every == 0 or step == cfg.steps:
-                yield self.emit("sample", step, **self.task.sample(step))
+                try:
+                    sample = self.task.sample(step)
+                except Exception as exc:  # a failed preview must not cost the run
+                    sample = {"error": f"Could not draw a sample: {exc}"}
+                yield self.emit("sample", step, **sample)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 yield self.save_checkpoint()
         yield self.emit("end", state["step"], reason="finished", best_step=state["best_step"], best=state["best"],
