@@ -35,15 +35,11 @@ def main(argv=None) -> None:
 
     demo = build_demo(public=public)
     demo.queue(default_concurrency_limit=2, max_size=64 if public else None)
-    try:
-        demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth, theme=THEME, css=CSS)
-    except Exception as exc:
-        if not args.share:
-            raise
-        # The share tunnel needs the internet; the local server keeps going without it.
-        print(f"Could not create a share link ({exc.__class__.__name__}); serving locally only.", file=sys.stderr)
-        demo.launch(server_name=args.host, server_port=args.port, share=False, auth=auth, theme=THEME, css=CSS)
-
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth, theme=THEME, css=CSS,
+                prevent_thread_lock=True)
+    if args.share and not demo.share_url:
+        print(f"No public link: the share tunnel needs the internet. Still serving at {demo.local_url}", file=sys.stderr)
+    demo.block_thread()
 
 if __name__ == "__main__":
     main()
