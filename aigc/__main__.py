@@ -66,6 +66,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation.text import evaluate_text_model
+
+    for name, value in evaluate_text_model(args.model).items():
+        print(f"{name}: {value:.4f}" if value < 1e5 else f"{name}: {value:,.0f}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
@@ -92,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--top-p", type=float, default=0.95)
     t.add_argument("--seed", type=int)
     t.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss)")
+    p.add_argument("model")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")
     p.add_argument("what", nargs="?", default="text", choices=["text"])

@@ -29,3 +29,19 @@ def heldout_loss(model, tokens: torch.Tensor, block: int, batch: int = 16) -> fl
 
 def perplexity(loss: float) -> float:
     return math.exp(loss)
+
+
+def evaluate_text_model(name: str) -> dict[str, float]:
+    """Held-out loss and perplexity of a text model on the held-out split of its training corpus."""
+    from ..data.text import encode_corpus, load_corpus, split_corpus
+    from ..errors import AigcError
+    from ..registry import load
+
+    lm = load(name, "text")
+    dataset = lm.info.card.get("dataset")
+    if not dataset:
+        raise AigcError(f"'{name}' does not name its training dataset in its card, so it has no held-out split.")
+    held_out = split_corpus(load_corpus(dataset))[1]
+    tokens = encode_corpus(held_out, lm.tokenizer)
+    loss = heldout_loss(lm.model, tokens, lm.context_length)
+    return {"heldout_loss": loss, "heldout_perplexity": perplexity(loss), "heldout_tokens": float(len(tokens))}

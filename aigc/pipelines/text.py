@@ -144,6 +144,7 @@ class TextStream:
                  max_new_tokens: int, temperature: float, top_k: int, top_p: float, seed: int):
         self.lm, self.prompt, self.notices, self.seed = lm, prompt, notices, seed
         self.started = time.perf_counter()
+        self.finished: float | None = None
         self.first_token_s: float | None = None
         self.tokens: list[int] = []
         self.finish_reason: str | None = None  # "length", "eos" or "stopped" once done
@@ -212,11 +213,17 @@ class TextStream:
         finally:
             self.close()
             self._thread.join(timeout=10)  # a daemon thread alive at interpreter exit aborts torch
+            self.finished = time.perf_counter()
         if self._error is not None:
             raise AigcError(f"Generation failed: {str(self._error).splitlines()[0][:200]}") from self._error
 
     def close(self) -> None:
         self._stop.set()
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Generated tokens per second of wall time, from the request to the end (or now)."""
+        return len(self.tokens) / max(1e-9, (self.finished or time.perf_counter()) - self.started)
 
     def text(self) -> str:
         return "".join(self)

@@ -45,14 +45,9 @@ def generate_text(prompt: str, model: str, max_new_tokens: int, temperature: flo
         with _active_lock:
             if _active.get(session) is stream:
                 del _active[session]
-    rate = len(stream.tokens) / max(1e-6, stream_seconds(stream))
-    yield shown, (notes + " " if notes else "") + f"Seed {stream.seed} · {len(stream.tokens)} tokens · {rate:.0f} tokens/s."
-
-
-def stream_seconds(stream: TextStream) -> float:
-    import time
-
-    return time.perf_counter() - stream.started
+    ending = {"eos": " · the model ended the text", "stopped": " · stopped"}.get(stream.finish_reason, "")
+    yield shown, (notes + " " if notes else "") + \
+        f"Seed {stream.seed} · {len(stream.tokens)} tokens · {stream.tokens_per_s:.0f} tokens/s{ending}."
 
 
 def stop(request: gr.Request = None) -> None:
