@@ -165,8 +165,9 @@ class TextStream:
     @torch.inference_mode()
     def _generate(self, ids: list[int], max_new_tokens: int, processors: LogitsProcessorList) -> None:
         lm, tok = self.lm, self.lm.tokenizer
-        eos = set(lm.model.generation_config.eos_token_id or []) if isinstance(lm.model.generation_config.eos_token_id, list) \
-            else {lm.model.generation_config.eos_token_id, tok.eos_token_id} - {None}
+        configured = lm.model.generation_config.eos_token_id
+        eos = {*(configured if isinstance(configured, list) else [configured]), tok.eos_token_id} - {None}
+        pad = tok.pad_token_id if tok.pad_token_id is not None else min(eos, default=0)
         window = lm.context_length
         streamer = _TokenQueue(self._queue)
         try:
@@ -181,7 +182,7 @@ class TextStream:
                     inputs, attention_mask=torch.ones_like(inputs), max_new_tokens=chunk, min_new_tokens=0,
                     do_sample=False, temperature=None, top_k=None, top_p=None, logits_processor=processors,
                     stopping_criteria=StoppingCriteriaList([_StopFlag(self._stop)]), streamer=streamer,
-                    pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else next(iter(eos), 0),
+                    pad_token_id=pad,
                 )
                 new = out[0, len(context):].tolist()
                 remaining -= len(new)
