@@ -26,13 +26,15 @@ def train(model_kind: str, dataset: str, *, epochs: float | None = None, steps: 
     `epochs` counts passes over the training data (for text: over its characters);
     `steps` overrides it. A run folder that holds a checkpoint is resumed.
     """
-    from .training import Run, make_config, run_folder
+    from .training import Run, cli_command, make_config, run_folder
 
     config = make_config(model_kind, dataset, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
                          device=device, **options)
     if epochs is not None and steps is None:
         config.steps = max(1, round(epochs * _epoch_steps(config)))
     folder = Path(out) if out is not None else run_folder(f"{model_kind}-{dataset}")
+    if not config.command:
+        config.command = cli_command(config, folder)
     return Run(config, folder, list(listeners))
 
 

@@ -1,4 +1,4 @@
-"""Command line: python -m aigc {list,generate,train,bench}."""
+"""Command line: python -m aigc {list,generate,eval,train,bench}."""
 
 from __future__ import annotations
 
@@ -67,10 +67,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from .cards import METRIC_NAMES, update_metrics
     from .evaluation.text import evaluate_text_model
+    from .registry import resolve
 
-    for name, value in evaluate_text_model(args.model).items():
-        print(f"{name}: {value:.4f}" if value < 1e5 else f"{name}: {value:,.0f}")
+    metrics = evaluate_text_model(args.model)
+    print("| metric | value |\n| --- | --- |")
+    for name, value in metrics.items():
+        print(f"| {METRIC_NAMES.get(name, name)} | {value:.4f} |" if value < 1e5 else f"| {name} | {value:,.0f} |")
+    info = resolve(args.model, "text")
+    if info.source == "builtin" and not args.no_card:
+        update_metrics(info.path, metrics)
+        print(f"Updated {Path(info.path) / 'README.md'}")
     return 0
 
 
@@ -103,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss)")
     p.add_argument("model")
+    p.add_argument("--no-card", action="store_true", help="print only; leave the model card as it is")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")

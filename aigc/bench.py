@@ -13,8 +13,8 @@ from .device import best_device
 def machine() -> str:
     from .training.trainer import hardware
 
-    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
-    return f"{hardware()}{gpu}; device {best_device()}; torch {torch.__version__}; Python {platform.python_version()}"
+    device = best_device()
+    return f"{hardware(device)}; device {device}; torch {torch.__version__}; Python {platform.python_version()}"
 
 
 def bench_text(runs: int, model: str = "shakespeare-gpt", tokens: int = 200) -> list[tuple[str, str]]:

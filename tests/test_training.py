@@ -1,4 +1,5 @@
 import json
+import shlex
 import math
 import os
 import subprocess
@@ -8,6 +9,7 @@ import pytest
 import torch
 
 import aigc
+from aigc.cards import read_card
 from aigc.errors import AigcError
 from aigc.training import run_folder
 from aigc.training.checkpoint import atomic_folder, existing_checkpoint, load_optimizer, save_optimizer
@@ -31,7 +33,10 @@ def test_tiny_gpt_run_lowers_loss_and_writes_its_folder(tmp_path):
     logged = read_metrics(tmp_path / "metrics.jsonl")
     assert [e.step for e in logged if e.type == "step"] == [e.step for e in events if e.type == "step"]
     assert (tmp_path / "best" / "model.safetensors").is_file()
-    assert (tmp_path / "best" / "README.md").read_text().startswith("---\ntask: text")
+    card = read_card(tmp_path / "best")
+    best = min((e for e in events if e.type == "eval"), key=lambda e: e.data["val_loss"])
+    assert card["task"] == "text" and card["steps"] == best.step and card["command"]
+    assert card["metrics"]["val_loss_sampled"] == pytest.approx(best.data["val_loss"], abs=1e-4)
     assert json.loads((tmp_path / "checkpoint" / "trainer_state.json").read_text())["step"] == 60
     assert not list(tmp_path.rglob("*.bin")) and not list(tmp_path.rglob("*.pt"))
 
@@ -119,3 +124,14 @@ def test_cli_trains_with_a_progress_bar(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "20/20" in done.stderr and "loss=" in done.stderr
     assert (tmp_path / "exported" / "model.safetensors").is_file()
+
+
+def test_a_run_started_from_python_records_the_command_that_repeats_it(tmp_path):
+    from aigc.__main__ import build_parser
+    from aigc.training import cli_command, make_config
+
+    config = make_config("gpt", "shakespeare", steps=30, lr=1e-3, batch_size=8, n_layer=2, seed=5)
+    args = build_parser().parse_args(shlex.split(cli_command(config, tmp_path))[3:])
+    assert (args.kind, args.dataset, args.steps, args.lr, args.batch_size, args.n_layer, args.seed, args.out) == \
+        ("gpt", "shakespeare", 30, 1e-3, 8, 2, 5, tmp_path)
+    assert args.n_embd is None  # defaults stay implicit

@@ -24,7 +24,9 @@ def gpt2_from_scratch(
         attn_pdrop=dropout,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
+        # No pad id, as in GPT-2: the tokenizer pads with end-of-text, which also starts
+        # every sample, and a model that knows a pad id warns about it at every start.
+        pad_token_id=None,
         tie_word_embeddings=True,
     )
     return GPT2LMHeadModel(config)

@@ -57,7 +57,12 @@ class _StopFlag(StoppingCriteria):
 
 
 class _TokenQueue(BaseStreamer):
-    """transformers' streamer interface: `generate` hands it each new token as it is chosen."""
+    """transformers' streamer interface: `generate` hands it each new token as it is chosen.
+
+    Not `TextIteratorStreamer`: that one releases text only at word boundaries and ends
+    its iterator when a `generate` call ends, while this app streams every token and
+    chains several `generate` calls (the sliding window) into one stream.
+    """
 
     def __init__(self, out: queue.Queue):
         self.out = out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import re
+import shlex
 import threading
 from dataclasses import fields
 from pathlib import Path
@@ -41,6 +42,23 @@ def make_config(kind: str, dataset: str, **overrides: Any) -> TrainConfig:
     if unknown:
         raise AigcError(f"Unknown training option(s) {', '.join(sorted(unknown))} for '{kind}'.")
     return TrainConfig(kind=kind, dataset=dataset, model={**model_defaults, **model}, **values)
+
+
+def cli_command(config: TrainConfig, out: Path) -> str:
+    """The `python -m aigc train` command that repeats a run made from Python or the app."""
+    _, defaults, model_defaults, _ = KINDS[config.kind]
+    base = TrainConfig(kind=config.kind, dataset=config.dataset, **defaults)
+    args = ["python", "-m", "aigc", "train", config.kind, "--dataset", config.dataset, "--steps", str(config.steps),
+            "--seed", str(config.seed), "--out", str(out)]
+    for name in ("batch_size", "lr", "warmup", "eval_every", "sample_every", "checkpoint_every", "device"):
+        if getattr(config, name) != getattr(base, name):
+            args += ["--" + name.replace("_", "-"), str(getattr(config, name))]
+    if config.precision != "auto":
+        args += ["--precision", config.precision]
+    for name, value in config.model.items():
+        if value != model_defaults.get(name):
+            args += ["--" + name.replace("_", "-"), str(value)]
+    return shlex.join(args)
 
 
 class Run:

@@ -10,7 +10,8 @@ import torch
 from transformers import AutoTokenizer, GPT2LMHeadModel
 
 from ..data.text import char_tokenizer, encode_corpus, load_corpus, random_blocks, split_corpus
-from ..evaluation.text import heldout_loss, perplexity
+from ..cards import render_card
+from ..evaluation.text import heldout_loss
 from ..models.gpt import gpt2_from_scratch
 from .trainer import Task
 
@@ -31,6 +32,7 @@ class GPTTask(Task):
             self.tokenizer = char_tokenizer(train_text)
             torch.manual_seed(config.seed)
             model = gpt2_from_scratch(self.tokenizer, **sizes)
+        model.loss_type = "ForCausalLM"  # GPT2LMHeadModel's name does not say it, and transformers warns
         self.train_tokens = encode_corpus(train_text, self.tokenizer)
         self.val_tokens = encode_corpus(val_text, self.tokenizer)
         decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -58,7 +60,7 @@ class GPTTask(Task):
         self.generator.manual_seed(self.config.seed * 1_000_003 + step * 101 + self.accelerator.process_index)
         x = random_blocks(self.train_tokens, self.config.batch_size, self.block, self.generator).to(self.accelerator.device)
         with self.accelerator.autocast():
-            loss = self.model(input_ids=x, labels=x).loss
+            loss = self.model(input_ids=x, attention_mask=torch.ones_like(x), labels=x).loss
         self.accelerator.backward(loss)
         if self.config.grad_clip:
             self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
@@ -75,7 +77,7 @@ class GPTTask(Task):
         for _ in range(batches):
             x = random_blocks(self.val_tokens, self.config.batch_size, self.block, gen).to(self.accelerator.device)
             with self.accelerator.autocast():
-                losses.append(self.model(input_ids=x, labels=x).loss.item())
+                losses.append(self.model(input_ids=x, attention_mask=torch.ones_like(x), labels=x).loss.item())
         return {"val_loss": sum(losses) / len(losses)}
 
     def full_heldout_loss(self) -> float:
@@ -100,25 +102,15 @@ class GPTTask(Task):
         self.tokenizer.save_pretrained(folder)
 
     def model_card(self, stats: dict[str, Any]) -> str:
-        cfg = self.config
-        loss = stats["metrics"].get("val_loss")
-        return f"""---
-task: text
-kind: gpt
-dataset: {cfg.dataset}
-parameters: {self.parameters}
-steps: {stats['step']}
-training_seconds: {stats['training_seconds']}
-hardware: "{stats['hardware']}"
-precision: {stats['precision']}
-metrics:
-  val_loss_sampled: {loss:.4f}
-command: "{cfg.command}"
----
-# GPT-2 (character level) trained on `{cfg.dataset}`
-
-Trained from scratch by AIGC Studio: {self.parameters:,} parameters,
-{stats['step']} steps of {cfg.batch_size} x {self.block} characters.
-Loss on a fixed sample of held-out windows: {loss:.4f} nats per character
-(perplexity {perplexity(loss):.2f}).
-"""
+        cfg, sizes = self.config, {**MODEL_DEFAULTS, **self.config.model}
+        meta = {
+            "name": stats["name"], "task": "text", "kind": "gpt", "dataset": cfg.dataset,
+            "parameters": self.parameters, "vocab_size": len(self.tokenizer), "steps": stats["step"],
+            "batch_size": cfg.batch_size, **{k: sizes[k] for k in ("n_layer", "n_head", "n_embd", "block_size")},
+            "lr": cfg.lr, "warmup": cfg.warmup, "weight_decay": cfg.weight_decay,
+            "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
+            "precision": stats["precision"], "seed": cfg.seed,
+            "metrics": {"val_loss_sampled": round(stats["metrics"]["val_loss"], 4)},
+            "command": cfg.command,
+        }
+        return render_card(meta)

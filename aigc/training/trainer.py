@@ -97,9 +97,9 @@ def make_accelerator(config: TrainConfig) -> Accelerator:
     return Accelerator(mixed_precision=precision, cpu=device.type == "cpu")
 
 
-def hardware() -> str:
-    if torch.cuda.is_available():
-        return f"{torch.cuda.get_device_name()} (CUDA)"
+def hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA)"
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -171,8 +171,9 @@ class Trainer:
 
     def stats(self) -> dict[str, Any]:
         return {
+            "name": self.out.name,
             "training_seconds": round(self.state["train_seconds"], 1),
-            "hardware": hardware(),
+            "hardware": hardware(self.accelerator.device),
             "precision": self.accelerator.mixed_precision,
             "processes": self.accelerator.num_processes,
         }
