@@ -41,5 +41,6 @@ def main(argv=None) -> None:
         print(f"No public link: the share tunnel needs the internet. Still serving at {demo.local_url}", file=sys.stderr)
     demo.block_thread()
 
+
 if __name__ == "__main__":
     main()
