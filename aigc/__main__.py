@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="run folder (default runs/KIND-DATASET)")
     p.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
-    p.add_argument("--precision", choices=["auto", "no", "bf16", "fp16"], default="auto")
+    p.add_argument("--precision", choices=["auto", "no", "bf16", "fp16"],
+                   help="auto: bf16 where the hardware has it (default for most kinds)")
     for name in ("warmup", "eval_every", "sample_every", "checkpoint_every"):
         p.add_argument("--" + name.replace("_", "-"), dest=name, type=int)
     p.add_argument("--export", type=Path, help="copy the best model here at the end")

@@ -13,12 +13,14 @@ from typing import Any, Iterator
 from ..errors import AigcError
 from ..paths import RUNS
 from .events import Event, Listener
+from .dcgan import DEFAULTS as DCGAN_DEFAULTS, MODEL_DEFAULTS as DCGAN_MODEL, DCGANTask
 from .gpt import DEFAULTS as GPT_DEFAULTS, MODEL_DEFAULTS as GPT_MODEL, GPTTask
 from .trainer import TrainConfig, Trainer
 
 # kind -> (task, trainer defaults, model-size defaults, datasets it accepts)
 KINDS: dict[str, tuple[type, dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
     "gpt": (GPTTask, GPT_DEFAULTS, GPT_MODEL, ("shakespeare",)),
+    "dcgan": (DCGANTask, DCGAN_DEFAULTS, DCGAN_MODEL, ("digits", "shapes")),
 }
 
 
@@ -50,11 +52,9 @@ def cli_command(config: TrainConfig, out: Path) -> str:
     base = TrainConfig(kind=config.kind, dataset=config.dataset, **defaults)
     args = ["python", "-m", "aigc", "train", config.kind, "--dataset", config.dataset, "--steps", str(config.steps),
             "--seed", str(config.seed), "--out", str(out)]
-    for name in ("batch_size", "lr", "warmup", "eval_every", "sample_every", "checkpoint_every", "device"):
+    for name in ("batch_size", "lr", "warmup", "eval_every", "sample_every", "checkpoint_every", "device", "precision"):
         if getattr(config, name) != getattr(base, name):
             args += ["--" + name.replace("_", "-"), str(getattr(config, name))]
-    if config.precision != "auto":
-        args += ["--precision", config.precision]
     for name, value in config.model.items():
         if value != model_defaults.get(name):
             args += ["--" + name.replace("_", "-"), str(value)]

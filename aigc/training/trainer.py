@@ -169,6 +169,14 @@ class Trainer:
             stats = {**self.stats(), "metrics": metrics, "step": self.state["step"]}
             (tmp / "README.md").write_text(self.task.model_card(stats))
 
+    def _save_sample_image(self, grid: torch.Tensor, step: int) -> str:
+        from torchvision.utils import save_image
+
+        path = self.out / "samples" / f"step-{step:06d}.png"
+        path.parent.mkdir(exist_ok=True)
+        save_image(grid, path)
+        return str(path)
+
     def stats(self) -> dict[str, Any]:
         return {
             "name": self.out.name,
@@ -222,6 +230,8 @@ class Trainer:
                     sample = self.task.sample(step)
                 except Exception as exc:  # a failed preview must not cost the run
                     sample = {"error": f"Could not draw a sample: {exc}"}
+                if isinstance(sample.get("image"), torch.Tensor) and self.is_main:
+                    sample["image"] = self._save_sample_image(sample["image"], step)
                 yield self.emit("sample", step, **sample)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 yield self.save_checkpoint()
