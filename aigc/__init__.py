@@ -44,8 +44,8 @@ def _epoch_steps(config) -> float:
 
         chars = len(split_corpus(load_corpus(config.dataset))[0])
         return chars / (config.batch_size * config.model["block_size"])
-    if config.kind == "dcgan":
-        from .training.dcgan import epoch_steps, training_images
+    if config.kind in ("dcgan", "vae"):
+        from .training.images import epoch_steps, training_images
 
         return epoch_steps(training_images(config.dataset), config.batch_size)
     raise AigcError(f"'{config.kind}' counts training in steps; pass steps=.")

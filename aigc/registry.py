@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
+from .cards import read_card
 from .device import best_device, inference_dtype
 from .errors import AigcError
 from .paths import CHECKPOINTS
@@ -40,13 +41,6 @@ class ModelInfo:
     card: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
-def _card_metadata(folder: Path) -> dict[str, Any]:
-    from huggingface_hub import metadata_load
-
-    readme = folder / "README.md"
-    return (metadata_load(readme) or {}) if readme.is_file() else {}
-
-
 def _describe(folder: Path) -> str:
     readme = folder / "README.md"
     if not readme.is_file():
@@ -62,7 +56,7 @@ def builtin_models() -> list[ModelInfo]:
     for task in TASKS:
         for folder in sorted((CHECKPOINTS / task).glob("*/")):
             if (folder / "README.md").is_file():
-                found.append(ModelInfo(folder.name, task, "builtin", str(folder), _describe(folder), _card_metadata(folder)))
+                found.append(ModelInfo(folder.name, task, "builtin", str(folder), _describe(folder), read_card(folder)))
     return found
 
 

@@ -16,11 +16,13 @@ from .events import Event, Listener
 from .dcgan import DEFAULTS as DCGAN_DEFAULTS, MODEL_DEFAULTS as DCGAN_MODEL, DCGANTask
 from .gpt import DEFAULTS as GPT_DEFAULTS, MODEL_DEFAULTS as GPT_MODEL, GPTTask
 from .trainer import TrainConfig, Trainer
+from .vae import DEFAULTS as VAE_DEFAULTS, MODEL_DEFAULTS as VAE_MODEL, VAETask
 
 # kind -> (task, trainer defaults, model-size defaults, datasets it accepts)
 KINDS: dict[str, tuple[type, dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
     "gpt": (GPTTask, GPT_DEFAULTS, GPT_MODEL, ("shakespeare",)),
     "dcgan": (DCGANTask, DCGAN_DEFAULTS, DCGAN_MODEL, ("digits", "shapes")),
+    "vae": (VAETask, VAE_DEFAULTS, VAE_MODEL, ("digits", "shapes")),
 }
 
 

@@ -11,25 +11,20 @@ checkpoint is the one whose samples score best, not the last one.
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-from torchvision.utils import make_grid
+from torch.optim.swa_utils import AveragedModel
 
-from ..data.images import load_images, split
 from ..models.dcgan import Discriminator, Generator
-from .trainer import Task
+from .images import EVAL_SAMPLES, ImageTask, grid
 
 DEFAULTS = dict(steps=3000, batch_size=64, lr=2e-4, warmup=0, min_lr_ratio=1.0, eval_every=250, sample_every=250,
                 checkpoint_every=500, precision="no")
 MODEL_DEFAULTS = dict(z_dim=100, width=64, ema_decay=0.999)
-EVAL_SAMPLES = 500
 
 
 def diff_augment(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
@@ -53,29 +48,29 @@ def diff_augment(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.T
     return shifted.where(~hole.unsqueeze(1), torch.full_like(x, background))
 
 
-def epoch_steps(images: int, batch_size: int) -> int:
-    return max(1, images // batch_size)
+def ema_average(decay: float):
+    """EMA whose decay ramps up as (1 + n) / (10 + n) (the num_updates rule of TensorFlow's
+    ExponentialMovingAverage), so early samples are not dominated by the initial weights."""
+
+    def average(averaged: torch.Tensor, current: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+        d = min(decay, (1 + int(count)) / (10 + int(count)))
+        return averaged * d + current * (1 - d)
+
+    return average
 
 
-def training_images(dataset: str) -> int:
-    data = load_images(dataset)
-    return len(split(data)[0]) if dataset == "digits" else len(data)
-
-
-class DCGANTask(Task):
+class DCGANTask(ImageTask):
+    kind = "dcgan"
     best_metric = "score"
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
         sizes = {**MODEL_DEFAULTS, **config.model}
-        data = load_images(config.dataset)
-        self.judged = config.dataset == "digits"
-        self.train_set, self.test_set = split(data) if self.judged else (data, None)
-        self.z_dim, self.width, self.channels = sizes["z_dim"], sizes["width"], data.channels
+        self.z_dim, self.width = sizes["z_dim"], sizes["width"]
         torch.manual_seed(config.seed)
         generator = Generator(self.z_dim, self.channels, self.width)
         discriminator = Discriminator(self.channels, self.width)
-        ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(sizes["ema_decay"]), use_buffers=True)
+        ema = AveragedModel(generator, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
         if resume_from is not None:
             generator.load_state_dict(load_file(resume_from / "generator-raw.safetensors"))
             discriminator.load_state_dict(load_file(resume_from / "discriminator.safetensors"))
@@ -88,22 +83,12 @@ class DCGANTask(Task):
         self.parameters = sum(p.numel() for p in generator.parameters())
         self.aug_gen = torch.Generator().manual_seed(config.seed + 17)
         self.fixed_z = torch.randn(EVAL_SAMPLES, self.z_dim, generator=torch.Generator().manual_seed(1234))
-        self.steps_per_epoch = epoch_steps(len(self.train_set), config.batch_size)
-        self.step = 0
 
     @property
     def optimizers(self):
         return {"generator": self.g_opt, "discriminator": self.d_opt}
 
-    def real_batch(self, step: int) -> torch.Tensor:
-        """Batch `step` of a shuffled epoch, a function of (seed, step) only, so resume sees the same data."""
-        epoch, i = divmod(step, self.steps_per_epoch)
-        order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(self.config.seed * 7919 + epoch))
-        bs = self.config.batch_size
-        return self.train_set.batch(order[i * bs : (i + 1) * bs])["image"].to(self.accelerator.device)
-
     def train_step(self, step: int) -> dict[str, float]:
-        self.step = step + 1
         self.G.train()
         real = self.real_batch(step)
         z = torch.randn(len(real), self.z_dim, device=real.device)
@@ -143,31 +128,14 @@ class DCGANTask(Task):
         return {"score": fd * (1 + 0.5 * (10 - scores["classes_covered"])), "frechet_distance": fd, **scores}
 
     def sample(self, step: int) -> dict[str, Any]:
-        grid = make_grid(self.generate(self.fixed_z[:64]), nrow=8, normalize=True, value_range=(-1, 1), pad_value=0.3)
-        return {"image": grid}
+        return {"image": grid(self.generate(self.fixed_z[:64]))}
 
     def save_model(self, folder: Path, release: bool = False) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        self.write_config(folder, z_dim=self.z_dim, width=self.width)
         ema = {k.removeprefix("module."): v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()
                if k.startswith("module.")}
         save_file(ema, folder / "generator.safetensors")
-        config = {"kind": "dcgan", "z_dim": self.z_dim, "channels": self.channels, "width": self.width, "size": 32}
-        (folder / "config.json").write_text(json.dumps(config, indent=2))
         if not release:  # what a resume needs beyond the sampling weights
             save_file({k: v.contiguous() for k, v in self.ema.state_dict().items()}, folder / "generator-ema.safetensors")
             save_file(self.accelerator.unwrap_model(self.G).state_dict(), folder / "generator-raw.safetensors")
             save_file(self.accelerator.unwrap_model(self.D).state_dict(), folder / "discriminator.safetensors")
-
-    def model_card(self, stats: dict[str, Any]) -> str:
-        from ..cards import render_card
-
-        cfg, metrics = self.config, stats["metrics"]
-        meta = {
-            "name": stats["name"], "task": "image", "kind": "dcgan", "dataset": cfg.dataset,
-            "parameters": self.parameters, "steps": stats["step"], "batch_size": cfg.batch_size, "lr": cfg.lr,
-            "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
-            "precision": stats["precision"], "seed": cfg.seed,
-            "metrics": {k: round(v, 4) for k, v in metrics.items() if math.isfinite(v)},
-            "command": cfg.command,
-        }
-        return render_card(meta)

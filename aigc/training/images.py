@@ -1,0 +1,69 @@
+"""What every image kind shares in training: its data, batches by step, sample grids, cards."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+from torchvision.utils import make_grid
+
+from ..cards import render_card
+from ..data.images import load_images, split
+from .trainer import Task
+
+EVAL_SAMPLES = 500
+
+
+def training_images(dataset: str) -> int:
+    data = load_images(dataset)
+    return len(split(data)[0]) if dataset == "digits" else len(data)
+
+
+def epoch_steps(images: int, batch_size: int) -> int:
+    return max(1, images // batch_size)
+
+
+def grid(images: torch.Tensor, nrow: int = 8) -> torch.Tensor:
+    """Images in [-1, 1] as one picture in [0, 1], with thin gray lines between them."""
+    return make_grid(images.float().cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=0.3)
+
+
+class ImageTask(Task):
+    kind = "image"
+
+    def __init__(self, config, accelerator, resume_from: Path | None):
+        super().__init__(config, accelerator, resume_from)
+        data = load_images(config.dataset)
+        # `digits` keeps its held-out split unseen, so the evaluation can compare with it.
+        self.judged = config.dataset == "digits"
+        self.train_set, self.test_set = split(data) if self.judged else (data, None)
+        self.channels = data.channels
+        self.steps_per_epoch = epoch_steps(len(self.train_set), config.batch_size)
+        self.step = 0
+
+    def real_batch(self, step: int) -> torch.Tensor:
+        """Batch `step` of a shuffled epoch: a function of (seed, step) only, so a resumed run sees the same data."""
+        self.step = step + 1
+        epoch, i = divmod(step, self.steps_per_epoch)
+        order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(self.config.seed * 7919 + epoch))
+        bs = self.config.batch_size
+        return self.train_set.batch(order[i * bs : (i + 1) * bs])["image"].to(self.accelerator.device)
+
+    def write_config(self, folder: Path, **config: Any) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.json").write_text(json.dumps({"kind": self.kind, "channels": self.channels, "size": 32, **config}, indent=2))
+
+    def model_card(self, stats: dict[str, Any]) -> str:
+        cfg = self.config
+        meta = {
+            "name": stats["name"], "task": "image", "kind": self.kind, "dataset": cfg.dataset,
+            "parameters": self.parameters, "steps": stats["step"], "batch_size": cfg.batch_size, "lr": cfg.lr,
+            "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
+            "precision": stats["precision"], "seed": cfg.seed,
+            "metrics": {k: round(v, 4) for k, v in stats["metrics"].items() if math.isfinite(v)},
+            "command": cfg.command,
+        }
+        return render_card(meta)
