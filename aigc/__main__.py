@@ -74,11 +74,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     metrics = evaluate_text_model(args.model)
     print("| metric | value |\n| --- | --- |")
     for name, value in metrics.items():
-        print(f"| {METRIC_NAMES.get(name, name)} | {value:.4f} |" if value < 1e5 else f"| {name} | {value:,.0f} |")
+        print(f"| {METRIC_NAMES.get(name, name)} | {value:.4f} |" if value < 1e5 else f"| {METRIC_NAMES.get(name, name)} | {value:,.0f} |")
     info = resolve(args.model, "text")
     if info.source == "builtin" and not args.no_card:
-        update_metrics(info.path, metrics)
-        print(f"Updated {Path(info.path) / 'README.md'}")
+        update_metrics(info.location, metrics)
+        print(f"Updated {Path(info.location) / 'README.md'}")
     return 0
 
 

@@ -19,7 +19,7 @@ METRIC_NAMES = {
     "val_loss_sampled": "Validation loss on a fixed sample of held-out windows, at the best step (nats/char)",
     "heldout_tokens": "Held-out characters scored",
     "sample_known_words": "Share of words in samples that occur in the training text (8 samples of 400 characters)",
-    "real_known_words": "The same share for real held-out text (baseline)",
+    "real_known_words": "Share of words that occur in the training text, for real held-out text (baseline)",
     "sample_speaker_lines": "Share of samples with a speaker line such as `PROTEUS.`",
     "tokens_per_s": "Generation speed, batch 1 (tokens/s, median)",
     "first_token_ms": "Time to first token (ms, median)",
