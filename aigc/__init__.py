@@ -44,7 +44,7 @@ def _epoch_steps(config) -> float:
 
         chars = len(split_corpus(load_corpus(config.dataset))[0])
         return chars / (config.batch_size * config.model["block_size"])
-    if config.kind in ("dcgan", "vae"):
+    if config.kind in ("dcgan", "vae", "diffusion"):
         from .training.images import epoch_steps, training_images
 
         return epoch_steps(training_images(config.dataset), config.batch_size)

@@ -134,9 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("warmup", "eval_every", "sample_every", "checkpoint_every"):
         p.add_argument("--" + name.replace("_", "-"), dest=name, type=int)
     p.add_argument("--export", type=Path, help="copy the best model here at the end")
-    for name in ("n_layer", "n_embd", "n_head", "block_size"):
-        p.add_argument("--" + name.replace("_", "-"), dest=name, type=int)
-    p.add_argument("--dropout", type=float)
+    from .training import KINDS
+
+    model_options: dict[str, type] = {}
+    for _, _, model_defaults, _ in KINDS.values():
+        model_options.update({k: type(v) for k, v in model_defaults.items()})
+    for name, kind in sorted(model_options.items()):  # model sizes; each kind uses its own
+        p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
     p.set_defaults(func=cmd_train)
     return parser
 

@@ -9,10 +9,13 @@ from dataclasses import dataclass, replace
 class Limits:
     max_new_tokens: int = 1000
     prompt_chars: int = 1_000_000
+    max_images: int = 64
+    max_diffusion_steps: int = 100
+    max_walk_frames: int = 64
 
 
 PRIVATE = Limits()
-PUBLIC = replace(PRIVATE, max_new_tokens=500, prompt_chars=200_000)
+PUBLIC = replace(PRIVATE, max_new_tokens=500, prompt_chars=200_000, max_images=16, max_diffusion_steps=50, max_walk_frames=32)
 current = PRIVATE
 
 

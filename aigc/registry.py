@@ -6,6 +6,7 @@ call from many threads at once: each model loads once, under its own lock.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -26,6 +27,7 @@ TASKS = ("text", "image", "conditional", "video")
 # Shown as choices in the app; any other Hub id can be typed.
 HUB_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "text": [("gpt2", "OpenAI's GPT-2 (124M), English web text")],
+    "image": [("google/ddpm-cifar10-32", "Ho et al.'s DDPM on CIFAR-10, 32x32 (36M parameters)")],
 }
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?")
 MAX_HUB_MODELS_IN_MEMORY = 2
@@ -190,7 +192,71 @@ def _load_text(info: ModelInfo) -> TextModel:
     return TextModel(info, model.to(device).eval(), tokenizer, device)
 
 
-LOADERS: dict[str, Callable[[ModelInfo], Any]] = {"text": _load_text}
+@dataclass
+class ImageModel:
+    """An unconditional image generator: a DCGAN or VAE of this project, or a diffusers pipeline."""
+
+    info: ModelInfo
+    kind: str  # "dcgan", "vae" or "diffusion"
+    net: Any  # Generator, VAE or DiffusionPipeline
+    config: dict[str, Any]
+    device: Any
+
+    @property
+    def latent(self) -> int | None:
+        return {"dcgan": self.config.get("z_dim"), "vae": self.config.get("latent")}.get(self.kind)
+
+
+def _load_image(info: ModelInfo) -> ImageModel:
+    device = best_device()
+    folder = Path(info.location)
+    if info.source == "hub" or (folder / "model_index.json").is_file():
+        return _load_diffusion(info, device)
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise AigcError(f"'{info.name}' is neither a diffusers pipeline (model_index.json) nor a model of this app (config.json).")
+    config = json.loads(config_file.read_text())
+    kind = config.get("kind")
+    from safetensors.torch import load_file
+
+    if kind == "dcgan":
+        from .models.dcgan import Generator
+
+        net = Generator(config["z_dim"], config["channels"], config["width"])
+        net.load_state_dict(load_file(folder / "generator.safetensors"))
+    elif kind == "vae":
+        from .models.vae import VAE
+
+        net = VAE(config["channels"], config["latent"], config["width"])
+        net.load_state_dict(load_file(folder / "vae.safetensors"))
+    else:
+        what = f"a '{kind}' model" if kind else f"a {config.get('model_type', 'non-image')} model"
+        raise AigcError(f"'{info.name}' is {what}, not an unconditional image generator.")
+    return ImageModel(info, kind, net.to(device).eval(), config, device)
+
+
+def _load_diffusion(info: ModelInfo, device) -> ImageModel:
+    import inspect
+
+    import torch
+    from diffusers import DiffusionPipeline
+    from diffusers.utils import logging as diffusers_logging
+
+    diffusers_logging.disable_progress_bar()
+    kwargs: dict[str, Any] = {"use_safetensors": True}
+    if info.source == "hub" and hub_offline():
+        kwargs["local_files_only"] = True
+    # this project's small pipelines are trained and measured in float32
+    dtype = inference_dtype(device) if info.source == "hub" else torch.float32
+    pipe = DiffusionPipeline.from_pretrained(info.location, dtype=dtype, **kwargs)
+    if "prompt" in inspect.signature(pipe.__call__).parameters or not hasattr(pipe, "unet"):
+        raise AigcError(f"'{info.name}' is a {type(pipe).__name__}, not an unconditional image pipeline; "
+                        "text-to-image models belong in the Conditional image tab.")
+    pipe.set_progress_bar_config(disable=True)
+    return ImageModel(info, "diffusion", pipe.to(device), {"size": pipe.unet.config.sample_size}, device)
+
+
+LOADERS: dict[str, Callable[[ModelInfo], Any]] = {"text": _load_text, "image": _load_image}
 
 
 def load(name: str, task: str) -> Any:

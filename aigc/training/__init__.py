@@ -14,6 +14,7 @@ from ..errors import AigcError
 from ..paths import RUNS
 from .events import Event, Listener
 from .dcgan import DEFAULTS as DCGAN_DEFAULTS, MODEL_DEFAULTS as DCGAN_MODEL, DCGANTask
+from .diffusion import DEFAULTS as DIFFUSION_DEFAULTS, MODEL_DEFAULTS as DIFFUSION_MODEL, DiffusionTask
 from .gpt import DEFAULTS as GPT_DEFAULTS, MODEL_DEFAULTS as GPT_MODEL, GPTTask
 from .trainer import TrainConfig, Trainer
 from .vae import DEFAULTS as VAE_DEFAULTS, MODEL_DEFAULTS as VAE_MODEL, VAETask
@@ -23,6 +24,7 @@ KINDS: dict[str, tuple[type, dict[str, Any], dict[str, Any], tuple[str, ...]]] =
     "gpt": (GPTTask, GPT_DEFAULTS, GPT_MODEL, ("shakespeare",)),
     "dcgan": (DCGANTask, DCGAN_DEFAULTS, DCGAN_MODEL, ("digits", "shapes")),
     "vae": (VAETask, VAE_DEFAULTS, VAE_MODEL, ("digits", "shapes")),
+    "diffusion": (DiffusionTask, DIFFUSION_DEFAULTS, DIFFUSION_MODEL, ("digits", "shapes")),
 }
 
 

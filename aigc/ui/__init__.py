@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import limits
 from ..device import best_device
-from . import text_tab
+from . import image_tab, text_tab
 
 # System fonts only: the default theme fonts come from a web font service, which an
 # offline machine cannot reach.
@@ -33,4 +33,6 @@ def build_demo(public: bool = False) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Text", id="text"):
                 text_tab.build()
+            with gr.Tab("Image", id="image"):
+                image_tab.build()
     return demo

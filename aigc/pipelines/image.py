@@ -1,0 +1,123 @@
+"""Unconditional image generation: sample grids, latent walks and VAE reconstructions.
+
+Every function takes plain numbers (validated here, whatever the caller) and returns
+PIL images. A seed fixes the noise, drawn on the CPU, so the same seed gives the same
+images on any device.
+"""
+
+from __future__ import annotations
+
+import random
+
+import torch
+from PIL import Image
+from torchvision.transforms.functional import to_pil_image
+from torchvision.utils import make_grid
+
+from .. import limits
+from ..errors import AigcError
+from ..registry import ImageModel, load
+from . import validate
+
+SCHEDULERS = ("dpm++", "ddim", "ddpm")
+
+
+def _seed(seed) -> int:
+    seed = validate.seed(seed)
+    return random.randrange(2**31) if seed is None else seed
+
+
+def to_pil(images: torch.Tensor) -> list[Image.Image]:
+    """A batch in [-1, 1] as PIL images (grayscale for one channel)."""
+    images = ((images.float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return [to_pil_image(im) for im in images]
+
+
+def image_grid(images: list[Image.Image], nrow: int | None = None, scale: int = 1) -> Image.Image:
+    """One picture of the images in rows (torchvision `make_grid`), optionally enlarged without blur."""
+    from torchvision.transforms.functional import pil_to_tensor
+
+    if not images:
+        raise AigcError("There are no images to put in a grid.")
+    batch = torch.stack([pil_to_tensor(im.convert("RGB")) for im in images])
+    nrow = nrow or max(1, round(len(images) ** 0.5))
+    grid = to_pil_image(make_grid(batch, nrow=nrow, padding=2, pad_value=80))
+    return grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST) if scale > 1 else grid
+
+
+def _generators(seed: int, n: int) -> list[torch.Generator]:
+    """Image i of seed s is drawn from seed s + i, so any one image can be made again alone
+    (and a latent walk from seed s starts at the first image of seed s)."""
+    return [torch.Generator().manual_seed((seed + i) % 2**63) for i in range(n)]
+
+
+def _latents(seed: int, n: int, dim: int) -> torch.Tensor:
+    return torch.stack([torch.randn(dim, generator=g) for g in _generators(seed, n)])
+
+
+@torch.inference_mode()
+def _sample(model: ImageModel, n: int, seed: int, steps: int | None, scheduler: str | None) -> torch.Tensor:
+    if model.kind == "diffusion":
+        from ..models.diffusion import DEFAULT_STEPS, sample
+
+        return sample(model.net, n, steps or DEFAULT_STEPS, scheduler or "dpm++", generator=_generators(seed, n))
+    return _decode(model, _latents(seed, n, model.latent).to(model.device))
+
+
+def _decode(model: ImageModel, z: torch.Tensor) -> torch.Tensor:
+    out = model.net(z.view(len(z), -1, 1, 1)) if model.kind == "dcgan" else model.net.decode(z)
+    return out.float().cpu()
+
+
+def generate_images(model: str = "dcgan-digits", num_images: int = 16, seed: int | None = None,
+                    steps: int | None = None, scheduler: str | None = None) -> list[Image.Image]:
+    """`num_images` samples of an unconditional model. `steps` and `scheduler` apply to diffusion."""
+    lim = limits.current
+    num_images = validate.number("number of images", num_images, 1, lim.max_images, integer=True)
+    if steps is not None:
+        steps = validate.number("steps", steps, 1, lim.max_diffusion_steps, integer=True)
+    if scheduler is not None and scheduler not in SCHEDULERS:
+        raise AigcError(f"Unknown scheduler '{str(scheduler)[:40]}'; choose one of {', '.join(SCHEDULERS)}.")
+    seed = _seed(seed)
+    m = load(model, "image")
+    return to_pil(_sample(m, num_images, seed, steps, scheduler))
+
+
+def _slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation: Gaussian noise lives near a sphere, and a straight line
+    between two points cuts through its low-density middle (White, 2016)."""
+    a_n, b_n = a / a.norm(), b / b.norm()
+    omega = torch.arccos((a_n * b_n).sum().clamp(-1, 1))
+    if omega.abs() < 1e-4:
+        return (1 - t)[:, None] * a + t[:, None] * b
+    return (torch.sin((1 - t) * omega)[:, None] * a + torch.sin(t * omega)[:, None] * b) / torch.sin(omega)
+
+
+@torch.inference_mode()
+def latent_walk(model: str = "dcgan-digits", seed_a: int = 0, seed_b: int = 1, frames: int = 16) -> list[Image.Image]:
+    """Frames that move through the latent space from seed_a's image to seed_b's (GAN and VAE)."""
+    frames = validate.number("frames", frames, 2, limits.current.max_walk_frames, integer=True)
+    seed_a, seed_b = _seed(seed_a), _seed(seed_b)
+    m = load(model, "image")
+    if m.latent is None:
+        raise AigcError(f"'{m.info.name}' has no latent space to walk through; choose a GAN or a VAE.")
+    a, b = _latents(seed_a, 1, m.latent)[0], _latents(seed_b, 1, m.latent)[0]
+    z = _slerp(a, b, torch.linspace(0, 1, frames))
+    return to_pil(_decode(m, z.to(m.device)))
+
+
+@torch.inference_mode()
+def reconstruct(model: str = "vae-digits", index: int | None = None) -> tuple[Image.Image, Image.Image]:
+    """A held-out real digit and the VAE's reconstruction of it (the mean of its posterior)."""
+    from ..data.images import digits, split
+
+    m = load(model, "image")
+    if m.kind != "vae":
+        raise AigcError(f"'{m.info.name}' is not a VAE; only a VAE reconstructs images.")
+    if m.config.get("channels") != 1:
+        raise AigcError(f"'{m.info.name}' was not trained on digits, so there is no real digit to compare with.")
+    held_out = split(digits())[1]
+    index = random.randrange(len(held_out)) if index is None else validate.number("index", index, 0, len(held_out) - 1, integer=True)
+    x = held_out.batch(torch.tensor([index]))["image"]
+    mean, _ = m.net.encode(x.to(m.device))
+    return to_pil(x)[0], to_pil(m.net.decode(mean).float().cpu())[0]

@@ -1,0 +1,95 @@
+"""Training step for `diffusion`: noise prediction with an EMA of the weights for sampling.
+
+The best checkpoint is the one whose samples (DPM-Solver++, 25 steps) score best on the
+digit judge, as for the GAN: the denoising loss keeps falling long after samples stop
+improving, so it cannot pick the checkpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDPMPipeline, UNet2DModel
+from safetensors.torch import load_file, save_file
+from torch.optim.swa_utils import AveragedModel
+
+from ..models.diffusion import make_unet, sample, training_scheduler
+from .dcgan import ema_average
+from .images import ImageTask, grid
+
+DEFAULTS = dict(steps=5000, batch_size=64, lr=1e-3, warmup=200, min_lr_ratio=0.1, weight_decay=0.0,
+                eval_every=1000, sample_every=500, checkpoint_every=500, precision="no")
+MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25)
+EVAL_IMAGES = 500
+
+
+class DiffusionTask(ImageTask):
+    kind = "diffusion"
+    best_metric = "score"
+
+    def __init__(self, config, accelerator, resume_from: Path | None):
+        super().__init__(config, accelerator, resume_from)
+        sizes = {**MODEL_DEFAULTS, **config.model}
+        self.width, self.sample_steps = sizes["width"], sizes["sample_steps"]
+        torch.manual_seed(config.seed)
+        unet = make_unet(self.channels, self.width)
+        ema = AveragedModel(unet, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
+        if resume_from is not None:
+            unet.load_state_dict(load_file(resume_from / "unet-raw.safetensors"))
+            ema.load_state_dict(load_file(resume_from / "unet-ema.safetensors"))
+        opt = torch.optim.AdamW(unet.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.unet, self.opt = accelerator.prepare(unet, opt)
+        self.ema = ema.to(accelerator.device)
+        self.scheduler = training_scheduler()
+        self.parameters = sum(p.numel() for p in unet.parameters())
+        self.noise = torch.Generator().manual_seed(config.seed + 53)
+
+    @property
+    def optimizers(self):
+        return {"model": self.opt}
+
+    def train_step(self, step: int) -> dict[str, float]:
+        self.unet.train()
+        x = self.real_batch(step)
+        n = len(x)
+        noise = torch.randn(x.shape, generator=self.noise).to(x.device)
+        t = torch.randint(0, self.scheduler.config.num_train_timesteps, (n,), generator=self.noise).to(x.device)
+        with self.accelerator.autocast():
+            pred = self.unet(self.scheduler.add_noise(x, noise, t), t).sample
+            loss = F.mse_loss(pred.float(), noise)
+        self.opt.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        if self.config.grad_clip:
+            self.accelerator.clip_grad_norm_(self.unet.parameters(), self.config.grad_clip)
+        self.opt.step()
+        self.ema.update_parameters(self.accelerator.unwrap_model(self.unet))
+        return {"loss": loss.item()}
+
+    def pipeline(self) -> DDPMPipeline:
+        return DDPMPipeline(unet=self.ema.module.eval(), scheduler=self.scheduler)
+
+    def generate(self, n: int, seed: int = 1234) -> torch.Tensor:
+        return sample(self.pipeline(), n, self.sample_steps, generator=torch.Generator().manual_seed(seed))
+
+    def evaluate(self) -> dict[str, float]:
+        if not self.judged:
+            return {"score": -float(self.step)}
+        from ..evaluation.digits import frechet_distance, judge
+
+        images = self.generate(EVAL_IMAGES)
+        scores = judge(images)
+        fd = frechet_distance(images)
+        return {"score": fd * (1 + 0.5 * (10 - scores["classes_covered"])), "frechet_distance": fd, **scores}
+
+    def sample(self, step: int) -> dict[str, Any]:
+        return {"image": grid(self.generate(64))}
+
+    def save_model(self, folder: Path, release: bool = False) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.pipeline().save_pretrained(folder)  # model_index.json, unet/, scheduler/ in safetensors
+        if not release:
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()}, folder / "unet-ema.safetensors")
+            save_file(self.accelerator.unwrap_model(self.unet).state_dict(), folder / "unet-raw.safetensors")

@@ -1,0 +1,129 @@
+"""Image tab: sample grids from the built-in GAN, VAE and diffusion models or a Hub pipeline;
+a latent walk between two seeds; a VAE's reconstruction of a real digit."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import gradio as gr
+import imageio.v3 as iio
+import numpy as np
+
+from .. import limits
+from ..device import random_seed
+from ..errors import AigcError
+from ..paths import OUTPUTS
+from ..pipelines import image as pipeline
+from ..registry import list_models
+
+DISPLAY_SCALE = 4  # 32x32 samples are enlarged without blur, so strokes stay crisp
+
+
+def _save(picture, stem: str, suffix: str = ".png") -> str:
+    folder = OUTPUTS / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}-{uuid.uuid4().hex[:8]}{suffix}"
+    picture.save(path)
+    return str(path)
+
+
+def _enlarge(im):
+    if im.width >= 128:
+        return im
+    return im.resize((im.width * DISPLAY_SCALE, im.height * DISPLAY_SCALE), 0)  # 0 = nearest
+
+
+def generate_images(model: str, num_images: int, seed: int | None, steps: int, scheduler: str):
+    """Endpoint `generate_images`: (gallery, grid PNG path, notes)."""
+    seed = random_seed() if seed in (None, -1) else seed
+    start = time.perf_counter()
+    try:
+        images = pipeline.generate_images(model, num_images=num_images, seed=seed, steps=steps, scheduler=scheduler)
+    except AigcError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    seconds = time.perf_counter() - start
+    grid = pipeline.image_grid(images, nrow=min(8, len(images)), scale=DISPLAY_SCALE if images[0].width < 128 else 1)
+    return ([_enlarge(im) for im in images], _save(grid, "grid"),
+            f"Seed {seed} · {len(images)} images in {seconds:.2f} s.")
+
+
+def walk(model: str, seed_a: int, seed_b: int, frames: int):
+    """A GIF that morphs seed A's image into seed B's, and back."""
+    try:
+        images = pipeline.latent_walk(model, seed_a=seed_a, seed_b=seed_b, frames=frames)
+    except AigcError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    loop = [np.asarray(_enlarge(im).convert("RGB")) for im in images + images[-2:0:-1]]
+    folder = OUTPUTS / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"walk-{uuid.uuid4().hex[:8]}.gif"
+    iio.imwrite(path, np.stack(loop), duration=80, loop=0)
+    return str(path)
+
+
+def reconstruct(model: str):
+    try:
+        original, recon = pipeline.reconstruct(model)
+    except AigcError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    return _enlarge(original), _enlarge(recon)
+
+
+def _kind(model: str) -> str:
+    """A built-in model's kind from its card; anything else is taken for a diffusers pipeline."""
+    builtin = {m.name: m.card.get("kind") for m in list_models("image") if m.source == "builtin"}
+    return builtin.get(model) or "diffusion"
+
+
+def _controls_for(model: str):
+    """Diffusion controls for diffusion models, latent tools for GANs and VAEs."""
+    kind = _kind(model)
+    return (gr.update(visible=kind == "diffusion"), gr.update(visible=kind in ("dcgan", "vae")),
+            gr.update(visible=kind == "vae"))
+
+
+def build() -> None:
+    cap = limits.current
+    models = list_models("image")
+    names = [m.name for m in models]
+    default = "dcgan-digits" if "dcgan-digits" in names else (names[0] if names else None)
+    kind = _kind(default)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2):
+            model = gr.Dropdown(names, value=default, label="Model", allow_custom_value=True, elem_id="image-model",
+                                info="A built-in model, or the Hub id of an unconditional diffusers pipeline.")
+            num = gr.Slider(1, cap.max_images, value=min(16, cap.max_images), step=1, label="Number of images")
+            with gr.Row():
+                seed = gr.Number(-1, label="Seed", info="-1 = a new random seed each time", precision=0, minimum=-1)
+                dice = gr.Button("Random seed", size="sm")
+            with gr.Group(visible=kind == "diffusion") as diffusion_box:
+                steps = gr.Slider(1, cap.max_diffusion_steps, value=25, step=1, label="Denoising steps")
+                scheduler = gr.Radio(list(pipeline.SCHEDULERS), value="dpm++", label="Scheduler",
+                                     info="DPM-Solver++ and DDIM need 10 to 50 steps; DDPM needs hundreds.")
+            go = gr.Button("Generate", variant="primary", elem_id="image-generate")
+        with gr.Column(scale=3):
+            gallery = gr.Gallery(label="Samples", columns=8, height="auto", object_fit="contain", elem_id="image-gallery")
+            with gr.Row():
+                grid_file = gr.File(label="Grid (PNG)", elem_id="image-grid")
+                notes = gr.Markdown(elem_classes="aigc-notice", elem_id="image-notes")
+    with gr.Accordion("Latent walk: morph one seed's image into another's", open=False, visible=kind in ("dcgan", "vae")) as walk_box:
+        with gr.Row():
+            seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0)
+            seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0)
+            frames = gr.Slider(2, cap.max_walk_frames, value=16, step=1, label="Frames")
+            walk_go = gr.Button("Walk")
+        animation = gr.Image(label="Walk (GIF)", type="filepath", elem_id="image-walk", height=160)
+    with gr.Accordion("VAE: reconstruct a real held-out digit", open=False, visible=kind == "vae") as recon_box:
+        recon_go = gr.Button("Reconstruct a random real digit")
+        with gr.Row():
+            original = gr.Image(label="Real digit", height=160)
+            rebuilt = gr.Image(label="Reconstruction", height=160)
+
+    model.change(_controls_for, model, [diffusion_box, walk_box, recon_box], queue=False, api_visibility="private")
+    go.click(generate_images, [model, num, seed, steps, scheduler], [gallery, grid_file, notes],
+             api_name="generate_images", concurrency_limit=2)
+    walk_go.click(walk, [model, seed_a, seed_b, frames], animation, api_name="latent_walk", concurrency_limit=2)
+    recon_go.click(reconstruct, model, [original, rebuilt], api_name="reconstruct", concurrency_limit=2)
+    dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
