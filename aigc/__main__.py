@@ -50,6 +50,21 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate_image(args: argparse.Namespace) -> int:
+    from .device import random_seed
+    from .pipelines.image import generate_images, image_grid
+
+    seed = random_seed() if args.seed is None else args.seed
+    images = generate_images(args.model, num_images=args.num_images, seed=seed, steps=args.steps, scheduler=args.scheduler)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"{Path(args.model).name}-seed{seed}"
+    for i, im in enumerate(images):
+        im.save(args.out / f"{stem}-{i:02d}.png")
+    image_grid(images, nrow=min(8, len(images))).save(args.out / f"{stem}-grid.png")
+    print(f"Wrote {len(images)} images and {stem}-grid.png to {args.out} (seed {seed}).")
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     import aigc
 
@@ -108,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--top-p", type=float, default=0.95)
     t.add_argument("--seed", type=int)
     t.set_defaults(func=cmd_generate)
+    i = gen.add_parser("image", help="sample an unconditional image model; writes PNGs and a grid")
+    i.add_argument("--model", default="dcgan-digits")
+    i.add_argument("--num-images", "-n", type=int, default=16)
+    i.add_argument("--seed", type=int)
+    i.add_argument("--steps", type=int, help="denoising steps (diffusion)")
+    i.add_argument("--scheduler", choices=["dpm++", "ddim", "ddpm"], help="sampler (diffusion; default dpm++)")
+    i.add_argument("--out", type=Path, default=Path("outputs/images"), help="folder for the PNGs")
+    i.set_defaults(func=cmd_generate_image)
 
     p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss)")
     p.add_argument("model")
@@ -115,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")
-    p.add_argument("what", nargs="?", default="text", choices=["text"])
+    p.add_argument("what", nargs="?", default="text", choices=["text", "image"])
     p.add_argument("--runs", type=int, default=7)
     p.set_defaults(func=cmd_bench)
 

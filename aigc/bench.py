@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import statistics
+import time
 
 import torch
 
@@ -34,12 +35,39 @@ def bench_text(runs: int, model: str = "shakespeare-gpt", tokens: int = 200) -> 
     ]
 
 
+def _median_seconds(fn, runs: int) -> float:
+    fn()  # load and warm up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_image(runs: int) -> list[tuple[str, str]]:
+    from .pipelines.image import generate_images
+    from .registry import list_models
+
+    rows = []
+    for info in list_models("image"):
+        if info.source != "builtin":
+            continue
+        diffusion = info.card.get("kind") == "diffusion"
+        n, steps = (16, 25) if diffusion else (64, None)
+        seconds = _median_seconds(lambda: generate_images(info.name, num_images=n, seed=0, steps=steps), runs)
+        label = f"image {info.name}: {n} images" + (f", {steps} DPM-Solver++ steps" if diffusion else "")
+        rows.append((label, f"{seconds * 1000:.0f} ms ({n / seconds:.0f} images/s)"))
+    return rows
+
+
 def run_bench(what: str, runs: int = 7) -> list[tuple[str, str]]:
-    rows = {"text": bench_text}[what](runs)
+    rows = {"text": bench_text, "image": bench_image}[what](runs)
     print(f"Machine: {machine()}")
     print(f"Median of {runs} runs.\n")
     width = max(len(r[0]) for r in rows)
-    print(f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|")
+    value_width = max(5, *(len(r[1]) for r in rows))
+    print(f"| {'measure':<{width}} | {'value':<{value_width}} |\n|{'-' * (width + 2)}|{'-' * (value_width + 2)}|")
     for name, value in rows:
-        print(f"| {name:<{width}} | {value} |")
+        print(f"| {name:<{width}} | {value:<{value_width}} |")
     return rows

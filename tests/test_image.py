@@ -107,3 +107,16 @@ def test_the_grid_lays_images_out_in_rows(tiny_gan_and_vae):
     images = generate_images(tiny_gan_and_vae["dcgan"], num_images=6, seed=0)
     grid = image_grid(images, nrow=3, scale=2)
     assert grid.size == (2 * (3 * 34 + 2), 2 * (2 * 34 + 2))
+
+
+def test_the_cli_writes_one_png_per_image_and_a_grid(tiny_gan_and_vae, tmp_path, capsys):
+    from PIL import Image
+
+    from aigc.__main__ import main
+
+    assert main(["generate", "image", "--model", tiny_gan_and_vae["dcgan"], "-n", "3", "--seed", "4", "--out", str(tmp_path)]) == 0
+    files = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert files == ["best-seed4-00.png", "best-seed4-01.png", "best-seed4-02.png", "best-seed4-grid.png"]
+    again = generate_images(tiny_gan_and_vae["dcgan"], num_images=1, seed=5)[0]  # image 1 of seed 4 is seed 5
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "best-seed4-01.png")), np.asarray(again))
+    assert "seed 4" in capsys.readouterr().out
