@@ -81,19 +81,37 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
+def _eval_one(name: str, write_card: bool) -> None:
     from .cards import METRIC_NAMES, update_metrics
-    from .evaluation.text import evaluate_text_model
-    from .registry import resolve
+    from .registry import builtin_models, resolve
 
-    metrics = evaluate_text_model(args.model)
-    print("| metric | value |\n| --- | --- |")
-    for name, value in metrics.items():
-        print(f"| {METRIC_NAMES.get(name, name)} | {value:.4f} |" if value < 1e5 else f"| {METRIC_NAMES.get(name, name)} | {value:,.0f} |")
-    info = resolve(args.model, "text")
-    if info.source == "builtin" and not args.no_card:
+    task = next((m.task for m in builtin_models() if m.name == name), "text")
+    if task == "image":
+        from .evaluation.images import evaluate_image_model as evaluate
+    else:
+        from .evaluation.text import evaluate_text_model as evaluate
+    metrics = evaluate(name)
+    print(f"\n{name}\n| metric | value |\n| --- | --- |")
+    for key, value in metrics.items():
+        print(f"| {METRIC_NAMES.get(key, key)} | {value:.4f} |" if value < 1e5 else f"| {METRIC_NAMES.get(key, key)} | {value:,.0f} |")
+    info = resolve(name, task)
+    if info.source == "builtin" and write_card:
         update_metrics(info.location, metrics)
+        if task == "image":  # the card shows what the numbers describe
+            from .pipelines.image import generate_images, image_grid
+
+            image_grid(generate_images(name, num_images=64, seed=0), nrow=8, scale=2).save(Path(info.location) / "samples.png")
         print(f"Updated {Path(info.location) / 'README.md'}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .registry import builtin_models
+
+    if not args.all and not args.model:
+        raise AigcError("Name a model to evaluate, or pass --all for every built-in model.")
+    names = [m.name for m in builtin_models() if m.task in ("text", "image")] if args.all else [args.model]
+    for name in names:
+        _eval_one(name, not args.no_card)
     return 0
 
 
@@ -128,12 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--num-images", "-n", type=int, default=16)
     i.add_argument("--seed", type=int)
     i.add_argument("--steps", type=int, help="denoising steps (diffusion)")
-    i.add_argument("--scheduler", choices=["dpm++", "ddim", "ddpm"], help="sampler (diffusion; default dpm++)")
+    i.add_argument("--scheduler", choices=["dpm++", "ddim", "ddpm"], help="sampler (diffusion; default ddim)")
     i.add_argument("--out", type=Path, default=Path("outputs/images"), help="folder for the PNGs")
     i.set_defaults(func=cmd_generate_image)
 
     p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss)")
-    p.add_argument("model")
+    p.add_argument("model", nargs="?")
+    p.add_argument("--all", action="store_true", help="every built-in model")
     p.add_argument("--no-card", action="store_true", help="print only; leave the model card as it is")
     p.set_defaults(func=cmd_eval)
 

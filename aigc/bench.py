@@ -56,7 +56,7 @@ def bench_image(runs: int) -> list[tuple[str, str]]:
         diffusion = info.card.get("kind") == "diffusion"
         n, steps = (16, 25) if diffusion else (64, None)
         seconds = _median_seconds(lambda: generate_images(info.name, num_images=n, seed=0, steps=steps), runs)
-        label = f"image {info.name}: {n} images" + (f", {steps} DPM-Solver++ steps" if diffusion else "")
+        label = f"image {info.name}: {n} images" + (f", {steps} DDIM steps" if diffusion else "")
         rows.append((label, f"{seconds * 1000:.0f} ms ({n / seconds:.0f} images/s)"))
     return rows
 

@@ -23,6 +23,18 @@ METRIC_NAMES = {
     "sample_speaker_lines": "Share of samples with a speaker line such as `PROTEUS.`",
     "tokens_per_s": "Generation speed, batch 1 (tokens/s, median)",
     "first_token_ms": "Time to first token (ms, median)",
+    "samples": "Samples judged (seeds 0, 1, 2, ...)",
+    "confident_digits": "Share of samples the digit classifier calls a digit with at least 90% confidence",
+    "classes_covered": "Digit classes among the confident samples (of 10)",
+    "smallest_class_share": "Share of the rarest class among confident samples (0.1 is perfectly even)",
+    "frechet_distance": "Frechet distance to real held-out digits, in the classifier's features (lower is better)",
+    "real_confident_digits": "Baseline: share of real training digits called a digit with 90% confidence",
+    "real_classes_covered": "Baseline: classes covered by real training digits",
+    "real_frechet_distance": "Baseline: Frechet distance of real training digits to the held-out ones",
+    "recon_psnr": "Reconstruction PSNR on held-out digits (dB)",
+    "recon_ssim": "Reconstruction SSIM on held-out digits",
+    "images_per_s": "Sampling speed (images/s, median; batch 64, or 16 at 25 steps for diffusion)",
+    "score": "Selection score at the best step (Frechet distance, penalised per missing class)",
 }
 
 GPT_REFERENCES = """\
@@ -48,7 +60,8 @@ def read_card(folder: str | Path) -> dict[str, Any]:
 
 def render_card(meta: dict[str, Any]) -> str:
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
-    body = _gpt_body(meta) if meta.get("kind") == "gpt" else _generic_body(meta)
+    kind = meta.get("kind")
+    body = _gpt_body(meta) if kind == "gpt" else _image_body(meta) if kind in IMAGE_KINDS else _generic_body(meta)
     return f"---\n{front}---\n{body}"
 
 
@@ -127,6 +140,89 @@ Retrain it exactly (resumable: run the same command again after a stop):
 ## References
 
 {GPT_REFERENCES}"""
+
+
+IMAGE_KINDS = {
+    "dcgan": ("a DCGAN", """A generator of transposed convolutions (noise 100 -> 256 x 4 x 4 -> 128 x 8 x 8 -> 64 x 16 x 16
+-> 1 x 32 x 32, batch norm, ReLU, tanh) against a convolutional LeakyReLU discriminator,
+trained with the non-saturating GAN loss. Half of the images the discriminator sees, real and
+fake alike, are shifted and have a square cut out (differentiable augmentation), so it cannot
+memorise 1,438 training digits. Samples come from an exponential moving average of the
+generator's weights; the checkpoint kept is the step whose samples scored best."""),
+    "vae": ("a convolutional VAE", """An encoder to a Gaussian posterior over a small latent space and a decoder back to
+pixels, trained on reconstruction plus KL divergence with the reparameterisation trick.
+Samples decode latents drawn from the standard normal prior."""),
+    "diffusion": ("a diffusion model", """A diffusers `UNet2DModel` trained to predict the noise added under a cosine schedule
+(`DDPMScheduler`, 1,000 steps), saved as a `DDPMPipeline`. Sampling uses DDIM with 25 "trailing"
+steps by default (DPM-Solver++ and DDPM are offered too); the weights are an exponential moving average."""),
+}
+
+IMAGE_REFERENCES = {
+    "dcgan": """- A. Radford, L. Metz, S. Chintala, *Unsupervised Representation Learning with Deep
+  Convolutional GANs*, ICLR 2016: architecture, N(0, 0.02) initialisation, Adam 2e-4 with beta1 0.5.
+- I. Goodfellow et al., *Generative Adversarial Nets*, NeurIPS 2014: the non-saturating loss.
+- T. Karras et al., *Progressive Growing of GANs*, ICLR 2018: the moving average of generator weights.
+- S. Zhao et al., *Differentiable Augmentation for Data-Efficient GAN Training*, NeurIPS 2020.
+""",
+    "vae": """- D. Kingma, M. Welling, *Auto-Encoding Variational Bayes*, ICLR 2014.
+- The decoder's likelihood is a Gaussian with a fixed standard deviation (0.2 in [-1, 1] pixel
+  units), which weighs reconstruction against the KL term.
+""",
+    "diffusion": """- J. Ho, A. Jain, P. Abbeel, *Denoising Diffusion Probabilistic Models*, NeurIPS 2020.
+- A. Nichol, P. Dhariwal, *Improved Denoising Diffusion Probabilistic Models*, ICML 2021 (cosine schedule).
+- J. Song, C. Meng, S. Ermon, *Denoising Diffusion Implicit Models*, ICLR 2021: the default sampler.
+- S. Lin et al., *Common Diffusion Noise Schedules and Sample Steps are Flawed*, WACV 2024 ("trailing" steps).
+- C. Lu et al., *DPM-Solver++*, 2022: the other fast sampler.
+""",
+}
+
+
+def _image_body(m: dict[str, Any]) -> str:
+    what, how = IMAGE_KINDS[m["kind"]]
+    metrics = m.get("metrics", {})
+    headline = ""
+    if "confident_digits" in metrics:
+        headline = (f"Of {metrics.get('samples', 1000):,} samples, the independent digit classifier calls "
+                    f"**{metrics['confident_digits']:.0%} confidently a digit** and finds "
+                    f"**{metrics['classes_covered']} of 10 classes** (real digits: "
+                    f"{metrics.get('real_confident_digits', float('nan')):.0%}, "
+                    f"{metrics.get('real_classes_covered', '?')}).")
+    return f"""
+# `{m.get('name')}`: {what} trained on `{m['dataset']}`
+
+{how}
+
+{m.get('parameters', 0):,} parameters, trained from scratch by AIGC Studio. {headline}
+
+![samples](samples.png)
+
+## Measured
+
+{_metrics_table(metrics)}
+The judge is `checkpoints/evaluation/digit-classifier`, trained only on the training split of
+`digits` with an extra "not a digit" class; the Frechet distance uses its features against the
+held-out split. Measure again with `python -m aigc eval {m.get('name', 'MODEL')}` (this also
+rewrites this table).
+
+## Training
+
+| | |
+| --- | --- |
+| steps | {m['steps']:,} of batch {m.get('batch_size')} |
+| learning rate | {m.get('lr')} |
+| precision | {m.get('precision')} |
+| hardware | {m.get('hardware')} |
+| training time | {_hours(m.get('training_seconds', 0))} |
+
+Retrain it exactly (resumable: run the same command again after a stop):
+
+```bash
+{m.get('command')}
+```
+
+## References
+
+{IMAGE_REFERENCES[m['kind']]}"""
 
 
 def _generic_body(m: dict[str, Any]) -> str:

@@ -253,7 +253,7 @@ def _load_diffusion(info: ModelInfo, device) -> ImageModel:
         raise AigcError(f"'{info.name}' is a {type(pipe).__name__}, not an unconditional image pipeline; "
                         "text-to-image models belong in the Conditional image tab.")
     pipe.set_progress_bar_config(disable=True)
-    return ImageModel(info, "diffusion", pipe.to(device), {"size": pipe.unet.config.sample_size}, device)
+    return ImageModel(info, "diffusion", pipe.to(device), {"size": pipe.unet.config.sample_size, "channels": pipe.unet.config.in_channels}, device)
 
 
 LOADERS: dict[str, Callable[[ModelInfo], Any]] = {"text": _load_text, "image": _load_image}

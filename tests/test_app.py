@@ -60,3 +60,37 @@ def test_cli_lists_and_generates():
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error: temperature")
     assert "Traceback" not in bad.stderr
+
+
+def _gallery_pixels(gallery):
+    import numpy as np
+    from PIL import Image
+
+    return [np.asarray(Image.open(item["image"] if isinstance(item, dict) else item[0])) for item in gallery]
+
+
+def test_generate_images_through_gradio_client(client):
+    import numpy as np
+    from PIL import Image
+
+    gallery, grid, notes = client.predict("dcgan-digits", 8, 5, 25, "dpm++", api_name="/generate_images")
+    assert len(gallery) == 8 and "Seed 5" in notes
+    with Image.open(grid) as picture:  # 8 enlarged samples in one row, with padding
+        assert picture.width > 8 * 32 * 4 and picture.height > 32 * 4
+    again, _, _ = client.predict("dcgan-digits", 8, 5, 25, "dpm++", api_name="/generate_images")
+    first, second = _gallery_pixels(gallery), _gallery_pixels(again)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert not np.array_equal(first[0], first[1])
+
+
+@pytest.mark.parametrize("args, words", [
+    (("dcgan-digits", 0, 1, 25, "dpm++"), "number of images must be between 1"),
+    (("dcgan-digits", 8, 1, 25, "euler-magic"), "Unknown scheduler"),
+    (("../../etc", 8, 1, 25, "dpm++"), "Unknown model"),
+    (("ddpm-digits", 4, 1, 100000, "dpm++"), "steps must be between 1"),
+])
+def test_bad_image_requests_get_one_sentence(client, args, words):
+    with pytest.raises(Exception, match=words):
+        client.predict(*args, api_name="/generate_images")
+    gallery, _, _ = client.predict("vae-digits", 2, 1, 25, "dpm++", api_name="/generate_images")
+    assert len(gallery) == 2

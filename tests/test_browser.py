@@ -40,3 +40,16 @@ def test_type_a_prompt_click_generate_and_see_text(page, tmp_path):
     shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "text-tab.png"), full_page=True)
+
+
+def test_open_the_image_tab_generate_and_see_a_gallery(page, tmp_path):
+    page.get_by_role("tab", name="Image").click()
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#image-gallery img').length >= 16", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#image-notes').innerText.includes('Seed')", timeout=60_000)
+    sizes = page.evaluate("() => [...document.querySelectorAll('#image-gallery img')].map(i => i.naturalWidth)")
+    assert len(sizes) >= 16 and min(sizes) >= 128  # samples arrive enlarged, not as 32-pixel thumbnails
+    shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "image-tab.png"), full_page=True)

@@ -19,7 +19,8 @@ from ..errors import AigcError
 from ..registry import ImageModel, load
 from . import validate
 
-SCHEDULERS = ("dpm++", "ddim", "ddpm")
+SCHEDULERS = ("ddim", "dpm++", "ddpm")  # the first is the default (see models/diffusion.py)
+DEFAULT_SCHEDULER = SCHEDULERS[0]
 
 
 def _seed(seed) -> int:
@@ -56,11 +57,11 @@ def _latents(seed: int, n: int, dim: int) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def _sample(model: ImageModel, n: int, seed: int, steps: int | None, scheduler: str | None) -> torch.Tensor:
+def sample_batch(model: ImageModel, n: int, seed: int, steps: int | None, scheduler: str | None) -> torch.Tensor:
     if model.kind == "diffusion":
         from ..models.diffusion import DEFAULT_STEPS, sample
 
-        return sample(model.net, n, steps or DEFAULT_STEPS, scheduler or "dpm++", generator=_generators(seed, n))
+        return sample(model.net, n, steps or DEFAULT_STEPS, scheduler or DEFAULT_SCHEDULER, generator=_generators(seed, n))
     return _decode(model, _latents(seed, n, model.latent).to(model.device))
 
 
@@ -80,7 +81,7 @@ def generate_images(model: str = "dcgan-digits", num_images: int = 16, seed: int
         raise AigcError(f"Unknown scheduler '{str(scheduler)[:40]}'; choose one of {', '.join(SCHEDULERS)}.")
     seed = _seed(seed)
     m = load(model, "image")
-    return to_pil(_sample(m, num_images, seed, steps, scheduler))
+    return to_pil(sample_batch(m, num_images, seed, steps, scheduler))
 
 
 def _slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

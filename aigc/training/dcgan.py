@@ -2,9 +2,10 @@
 
 On 1,797 digits a plain DCGAN collapses once its discriminator memorises the data. This
 step keeps the tutorial's architecture and adds, each from the literature:
-non-saturating logistic loss (Goodfellow et al., 2014), spectral normalisation in the
-discriminator (Miyato et al., 2018), differentiable augmentation of real and fake
-images alike (translation and cutout; Zhao et al., 2020), and an exponential moving
+the paper's N(0, 0.02) initialisation, the non-saturating logistic loss (Goodfellow et al.,
+2014), differentiable augmentation of real and fake images alike (translation and cutout;
+Zhao et al., 2020), optionally spectral normalisation instead of batch norm in the
+discriminator (Miyato et al., 2018), and an exponential moving
 average of the generator's weights for sampling (Karras et al., 2018). The best
 checkpoint is the one whose samples score best, not the last one.
 """
@@ -24,12 +25,15 @@ from .images import EVAL_SAMPLES, ImageTask, grid
 
 DEFAULTS = dict(steps=3000, batch_size=64, lr=2e-4, warmup=0, min_lr_ratio=1.0, eval_every=250, sample_every=250,
                 checkpoint_every=500, precision="no")
-MODEL_DEFAULTS = dict(z_dim=100, width=64, ema_decay=0.999)
+MODEL_DEFAULTS = dict(z_dim=100, width=64, ema_decay=0.999, d_norm="batch", augment_p=0.5)
 
 
-def diff_augment(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
-    """Random translation by up to 1/8 of the side (zero fill) and a cutout of half the side."""
+def diff_augment(x: torch.Tensor, gen: torch.Generator | None = None, p: float = 1.0) -> torch.Tensor:
+    """Random translation by up to 1/8 of the side (zero fill) and a cutout of half the side,
+    each image augmented with probability `p`."""
     n, _, h, w = x.shape
+    if p <= 0:
+        return x
     shift = max(1, h // 8)
     dx = torch.randint(-shift, shift + 1, (n, 1, 1), generator=gen, device="cpu").to(x.device)
     dy = torch.randint(-shift, shift + 1, (n, 1, 1), generator=gen, device="cpu").to(x.device)
@@ -45,7 +49,11 @@ def diff_augment(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.T
     rows = torch.arange(h, device=x.device).view(1, h, 1)
     cols = torch.arange(w, device=x.device).view(1, 1, w)
     hole = ((rows - cy).abs() < cut // 2) & ((cols - cx).abs() < cut // 2)
-    return shifted.where(~hole.unsqueeze(1), torch.full_like(x, background))
+    augmented = shifted.where(~hole.unsqueeze(1), torch.full_like(x, background))
+    if p >= 1:
+        return augmented
+    chosen = (torch.rand(n, generator=gen, device="cpu") < p).to(x.device).view(n, 1, 1, 1)
+    return augmented.where(chosen, x)
 
 
 def ema_average(decay: float):
@@ -66,10 +74,10 @@ class DCGANTask(ImageTask):
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
         sizes = {**MODEL_DEFAULTS, **config.model}
-        self.z_dim, self.width = sizes["z_dim"], sizes["width"]
+        self.z_dim, self.width, self.augment_p = sizes["z_dim"], sizes["width"], sizes["augment_p"]
         torch.manual_seed(config.seed)
         generator = Generator(self.z_dim, self.channels, self.width)
-        discriminator = Discriminator(self.channels, self.width)
+        discriminator = Discriminator(self.channels, self.width, sizes["d_norm"])
         ema = AveragedModel(generator, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
         if resume_from is not None:
             generator.load_state_dict(load_file(resume_from / "generator-raw.safetensors"))
@@ -94,14 +102,14 @@ class DCGANTask(ImageTask):
         z = torch.randn(len(real), self.z_dim, device=real.device)
         fake = self.G(z)
         with self.accelerator.autocast():
-            d_real = self.D(diff_augment(real, self.aug_gen))
-            d_fake = self.D(diff_augment(fake.detach(), self.aug_gen))
+            d_real = self.D(diff_augment(real, self.aug_gen, self.augment_p))
+            d_fake = self.D(diff_augment(fake.detach(), self.aug_gen, self.augment_p))
             d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
         self.d_opt.zero_grad(set_to_none=True)
         self.accelerator.backward(d_loss)
         self.d_opt.step()
         with self.accelerator.autocast():
-            g_loss = F.softplus(-self.D(diff_augment(fake, self.aug_gen))).mean()
+            g_loss = F.softplus(-self.D(diff_augment(fake, self.aug_gen, self.augment_p))).mean()
         self.g_opt.zero_grad(set_to_none=True)
         self.accelerator.backward(g_loss)
         self.g_opt.step()

@@ -100,8 +100,8 @@ def build() -> None:
                 dice = gr.Button("Random seed", size="sm")
             with gr.Group(visible=kind == "diffusion") as diffusion_box:
                 steps = gr.Slider(1, cap.max_diffusion_steps, value=25, step=1, label="Denoising steps")
-                scheduler = gr.Radio(list(pipeline.SCHEDULERS), value="dpm++", label="Scheduler",
-                                     info="DPM-Solver++ and DDIM need 10 to 50 steps; DDPM needs hundreds.")
+                scheduler = gr.Radio(list(pipeline.SCHEDULERS), value=pipeline.DEFAULT_SCHEDULER, label="Scheduler",
+                                     info="DDIM and DPM-Solver++ need 10 to 50 steps; DDPM needs hundreds.")
             go = gr.Button("Generate", variant="primary", elem_id="image-generate")
         with gr.Column(scale=3):
             gallery = gr.Gallery(label="Samples", columns=8, height="auto", object_fit="contain", elem_id="image-gallery")
