@@ -149,9 +149,10 @@ trained with the non-saturating GAN loss. Half of the images the discriminator s
 fake alike, are shifted and have a square cut out (differentiable augmentation), so it cannot
 memorise 1,438 training digits. Samples come from an exponential moving average of the
 generator's weights; the checkpoint kept is the step whose samples scored best."""),
-    "vae": ("a convolutional VAE", """An encoder to a Gaussian posterior over a small latent space and a decoder back to
-pixels, trained on reconstruction plus KL divergence with the reparameterisation trick.
-Samples decode latents drawn from the standard normal prior."""),
+    "vae": ("a convolutional VAE", """An encoder to a Gaussian posterior over an 8-dimensional latent space and a decoder
+back to pixels, trained on reconstruction plus KL divergence with the reparameterisation
+trick. Samples decode latents drawn from the standard normal prior (the decoder's mean, not
+a noisy draw), so they are smoother than real digits: the price of a likelihood model."""),
     "diffusion": ("a diffusion model", """A diffusers `UNet2DModel` trained to predict the noise added under a cosine schedule
 (`DDPMScheduler`, 1,000 steps), saved as a `DDPMPipeline`. Sampling uses DDIM with 25 "trailing"
 steps by default (DPM-Solver++ and DDPM are offered too); the weights are an exponential moving average."""),
@@ -165,7 +166,7 @@ IMAGE_REFERENCES = {
 - S. Zhao et al., *Differentiable Augmentation for Data-Efficient GAN Training*, NeurIPS 2020.
 """,
     "vae": """- D. Kingma, M. Welling, *Auto-Encoding Variational Bayes*, ICLR 2014.
-- The decoder's likelihood is a Gaussian with a fixed standard deviation (0.2 in [-1, 1] pixel
+- The decoder's likelihood is a Gaussian with a fixed standard deviation (0.4 in [-1, 1] pixel
   units), which weighs reconstruction against the KL term.
 """,
     "diffusion": """- J. Ho, A. Jain, P. Abbeel, *Denoising Diffusion Probabilistic Models*, NeurIPS 2020.

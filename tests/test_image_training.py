@@ -11,7 +11,7 @@ from aigc.evaluation.digits import frechet_distance, judge
 from aigc.training.dcgan import diff_augment
 
 TINY_GAN = dict(width=16, z_dim=32, batch_size=32, eval_every=40, sample_every=80, checkpoint_every=40)
-TINY_VAE = dict(width=16, latent=8, batch_size=32, eval_every=40, sample_every=80, checkpoint_every=40)
+TINY_VAE = dict(width=16, latent=6, batch_size=32, eval_every=40, sample_every=80, checkpoint_every=40)
 
 
 def test_dcgan_discriminator_learns_to_tell_real_from_fake(tmp_path):
@@ -43,7 +43,18 @@ def test_vae_lowers_its_training_and_held_out_loss(tmp_path):
     assert losses[-1] < 0.7 * losses[0]
     evals = [e.data for e in events if e.type == "eval"]
     assert evals[-1]["val_loss"] < evals[0]["val_loss"]
-    assert json.loads((tmp_path / "best" / "config.json").read_text())["latent"] == 8
+    assert json.loads((tmp_path / "best" / "config.json").read_text())["latent"] == 6
+
+
+def test_diffusion_lowers_its_denoising_loss_and_saves_a_diffusers_pipeline(tmp_path):
+    from diffusers import DDPMPipeline
+
+    events = list(aigc.train("diffusion", "digits", steps=60, seed=0, out=tmp_path, width=8, batch_size=32, lr=2e-3,
+                             warmup=5, eval_every=60, sample_every=60, checkpoint_every=60, sample_steps=2))
+    losses = [e.data["loss"] for e in events if e.type == "step"]
+    assert sum(losses[-3:]) / 3 < 0.6 * sum(losses[:2]) / 2  # noise prediction beats the untrained guess
+    pipe = DDPMPipeline.from_pretrained(tmp_path / "best")
+    assert list(pipe.unet.config.block_out_channels) == [8, 16, 32]
 
 
 def test_diff_augment_keeps_shape_and_range_and_moves_pixels():

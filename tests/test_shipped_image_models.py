@@ -12,7 +12,7 @@ from aigc.registry import builtin_models, load
 
 # (name, samples judged here, least share of confident digits). The cards hold the figures
 # for 1,000 samples; these bounds leave room for the smaller sample drawn here.
-SHIPPED = [("dcgan-digits", 500, 0.6), ("vae-digits", 500, 0.6), ("ddpm-digits", 100, 0.6)]
+SHIPPED = [("dcgan-digits", 500, 0.5), ("vae-digits", 500, 0.4), ("ddpm-digits", 100, 0.5)]
 
 
 def test_every_shipped_image_model_is_listed():
@@ -50,7 +50,7 @@ def test_the_latent_walk_changes_gradually(name):
 
 def test_the_vae_reconstructs_held_out_digits():
     quality = reconstruction_quality(load("vae-digits", "image").net)
-    assert quality["recon_psnr"] > 18 and quality["recon_ssim"] > 0.7
+    assert quality["recon_psnr"] > 22 and quality["recon_ssim"] > 0.85
     original, recon = reconstruct("vae-digits", index=3)
     a, b = np.asarray(original, dtype=np.float32), np.asarray(recon, dtype=np.float32)
     assert np.abs(a - b).mean() < np.abs(a - a.mean()).mean()  # closer to the original than a flat image
