@@ -6,6 +6,7 @@ call from many threads at once: each model loads once, under its own lock.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import re
@@ -13,9 +14,10 @@ import socket
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
 
 from .cards import read_card
@@ -81,12 +83,28 @@ def resolve(name: str, task: str) -> ModelInfo:
     builtin = {m.name: m for m in builtin_models() if m.task == task}
     if name in builtin:
         return builtin[name]
+    if _web_request.get() and os.path.exists(name):  # transformers and diffusers would load it as a folder
+        raise AigcError(f"Unknown model '{name[:80]}': the app loads built-in models and Hub ids, not folders on the server.")
     if os.path.isdir(name):
         return ModelInfo(Path(name).name, task, "local", str(Path(name).resolve()))
     if HUB_ID.fullmatch(name) and ".." not in name:
         return ModelInfo(name, task, "hub", name)
     known = ", ".join(builtin) or "none"
     raise AigcError(f"Unknown model '{name[:80]}': use a built-in {task} model ({known}) or a Hub id such as 'gpt2'.")
+
+
+_web_request: contextvars.ContextVar[bool] = contextvars.ContextVar("aigc_web_request", default=False)
+
+
+@contextmanager
+def names_from_the_web() -> Iterator[None]:
+    """Inside this block a model name is a built-in name or a Hub id, never a folder on this
+    machine: names typed by strangers (`../../somewhere`) must not choose what the server loads."""
+    token = _web_request.set(True)
+    try:
+        yield
+    finally:
+        _web_request.reset(token)
 
 
 _reachable: tuple[float, bool] = (0.0, False)

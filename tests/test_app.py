@@ -84,13 +84,21 @@ def test_generate_images_through_gradio_client(client):
 
 
 @pytest.mark.parametrize("args, words", [
-    (("dcgan-digits", 0, 1, 25, "dpm++"), "number of images must be between 1"),
-    (("dcgan-digits", 8, 1, 25, "euler-magic"), "Unknown scheduler"),
+    (("dcgan-digits", 0, 1, 25, "dpm++"), "number of images must be between 1|less than minimum value 1"),
+    (("dcgan-digits", 8, 1, 25, "euler-magic"), "Unknown scheduler|not in the list of choices"),
     (("../../etc", 8, 1, 25, "dpm++"), "Unknown model"),
-    (("ddpm-digits", 4, 1, 100000, "dpm++"), "steps must be between 1"),
+    (("ddpm-digits", 4, 1, 100000, "dpm++"), "steps must be between 1|greater than maximum value"),
 ])
 def test_bad_image_requests_get_one_sentence(client, args, words):
     with pytest.raises(Exception, match=words):
         client.predict(*args, api_name="/generate_images")
     gallery, _, _ = client.predict("vae-digits", 2, 1, 25, "dpm++", api_name="/generate_images")
     assert len(gallery) == 2
+
+
+@pytest.mark.parametrize("name", ["checkpoints/image/dcgan-digits", "../main/checkpoints/text/shakespeare-gpt", "/tmp"])
+def test_the_app_never_loads_a_folder_named_by_the_caller(client, name):
+    with pytest.raises(Exception, match="not folders on the server|Unknown model"):
+        client.predict(name, 2, 1, 25, "ddim", api_name="/generate_images")
+    with pytest.raises(Exception, match="not folders on the server|Unknown model"):
+        client.predict("A", name, 5, 0.8, 50, 0.95, 1, api_name="/generate_text")

@@ -46,7 +46,8 @@ def test_open_the_image_tab_generate_and_see_a_gallery(page, tmp_path):
     page.get_by_role("tab", name="Image").click()
     page.locator("#image-generate").click()
     page.wait_for_function(
-        "() => document.querySelectorAll('#image-gallery img').length >= 16", timeout=60_000)
+        "() => { const imgs = [...document.querySelectorAll('#image-gallery img')];"
+        " return imgs.length >= 16 && imgs.every(i => i.complete && i.naturalWidth > 0); }", timeout=60_000)
     page.wait_for_function("() => document.querySelector('#image-notes').innerText.includes('Seed')", timeout=60_000)
     sizes = page.evaluate("() => [...document.querySelectorAll('#image-gallery img')].map(i => i.naturalWidth)")
     assert len(sizes) >= 16 and min(sizes) >= 128  # samples arrive enlarged, not as 32-pixel thumbnails

@@ -16,7 +16,7 @@ from ..device import random_seed
 from ..errors import AigcError
 from ..paths import OUTPUTS
 from ..pipelines import image as pipeline
-from ..registry import list_models
+from ..registry import list_models, names_from_the_web
 
 DISPLAY_SCALE = 4  # 32x32 samples are enlarged without blur, so strokes stay crisp
 
@@ -40,7 +40,8 @@ def generate_images(model: str, num_images: int, seed: int | None, steps: int, s
     seed = random_seed() if seed in (None, -1) else seed
     start = time.perf_counter()
     try:
-        images = pipeline.generate_images(model, num_images=num_images, seed=seed, steps=steps, scheduler=scheduler)
+        with names_from_the_web():
+            images = pipeline.generate_images(model, num_images=num_images, seed=seed, steps=steps, scheduler=scheduler)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     seconds = time.perf_counter() - start
@@ -52,7 +53,8 @@ def generate_images(model: str, num_images: int, seed: int | None, steps: int, s
 def walk(model: str, seed_a: int, seed_b: int, frames: int):
     """A GIF that morphs seed A's image into seed B's, and back."""
     try:
-        images = pipeline.latent_walk(model, seed_a=seed_a, seed_b=seed_b, frames=frames)
+        with names_from_the_web():
+            images = pipeline.latent_walk(model, seed_a=seed_a, seed_b=seed_b, frames=frames)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     loop = [np.asarray(_enlarge(im).convert("RGB")) for im in images + images[-2:0:-1]]
@@ -65,7 +67,8 @@ def walk(model: str, seed_a: int, seed_b: int, frames: int):
 
 def reconstruct(model: str):
     try:
-        original, recon = pipeline.reconstruct(model)
+        with names_from_the_web():
+            original, recon = pipeline.reconstruct(model)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return _enlarge(original), _enlarge(recon)
@@ -104,7 +107,7 @@ def build() -> None:
                                      info="DDIM and DPM-Solver++ need 10 to 50 steps; DDPM needs hundreds.")
             go = gr.Button("Generate", variant="primary", elem_id="image-generate")
         with gr.Column(scale=3):
-            gallery = gr.Gallery(label="Samples", columns=8, height="auto", object_fit="contain", elem_id="image-gallery")
+            gallery = gr.Gallery(label="Samples", columns=6, height="auto", object_fit="contain", elem_id="image-gallery")
             with gr.Row():
                 grid_file = gr.File(label="Grid (PNG)", elem_id="image-grid")
                 notes = gr.Markdown(elem_classes="aigc-notice", elem_id="image-notes")

@@ -13,7 +13,7 @@ from ..device import random_seed
 from ..errors import AigcError
 from ..paths import ASSETS
 from ..pipelines.text import TextStream, generate_text as _generate_text
-from ..registry import list_models
+from ..registry import list_models, names_from_the_web
 
 # Streams being written, by browser session, so that Stop ends the right one at once.
 _active: dict[str, TextStream] = {}
@@ -25,8 +25,9 @@ def generate_text(prompt: str, model: str, max_new_tokens: int, temperature: flo
     """Endpoint `generate_text`: yields (prompt + text so far, notes) as tokens arrive."""
     session = getattr(request, "session_hash", None) or ""
     try:
-        stream = _generate_text(prompt, model=model, max_new_tokens=max_new_tokens, temperature=temperature,
-                                top_k=top_k, top_p=top_p, seed=seed, stream=True)
+        with names_from_the_web():  # the model is loaded here, before the stream starts
+            stream = _generate_text(prompt, model=model, max_new_tokens=max_new_tokens, temperature=temperature,
+                                    top_k=top_k, top_p=top_p, seed=seed, stream=True)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     with _active_lock:
