@@ -44,8 +44,10 @@ def _epoch_steps(config) -> float:
 
         chars = len(split_corpus(load_corpus(config.dataset))[0])
         return chars / (config.batch_size * config.model["block_size"])
-    if config.kind in ("dcgan", "vae", "diffusion"):
-        from .training.images import epoch_steps, training_images
+    from .training import KINDS
+    from .training.images import ImageTask, epoch_steps, training_images
+
+    if issubclass(KINDS[config.kind][0], ImageTask):
 
         return epoch_steps(training_images(config.dataset), config.batch_size)
     raise AigcError(f"'{config.kind}' counts training in steps; pass steps=.")

@@ -35,8 +35,9 @@ def bench_text(runs: int, model: str = "shakespeare-gpt", tokens: int = 200) -> 
     ]
 
 
-def _median_seconds(fn, runs: int) -> float:
-    fn()  # load and warm up
+def median_seconds(fn, runs: int) -> float:
+    """Median wall time of `fn()` over `runs` calls, after one call to load and warm up."""
+    fn()
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -55,7 +56,7 @@ def bench_image(runs: int) -> list[tuple[str, str]]:
             continue
         diffusion = info.card.get("kind") == "diffusion"
         n, steps = (16, 25) if diffusion else (64, None)
-        seconds = _median_seconds(lambda: generate_images(info.name, num_images=n, seed=0, steps=steps), runs)
+        seconds = median_seconds(lambda: generate_images(info.name, num_images=n, seed=0, steps=steps), runs)
         label = f"image {info.name}: {n} images" + (f", {steps} DDIM steps" if diffusion else "")
         rows.append((label, f"{seconds * 1000:.0f} ms ({n / seconds:.0f} images/s)"))
     return rows

@@ -9,9 +9,6 @@ A VAE also gets the PSNR and SSIM of its reconstructions of held-out digits.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import torch
 
 from ..data.images import digits, split
@@ -51,14 +48,10 @@ def reconstruction_quality(vae) -> dict[str, float]:
 
 def images_per_second(model, runs: int = 5) -> float:
     """Median throughput at the batch the benchmark uses (64 for GAN/VAE, 16 for diffusion at 25 steps)."""
+    from ..bench import median_seconds
+
     n = SPEED_BATCH[model.kind]
-    sample_batch(model, n, 0, None, None)  # warm-up
-    times = []
-    for r in range(runs):
-        start = time.perf_counter()
-        sample_batch(model, n, r, None, None)
-        times.append(time.perf_counter() - start)
-    return n / statistics.median(times)
+    return n / median_seconds(lambda: sample_batch(model, n, 0, None, None), runs)
 
 
 def evaluate_image_model(name: str, samples: int = SAMPLES, seed: int = 0) -> dict[str, float]:

@@ -11,7 +11,7 @@ import random
 
 import torch
 from PIL import Image
-from torchvision.transforms.functional import to_pil_image
+from torchvision.transforms.functional import pil_to_tensor, to_pil_image
 from torchvision.utils import make_grid
 
 from .. import limits
@@ -36,8 +36,6 @@ def to_pil(images: torch.Tensor) -> list[Image.Image]:
 
 def image_grid(images: list[Image.Image], nrow: int | None = None, scale: int = 1) -> Image.Image:
     """One picture of the images in rows (torchvision `make_grid`), optionally enlarged without blur."""
-    from torchvision.transforms.functional import pil_to_tensor
-
     if not images:
         raise AigcError("There are no images to put in a grid.")
     batch = torch.stack([pil_to_tensor(im.convert("RGB")) for im in images])

@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from torch.optim.swa_utils import AveragedModel
 
 from ..models.dcgan import Discriminator, Generator
-from .images import EVAL_SAMPLES, ImageTask, grid
+from .images import EVAL_SAMPLES, ImageTask, ema_average, grid
 
 DEFAULTS = dict(steps=3000, batch_size=64, lr=2e-4, warmup=0, min_lr_ratio=1.0, eval_every=250, sample_every=250,
                 checkpoint_every=500, precision="no")
@@ -54,17 +54,6 @@ def diff_augment(x: torch.Tensor, gen: torch.Generator | None = None, p: float =
         return augmented
     chosen = (torch.rand(n, generator=gen, device="cpu") < p).to(x.device).view(n, 1, 1, 1)
     return augmented.where(chosen, x)
-
-
-def ema_average(decay: float):
-    """EMA whose decay ramps up as (1 + n) / (10 + n) (the num_updates rule of TensorFlow's
-    ExponentialMovingAverage), so early samples are not dominated by the initial weights."""
-
-    def average(averaged: torch.Tensor, current: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
-        d = min(decay, (1 + int(count)) / (10 + int(count)))
-        return averaged * d + current * (1 - d)
-
-    return average
 
 
 class DCGANTask(ImageTask):
@@ -124,16 +113,8 @@ class DCGANTask(ImageTask):
         self.ema.eval()
         return torch.cat([self.ema(chunk.to(self.accelerator.device)).float().cpu() for chunk in z.split(250)])
 
-    def evaluate(self) -> dict[str, float]:
-        if not self.judged:  # no judge for this data: the newest weights count as the best
-            return {"score": -float(self.step)}
-        from ..evaluation.digits import frechet_distance, judge
-
-        images = self.generate(self.fixed_z)
-        scores = judge(images)
-        fd = frechet_distance(images)
-        # Lower is better: the Frechet distance, with a penalty for every class that is missing.
-        return {"score": fd * (1 + 0.5 * (10 - scores["classes_covered"])), "frechet_distance": fd, **scores}
+    def eval_images(self) -> torch.Tensor:
+        return self.generate(self.fixed_z)
 
     def sample(self, step: int) -> dict[str, Any]:
         return {"image": grid(self.generate(self.fixed_z[:64]))}

@@ -1,6 +1,6 @@
 """Training step for `diffusion`: noise prediction with an EMA of the weights for sampling.
 
-The best checkpoint is the one whose samples (DPM-Solver++, 25 steps) score best on the
+The best checkpoint is the one whose samples (the default sampler, 25 steps) score best on the
 digit judge, as for the GAN: the denoising loss keeps falling long after samples stop
 improving, so it cannot pick the checkpoint.
 """
@@ -12,13 +12,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from diffusers import DDPMPipeline, UNet2DModel
+from diffusers import DDPMPipeline
 from safetensors.torch import load_file, save_file
 from torch.optim.swa_utils import AveragedModel
 
 from ..models.diffusion import make_unet, sample, training_scheduler
-from .dcgan import ema_average
-from .images import ImageTask, grid
+from .images import ImageTask, ema_average, grid
 
 DEFAULTS = dict(steps=5000, batch_size=64, lr=1e-3, warmup=200, min_lr_ratio=0.1, weight_decay=0.0,
                 eval_every=1000, sample_every=500, checkpoint_every=500, precision="no")
@@ -74,15 +73,8 @@ class DiffusionTask(ImageTask):
     def generate(self, n: int, seed: int = 1234) -> torch.Tensor:
         return sample(self.pipeline(), n, self.sample_steps, generator=torch.Generator().manual_seed(seed))
 
-    def evaluate(self) -> dict[str, float]:
-        if not self.judged:
-            return {"score": -float(self.step)}
-        from ..evaluation.digits import frechet_distance, judge
-
-        images = self.generate(EVAL_IMAGES)
-        scores = judge(images)
-        fd = frechet_distance(images)
-        return {"score": fd * (1 + 0.5 * (10 - scores["classes_covered"])), "frechet_distance": fd, **scores}
+    def eval_images(self) -> torch.Tensor:
+        return self.generate(EVAL_IMAGES)
 
     def sample(self, step: int) -> dict[str, Any]:
         return {"image": grid(self.generate(64))}

@@ -26,6 +26,17 @@ def epoch_steps(images: int, batch_size: int) -> int:
     return max(1, images // batch_size)
 
 
+def ema_average(decay: float):
+    """EMA whose decay ramps up as (1 + n) / (10 + n) (the num_updates rule of TensorFlow's
+    ExponentialMovingAverage), so early samples are not dominated by the initial weights."""
+
+    def average(averaged: torch.Tensor, current: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+        d = min(decay, (1 + int(count)) / (10 + int(count)))
+        return averaged * d + current * (1 - d)
+
+    return average
+
+
 def grid(images: torch.Tensor, nrow: int = 8) -> torch.Tensor:
     """Images in [-1, 1] as one picture in [0, 1], with thin gray lines between them."""
     return make_grid(images.float().cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=0.3)
@@ -51,6 +62,23 @@ class ImageTask(Task):
         order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(self.config.seed * 7919 + epoch))
         bs = self.config.batch_size
         return self.train_set.batch(order[i * bs : (i + 1) * bs])["image"].to(self.accelerator.device)
+
+    def digit_scores(self, images: torch.Tensor) -> dict[str, float]:
+        """The digit judge's scores and the Frechet distance to the held-out digits."""
+        from ..evaluation.digits import frechet_distance, judge
+
+        return {"frechet_distance": frechet_distance(images), **judge(images)}
+
+    def eval_images(self) -> torch.Tensor:
+        """The fixed samples `evaluate` judges (kinds that keep their best-scoring checkpoint)."""
+        raise NotImplementedError
+
+    def evaluate(self) -> dict[str, float]:
+        if not self.judged:  # no judge for this data: the newest weights count as the best
+            return {"score": -float(self.step)}
+        scores = self.digit_scores(self.eval_images())
+        # Lower is better: the Frechet distance, with a penalty for every class that is missing.
+        return {"score": scores["frechet_distance"] * (1 + 0.5 * (10 - scores["classes_covered"])), **scores}
 
     def write_config(self, folder: Path, **config: Any) -> None:
         folder.mkdir(parents=True, exist_ok=True)

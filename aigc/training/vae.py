@@ -65,10 +65,7 @@ class VAETask(ImageTask):
         loss, rec, kl = vae_loss(recon.float(), x, mean.float(), log_var.float(), self.sigma, self.beta)
         out = {"val_loss": loss.item(), "val_reconstruction": rec.item(), "val_kl": kl.item()}
         if self.judged:
-            from ..evaluation.digits import frechet_distance, judge
-
-            samples = self.generate(self.fixed_z)
-            out.update(frechet_distance=frechet_distance(samples), **judge(samples))
+            out.update(self.digit_scores(self.generate(self.fixed_z)))
         return out
 
     @torch.no_grad()
