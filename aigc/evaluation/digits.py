@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from ..data.images import digits, split
-from ..models.classifier import DigitClassifier
+from ..models.classifier import ConvClassifier
 from ..paths import CHECKPOINTS
 
 FOLDER = CHECKPOINTS / "evaluation" / "digit-classifier"
@@ -55,7 +55,7 @@ def train_classifier(epochs: int = 30, seed: int = 0, out: Path = FOLDER) -> dic
     """Train on the training split of `digits`; write weights and a card with held-out accuracy."""
     torch.manual_seed(seed)
     train, test = split(digits())
-    model = DigitClassifier(classes=11)
+    model = ConvClassifier(classes=11)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=epochs * (len(train) // 64))
     gen = torch.Generator().manual_seed(seed)
@@ -81,14 +81,14 @@ def train_classifier(epochs: int = 30, seed: int = 0, out: Path = FOLDER) -> dic
 
 
 @torch.no_grad()
-def _accuracy(model: DigitClassifier, data) -> float:
+def _accuracy(model: ConvClassifier, data) -> float:
     logits = model(data.batch(torch.arange(len(data)))["image"])[:, :10]
     return (logits.argmax(1) == data.labels).float().mean().item()
 
 
 @lru_cache(maxsize=1)
-def classifier() -> DigitClassifier:
-    model = DigitClassifier(classes=11)
+def classifier() -> ConvClassifier:
+    model = ConvClassifier(classes=11)
     model.load_state_dict(load_file(FOLDER / "model.safetensors"))
     return model.eval()
 
@@ -128,7 +128,7 @@ def frechet_distance(images: torch.Tensor, reference: torch.Tensor | None = None
 class _Features(torch.nn.Module):
     """The classifier's penultimate layer, in the form torchmetrics' FID takes a feature network."""
 
-    def __init__(self, model: DigitClassifier):
+    def __init__(self, model: ConvClassifier):
         super().__init__()
         self.model = model
         self.num_features = 128

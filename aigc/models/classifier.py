@@ -1,7 +1,7 @@
-"""A small convolutional digit classifier: the independent judge of generated digits.
+"""A small convolutional classifier: the independent judge of generated digits and shapes.
 
-Its penultimate layer (128 features) is also the feature space of the Frechet distance
-that the evaluation reports for digit generators.
+For digits, its penultimate layer (128 features) is also the feature space of the Frechet
+distance that the evaluation reports for digit generators.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 
-class DigitClassifier(nn.Module):
+class ConvClassifier(nn.Module):
     def __init__(self, channels: int = 1, classes: int = 10, features: int = 128):
         super().__init__()
         self.body = nn.Sequential(

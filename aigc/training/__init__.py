@@ -13,8 +13,11 @@ from typing import Any, Iterator
 from ..errors import AigcError
 from ..paths import RUNS
 from .events import Event, Listener
+from .cgan import DEFAULTS as CGAN_DEFAULTS, MODEL_DEFAULTS as CGAN_MODEL, TEXT2IMG_MODEL_DEFAULTS as TEXT2IMG_MODEL
+from .cgan import CGANTask, Text2ImgTask
 from .dcgan import DEFAULTS as DCGAN_DEFAULTS, MODEL_DEFAULTS as DCGAN_MODEL, DCGANTask
-from .diffusion import DEFAULTS as DIFFUSION_DEFAULTS, MODEL_DEFAULTS as DIFFUSION_MODEL, DiffusionTask
+from .diffusion import DEFAULTS as DIFFUSION_DEFAULTS, GUIDED_MODEL_DEFAULTS as GUIDED_MODEL, MODEL_DEFAULTS as DIFFUSION_MODEL
+from .diffusion import DiffusionTask, GuidedDiffusionTask
 from .gpt import DEFAULTS as GPT_DEFAULTS, MODEL_DEFAULTS as GPT_MODEL, GPTTask
 from .trainer import TrainConfig, Trainer
 from .vae import DEFAULTS as VAE_DEFAULTS, MODEL_DEFAULTS as VAE_MODEL, VAETask
@@ -25,6 +28,9 @@ KINDS: dict[str, tuple[type, dict[str, Any], dict[str, Any], tuple[str, ...]]] =
     "dcgan": (DCGANTask, DCGAN_DEFAULTS, DCGAN_MODEL, ("digits", "shapes")),
     "vae": (VAETask, VAE_DEFAULTS, VAE_MODEL, ("digits", "shapes")),
     "diffusion": (DiffusionTask, DIFFUSION_DEFAULTS, DIFFUSION_MODEL, ("digits", "shapes")),
+    "guided-diffusion": (GuidedDiffusionTask, DIFFUSION_DEFAULTS, GUIDED_MODEL, ("digits",)),
+    "cgan": (CGANTask, CGAN_DEFAULTS, CGAN_MODEL, ("digits",)),
+    "text2img": (Text2ImgTask, CGAN_DEFAULTS, TEXT2IMG_MODEL, ("shapes",)),
 }
 
 

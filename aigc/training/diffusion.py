@@ -16,25 +16,27 @@ from diffusers import DDPMPipeline
 from safetensors.torch import load_file, save_file
 from torch.optim.swa_utils import AveragedModel
 
-from ..models.diffusion import make_unet, sample, training_scheduler
+from ..models.diffusion import make_unet, sample, sample_guided, training_scheduler
 from .images import ImageTask, ema_average, grid
 
 DEFAULTS = dict(steps=5000, batch_size=64, lr=1e-3, warmup=200, min_lr_ratio=0.1, weight_decay=0.0,
                 eval_every=1000, sample_every=500, checkpoint_every=500, precision="no")
 MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25)
+GUIDED_MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25, guidance=3.0, p_uncond=0.1)
 EVAL_IMAGES = 500
 
 
 class DiffusionTask(ImageTask):
     kind = "diffusion"
     best_metric = "score"
+    classes: int | None = None
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
         sizes = {**MODEL_DEFAULTS, **config.model}
         self.width, self.sample_steps = sizes["width"], sizes["sample_steps"]
         torch.manual_seed(config.seed)
-        unet = make_unet(self.channels, self.width)
+        unet = make_unet(self.channels, self.width, classes=self.classes)
         ema = AveragedModel(unet, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
         if resume_from is not None:
             unet.load_state_dict(load_file(resume_from / "unet-raw.safetensors"))
@@ -52,12 +54,13 @@ class DiffusionTask(ImageTask):
 
     def train_step(self, step: int) -> dict[str, float]:
         self.unet.train()
-        x = self.real_batch(step)
+        batch = self.batch_at(step)
+        x = batch["image"]
         n = len(x)
         noise = torch.randn(x.shape, generator=self.noise).to(x.device)
         t = torch.randint(0, self.scheduler.config.num_train_timesteps, (n,), generator=self.noise).to(x.device)
         with self.accelerator.autocast():
-            pred = self.unet(self.scheduler.add_noise(x, noise, t), t).sample
+            pred = self.unet(self.scheduler.add_noise(x, noise, t), t, **self.condition(batch)).sample
             loss = F.mse_loss(pred.float(), noise)
         self.opt.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
@@ -66,6 +69,10 @@ class DiffusionTask(ImageTask):
         self.opt.step()
         self.ema.update_parameters(self.accelerator.unwrap_model(self.unet))
         return {"loss": loss.item()}
+
+    def condition(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        """Extra inputs of the network for this batch (none: unconditional)."""
+        return {}
 
     def pipeline(self) -> DDPMPipeline:
         return DDPMPipeline(unet=self.ema.module.eval(), scheduler=self.scheduler)
@@ -85,3 +92,56 @@ class DiffusionTask(ImageTask):
         if not release:
             save_file({k: v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()}, folder / "unet-ema.safetensors")
             save_file(self.accelerator.unwrap_model(self.unet).state_dict(), folder / "unet-raw.safetensors")
+
+
+class GuidedDiffusionTask(DiffusionTask):
+    """Class-conditional (`digits` labels), trained with the label dropped for a share
+    `p_uncond` of the images, so that one network also knows the unconditional estimate
+    that classifier-free guidance needs (Ho and Salimans, 2021)."""
+
+    kind = "guided-diffusion"
+
+    def __init__(self, config, accelerator, resume_from: Path | None):
+        self.classes = 10
+        super().__init__(config, accelerator, resume_from)
+        sizes = {**GUIDED_MODEL_DEFAULTS, **config.model}
+        self.guidance, self.p_uncond = sizes["guidance"], sizes["p_uncond"]
+
+    def condition(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        labels = batch["label"]
+        dropped = torch.rand(len(labels), generator=self.noise) < self.p_uncond
+        return {"class_labels": labels.masked_fill(dropped, self.classes).to(self.accelerator.device)}
+
+    def generate_labels(self, labels: torch.Tensor, seed: int = 1234) -> torch.Tensor:
+        unet = self.ema.module.eval()
+        return sample_guided(unet, self.scheduler, labels, self.guidance, self.sample_steps,
+                             generator=torch.Generator().manual_seed(seed))
+
+    def eval_labels(self) -> torch.Tensor:
+        return torch.arange(EVAL_IMAGES) % 10
+
+    def eval_images(self) -> torch.Tensor:
+        return self.generate_labels(self.eval_labels())
+
+    def evaluate(self) -> dict[str, float]:
+        from ..evaluation.digits import judge
+
+        images = self.eval_images()
+        scores = {**self.digit_scores(images), **judge(images, self.eval_labels())}
+        scores["score"] = scores["frechet_distance"] * (1 + 10 * (1 - scores["label_accuracy"]))
+        return scores
+
+    def sample(self, step: int) -> dict[str, Any]:
+        return {"image": grid(self.generate_labels(torch.arange(10).repeat_interleave(8)))}
+
+    def save_model(self, folder: Path, release: bool = False) -> None:
+        self.write_config(folder, class_names=self.train_set.class_names, guidance=self.guidance,
+                          sample_steps=self.sample_steps)
+        self.ema.module.save_pretrained(folder / "unet")
+        self.scheduler.save_pretrained(folder / "scheduler")
+        if not release:
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()}, folder / "unet-ema.safetensors")
+            save_file(self.accelerator.unwrap_model(self.unet).state_dict(), folder / "unet-raw.safetensors")
+
+    def model_card(self, stats: dict[str, Any]) -> str:
+        return super().model_card(stats).replace("task: image", "task: conditional", 1)

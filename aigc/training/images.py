@@ -55,13 +55,23 @@ class ImageTask(Task):
         self.steps_per_epoch = epoch_steps(len(self.train_set), config.batch_size)
         self.step = 0
 
-    def real_batch(self, step: int) -> torch.Tensor:
-        """Batch `step` of a shuffled epoch: a function of (seed, step) only, so a resumed run sees the same data."""
+    def batch_at(self, step: int) -> dict[str, Any]:
+        """Batch `step` of a shuffled epoch (images on the device, with labels, captions and
+        attributes where the data has them): a function of (seed, step) only, so a resumed
+        run sees the same data."""
         self.step = step + 1
         epoch, i = divmod(step, self.steps_per_epoch)
         order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(self.config.seed * 7919 + epoch))
         bs = self.config.batch_size
-        return self.train_set.batch(order[i * bs : (i + 1) * bs])["image"].to(self.accelerator.device)
+        index = order[i * bs : (i + 1) * bs]
+        batch = self.train_set.batch(index)
+        batch["image"] = batch["image"].to(self.accelerator.device)
+        if self.train_set.attributes is not None:
+            batch["attributes"] = [self.train_set.attributes[j] for j in index.tolist()]
+        return batch
+
+    def real_batch(self, step: int) -> torch.Tensor:
+        return self.batch_at(step)["image"]
 
     def digit_scores(self, images: torch.Tensor) -> dict[str, float]:
         """The digit judge's scores and the Frechet distance to the held-out digits."""
