@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AigcError, Notice
+from .pipelines.conditional import generate_conditional
+from .pipelines.image import generate_images
 from .pipelines.text import TextStream, generate_text
 from .registry import ModelInfo, list_models
 
-__all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "generate_text", "list_models", "train"]
+__all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "generate_conditional", "generate_images", "generate_text",
+           "list_models", "train"]
 __version__ = "0.1.0"
 
 

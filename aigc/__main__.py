@@ -65,6 +65,27 @@ def cmd_generate_image(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate_conditional(args: argparse.Namespace) -> int:
+    import re
+
+    from .device import random_seed
+    from .pipelines.conditional import generate_conditional
+    from .pipelines.image import image_grid
+
+    seed = random_seed() if args.seed is None else args.seed
+    images = generate_conditional(args.condition, model=args.model, num_images=args.num_images, seed=seed,
+                                  guidance_scale=args.guidance_scale, steps=args.steps,
+                                  negative_prompt=args.negative_prompt, width=args.width, height=args.height)
+    args.out.mkdir(parents=True, exist_ok=True)
+    words = re.sub(r"[^a-z0-9]+", "-", args.condition.lower()).strip("-")[:40] or "image"
+    stem = f"{Path(args.model).name}-{words}-seed{seed}"
+    for i, im in enumerate(images):
+        im.save(args.out / f"{stem}-{i:02d}.png")
+    image_grid(images, nrow=min(8, len(images))).save(args.out / f"{stem}-grid.png")
+    print(f"Wrote {len(images)} images and {stem}-grid.png to {args.out} (seed {seed}).")
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     import aigc
 
@@ -88,6 +109,8 @@ def _eval_one(name: str, write_card: bool) -> None:
     task = next((m.task for m in builtin_models() if m.name == name), "text")
     if task == "image":
         from .evaluation.images import evaluate_image_model as evaluate
+    elif task == "conditional":
+        from .evaluation.conditional import evaluate_conditional_model as evaluate
     else:
         from .evaluation.text import evaluate_text_model as evaluate
     metrics = evaluate(name)
@@ -101,6 +124,10 @@ def _eval_one(name: str, write_card: bool) -> None:
             from .pipelines.image import generate_images, image_grid
 
             image_grid(generate_images(name, num_images=64, seed=0), nrow=8, scale=2).save(Path(info.location) / "samples.png")
+        if task == "conditional":
+            from .evaluation.conditional import sample_sheet
+
+            sample_sheet(name).save(Path(info.location) / "samples.png")
         print(f"Updated {Path(info.location) / 'README.md'}")
 
 
@@ -109,7 +136,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if not args.all and not args.model:
         raise AigcError("Name a model to evaluate, or pass --all for every built-in model.")
-    names = [m.name for m in builtin_models() if m.task in ("text", "image")] if args.all else [args.model]
+    names = [m.name for m in builtin_models() if m.task in ("text", "image", "conditional")] if args.all else [args.model]
     for name in names:
         _eval_one(name, not args.no_card)
     return 0
@@ -149,6 +176,18 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--scheduler", choices=["dpm++", "ddim", "ddpm"], help="sampler (diffusion; default ddim)")
     i.add_argument("--out", type=Path, default=Path("outputs/images"), help="folder for the PNGs")
     i.set_defaults(func=cmd_generate_image)
+    c = gen.add_parser("conditional", help="pictures of a label ('7') or a caption; writes PNGs and a grid")
+    c.add_argument("condition", help="a label name, or a caption ('a large red star in the top right')")
+    c.add_argument("--model", default="cgan-digits")
+    c.add_argument("--num-images", "-n", type=int, default=16)
+    c.add_argument("--guidance-scale", type=float, help="classifier-free guidance (diffusion; default: the model's)")
+    c.add_argument("--steps", type=int, help="denoising steps (diffusion)")
+    c.add_argument("--negative-prompt", help="what to avoid (Hub pipelines)")
+    c.add_argument("--width", type=int, help="(Hub pipelines)")
+    c.add_argument("--height", type=int, help="(Hub pipelines)")
+    c.add_argument("--seed", type=int)
+    c.add_argument("--out", type=Path, default=Path("outputs/conditional"), help="folder for the PNGs")
+    c.set_defaults(func=cmd_generate_conditional)
 
     p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss)")
     p.add_argument("model", nargs="?")
@@ -157,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")
-    p.add_argument("what", nargs="?", default="text", choices=["text", "image"])
+    p.add_argument("what", nargs="?", default="text", choices=["text", "image", "conditional"])
     p.add_argument("--runs", type=int, default=7)
     p.set_defaults(func=cmd_bench)
 

@@ -62,8 +62,29 @@ def bench_image(runs: int) -> list[tuple[str, str]]:
     return rows
 
 
+def bench_conditional(runs: int) -> list[tuple[str, str]]:
+    """16 images of one condition per built-in model (guided diffusion: 25 steps, guidance on)."""
+    from .pipelines.conditional import generate_conditional
+    from .registry import list_models
+
+    rows = []
+    for info in list_models("conditional"):
+        if info.source != "builtin":
+            continue
+        kind = info.card.get("kind")
+        condition = "a large red star in the top right" if kind == "text2img" else "7"
+        steps = 25 if kind == "guided-diffusion" else None
+        seconds = median_seconds(lambda: generate_conditional(condition, info.name, num_images=16, seed=0, steps=steps), runs)
+        label = f"conditional {info.name}: 16 images" + (f", {steps} DDIM steps with guidance" if steps else "")
+        rows.append((label, f"{seconds * 1000:.0f} ms ({16 / seconds:.0f} images/s)"))
+    return rows
+
+
+BENCHES = {"text": bench_text, "image": bench_image, "conditional": bench_conditional}
+
+
 def run_bench(what: str, runs: int = 7) -> list[tuple[str, str]]:
-    rows = {"text": bench_text, "image": bench_image}[what](runs)
+    rows = BENCHES[what](runs)
     print(f"Machine: {machine()}")
     print(f"Median of {runs} runs.\n")
     width = max(len(r[0]) for r in rows)

@@ -34,7 +34,24 @@ METRIC_NAMES = {
     "recon_psnr": "Reconstruction PSNR on held-out digits (dB)",
     "recon_ssim": "Reconstruction SSIM on held-out digits",
     "images_per_s": "Sampling speed (images/s, median; batch 64, or 16 at 25 steps for diffusion)",
-    "score": "Selection score at the best step (Frechet distance, penalised per missing class)",
+    "score": "Selection score at the best step (lower is better)",
+    "label_accuracy": "Share of samples the digit classifier reads as the requested label",
+    "worst_label_accuracy": "The same share for the label drawn worst",
+    "real_label_accuracy": "Baseline: the classifier's accuracy on real training digits",
+    "color_accuracy": "Share of samples whose dominant foreground color is the named one (captions naming a color)",
+    "shape_accuracy": "Share of samples the shape classifier reads as the named shape (captions naming a shape)",
+    "position_accuracy": "Share of samples whose foreground centre is in the named cell of a 3x3 grid (captions naming a position)",
+    "no_shape": "Share of samples where the shape classifier sees no shape at all",
+    "full_color_accuracy": "Color accuracy, captions that name every attribute",
+    "full_shape_accuracy": "Shape accuracy, captions that name every attribute",
+    "full_position_accuracy": "Position accuracy, captions that name every attribute",
+    "partial_color_accuracy": "Color accuracy, partial captions (each attribute named with probability 1/2)",
+    "partial_shape_accuracy": "Shape accuracy, partial captions",
+    "partial_position_accuracy": "Position accuracy, partial captions",
+    "real_color_accuracy": "Baseline: color accuracy of the judge on real rendered shapes",
+    "real_shape_accuracy": "Baseline: shape accuracy of the judge on real rendered shapes",
+    "real_position_accuracy": "Baseline: position accuracy of the judge on real rendered shapes",
+    "conditional_images_per_s": "Sampling speed (images/s, median; batch 16, 25 steps with guidance for diffusion)",
 }
 
 GPT_REFERENCES = """\
@@ -61,7 +78,8 @@ def read_card(folder: str | Path) -> dict[str, Any]:
 def render_card(meta: dict[str, Any]) -> str:
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
     kind = meta.get("kind")
-    body = _gpt_body(meta) if kind == "gpt" else _image_body(meta) if kind in IMAGE_KINDS else _generic_body(meta)
+    body = (_gpt_body(meta) if kind == "gpt" else _image_body(meta) if kind in IMAGE_KINDS
+            else _conditional_body(meta) if kind in CONDITIONAL_KINDS else _generic_body(meta))
     return f"---\n{front}---\n{body}"
 
 
@@ -224,6 +242,109 @@ Retrain it exactly (resumable: run the same command again after a stop):
 ## References
 
 {IMAGE_REFERENCES[m['kind']]}"""
+
+
+CONDITIONAL_KINDS = {
+    "cgan": ("a conditional GAN", """The DCGAN of `dcgan-digits` with a condition: a learned 32-dimensional embedding of the
+label, joined to the noise at the generator's input and tiled over the image as 8 extra input
+channels of the discriminator. The discriminator is matching-aware: besides real and generated
+images it sees real images with a wrong label and learns to call them fake, so the generator
+is pushed to draw the requested digit, not just any digit. Differentiable augmentation, an EMA
+of the generator and a best step chosen by the judge, as for the DCGAN.""",
+             """- M. Mirza, S. Osindero, *Conditional Generative Adversarial Nets*, 2014.
+- S. Reed et al., *Generative Adversarial Text to Image Synthesis*, ICML 2016: the matching-aware discriminator.
+- A. Radford, L. Metz, S. Chintala, *Unsupervised Representation Learning with Deep Convolutional GANs*, ICLR 2016.
+- S. Zhao et al., *Differentiable Augmentation for Data-Efficient GAN Training*, NeurIPS 2020.
+"""),
+    "text2img": ("a caption-to-image GAN", """A conditional DCGAN whose condition is a caption. Each network has its own small caption
+encoder (word and position embeddings, one Transformer encoder layer, the mean over words; an
+empty caption has a learned vector of its own), trained with it from scratch. Captions come from
+the `shapes` attributes, and each attribute is dropped with probability 0.3 while training, so a
+partial caption ("red", "large star") means "any value for the rest". The discriminator is
+matching-aware: real images with one attribute of the caption changed count as fake. A word
+outside the vocabulary below is refused with the list of known words, never guessed.""",
+                 """- S. Reed et al., *Generative Adversarial Text to Image Synthesis*, ICML 2016: caption-conditioned GAN, matching-aware discriminator.
+- A. Vaswani et al., *Attention Is All You Need*, NeurIPS 2017: the encoder layer.
+- A. Radford, L. Metz, S. Chintala, *Unsupervised Representation Learning with Deep Convolutional GANs*, ICLR 2016.
+"""),
+    "guided-diffusion": ("a class-conditional diffusion model", """A diffusers `UNet2DModel` with a class embedding (11 classes: the ten digits and "no label"),
+trained to predict noise under a cosine schedule; the label is replaced by "no label" for 10% of
+the training images, so that the same network also gives the unconditional estimate.
+Sampling uses classifier-free guidance, eps = eps(no label) + w (eps(label) - eps(no label)),
+with DDIM and 25 "trailing" steps; the guidance scale w is a control of the app (1 turns it off).""",
+                         """- J. Ho, T. Salimans, *Classifier-Free Diffusion Guidance*, 2021.
+- J. Ho, A. Jain, P. Abbeel, *Denoising Diffusion Probabilistic Models*, NeurIPS 2020.
+- A. Nichol, P. Dhariwal, *Improved Denoising Diffusion Probabilistic Models*, ICML 2021 (cosine schedule).
+- J. Song, C. Meng, S. Ermon, *Denoising Diffusion Implicit Models*, ICLR 2021: the sampler.
+"""),
+}
+
+
+def _conditional_body(m: dict[str, Any]) -> str:
+    what, how, references = CONDITIONAL_KINDS[m["kind"]]
+    metrics = m.get("metrics", {})
+    name = m.get("name", "MODEL")
+    headline, judges = "", ""
+    if "label_accuracy" in metrics:
+        headline = (f"The independent digit classifier reads **{metrics['label_accuracy']:.1%} of {metrics.get('samples', 1000):,} "
+                    f"samples as the requested digit** (the label drawn worst: {metrics.get('worst_label_accuracy', float('nan')):.1%}; "
+                    f"the classifier on real digits: {metrics.get('real_label_accuracy', float('nan')):.1%}).")
+        judges = ("The judge is `checkpoints/evaluation/digit-classifier`, trained only on the training split of `digits`; "
+                  "samples ask for each label in turn, seeds 0, 1, 2, ...")
+        usage = f'aigc.generate_conditional("7", model="{name}")'
+    elif "color_accuracy" in metrics:
+        headline = (f"Asked for a color, a shape and a position, it draws **the named color in {metrics['color_accuracy']:.1%}**, "
+                    f"**the named shape in {metrics['shape_accuracy']:.1%}** and **the named position in "
+                    f"{metrics['position_accuracy']:.1%}** of {metrics.get('samples', 1000):,} samples; partial captions "
+                    f"score {metrics.get('partial_color_accuracy', float('nan')):.1%}, {metrics.get('partial_shape_accuracy', float('nan')):.1%} "
+                    f"and {metrics.get('partial_position_accuracy', float('nan')):.1%}.")
+        judges = ("Color and position are read from the pixels (the dominant foreground color among the palette, the "
+                  "foreground centre in a 3x3 grid); the shape by `checkpoints/evaluation/shape-classifier`, trained on "
+                  "rendered shapes only. Half the captions name every attribute, half about half of them.")
+        usage = f'aigc.generate_conditional("a large red star in the top right", model="{name}")'
+    else:
+        usage = f'aigc.generate_conditional("...", model="{name}")'
+    vocabulary = ""
+    if m.get("vocabulary"):
+        vocabulary = (f"\nWords it knows: {', '.join(m['vocabulary'])}; it also accepts {', '.join(m.get('filler', []))}.\n")
+    return f"""
+# `{name}`: {what} trained on `{m['dataset']}`
+
+{how}
+{vocabulary}
+{m.get('parameters', 0):,} parameters, trained from scratch by AIGC Studio. {headline}
+
+```python
+import aigc
+images = {usage}
+```
+
+![samples](samples.png)
+
+## Measured
+
+{_metrics_table(metrics)}
+{judges} Measure again with `python -m aigc eval {name}` (this also rewrites this table and the picture).
+
+## Training
+
+| | |
+| --- | --- |
+| steps | {m['steps']:,} of batch {m.get('batch_size')} |
+| learning rate | {m.get('lr')} |
+| precision | {m.get('precision')} |
+| hardware | {m.get('hardware')} |
+| training time | {_hours(m.get('training_seconds', 0))} |
+
+Retrain it exactly (resumable: run the same command again after a stop):
+
+```bash
+{m.get('command')}
+```
+
+## References
+
+{references}"""
 
 
 def _generic_body(m: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ TASKS = ("text", "image", "conditional", "video")
 HUB_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "text": [("gpt2", "OpenAI's GPT-2 (124M), English web text")],
     "image": [("google/ddpm-cifar10-32", "Ho et al.'s DDPM on CIFAR-10, 32x32 (36M parameters)")],
+    "conditional": [("stabilityai/sd-turbo", "Stability AI's SD-Turbo: text to 512x512 image in one step")],
 }
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?")
 MAX_HUB_MODELS_IN_MEMORY = 2
@@ -274,7 +275,73 @@ def _load_diffusion(info: ModelInfo, device) -> ImageModel:
     return ImageModel(info, "diffusion", pipe.to(device), {"size": pipe.unet.config.sample_size, "channels": pipe.unet.config.in_channels}, device)
 
 
-LOADERS: dict[str, Callable[[ModelInfo], Any]] = {"text": _load_text, "image": _load_image}
+@dataclass
+class ConditionalModel:
+    """A generator that follows a condition: this project's label or caption models, or a
+    diffusers text-to-image pipeline (whose img2img and inpainting twins share its weights)."""
+
+    info: ModelInfo
+    kind: str  # "cgan", "text2img", "guided-diffusion" or "hub"
+    net: Any  # ConditionalGenerator, UNet2DModel or a diffusers pipeline
+    config: dict[str, Any]
+    device: Any
+    scheduler: Any = None  # the training scheduler of a guided diffusion model
+    vocabulary: Any = None  # the Vocabulary of a caption model
+
+    @property
+    def labels(self) -> list[str] | None:
+        return self.config.get("class_names") if self.kind in ("cgan", "guided-diffusion") else None
+
+
+def _load_conditional(info: ModelInfo) -> ConditionalModel:
+    device = best_device()
+    folder = Path(info.location)
+    if info.source == "hub" or (folder / "model_index.json").is_file():
+        return _load_text_to_image(info, device)
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise AigcError(f"'{info.name}' is neither a diffusers pipeline (model_index.json) nor a model of this app (config.json).")
+    config = json.loads(config_file.read_text())
+    kind = config.get("kind")
+    if kind in ("cgan", "text2img"):
+        from safetensors.torch import load_file
+
+        from .models.cgan import Vocabulary, conditional_generator
+
+        net = conditional_generator(config)
+        net.load_state_dict(load_file(folder / "generator.safetensors"))
+        vocab = Vocabulary(config["vocabulary"], config.get("filler", ())) if kind == "text2img" else None
+        return ConditionalModel(info, kind, net.to(device).eval(), config, device, vocabulary=vocab)
+    if kind == "guided-diffusion":
+        from diffusers import DDPMScheduler, UNet2DModel
+
+        unet = UNet2DModel.from_pretrained(folder / "unet", use_safetensors=True)
+        scheduler = DDPMScheduler.from_pretrained(folder / "scheduler")
+        return ConditionalModel(info, kind, unet.to(device).eval(), config, device, scheduler=scheduler)
+    what = f"a '{kind}' model" if kind else f"a {config.get('model_type', 'non-image')} model"
+    raise AigcError(f"'{info.name}' is {what}, not a conditional image generator.")
+
+
+def _load_text_to_image(info: ModelInfo, device) -> ConditionalModel:
+    from diffusers import AutoPipelineForText2Image
+    from diffusers.utils import logging as diffusers_logging
+
+    diffusers_logging.disable_progress_bar()
+    kwargs: dict[str, Any] = {"use_safetensors": True}
+    if info.source == "hub" and hub_offline():
+        kwargs["local_files_only"] = True
+    try:
+        pipe = AutoPipelineForText2Image.from_pretrained(info.location, dtype=inference_dtype(device), **kwargs)
+    except ValueError as exc:  # AutoPipeline knows no text-to-image twin of this pipeline class
+        if "AutoPipeline" not in str(exc):
+            raise
+        raise AigcError(f"'{info.name}' is not a text-to-image pipeline; the Conditional image tab needs one "
+                        "(for example stabilityai/sd-turbo).") from exc
+    pipe.set_progress_bar_config(disable=True)
+    return ConditionalModel(info, "hub", pipe.to(device), {}, device)
+
+
+LOADERS: dict[str, Callable[[ModelInfo], Any]] = {"text": _load_text, "image": _load_image, "conditional": _load_conditional}
 
 
 def load(name: str, task: str) -> Any:

@@ -100,3 +100,12 @@ class ConditionalDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         maps = self.to_maps(self.encoder(condition))[:, :, None, None].expand(-1, -1, *x.shape[-2:])
         return self.net(torch.cat([x, maps], 1))
+
+
+def conditional_generator(config: dict) -> ConditionalGenerator:
+    """The generator described by a saved `config.json` (kind `cgan` or `text2img`)."""
+    if config["kind"] == "text2img":
+        encoder = CaptionEncoder(len(config["vocabulary"]), config["embed"], config["caption_length"])
+    else:
+        encoder = LabelEncoder(len(config["class_names"]), config["embed"])
+    return ConditionalGenerator(encoder, config["z_dim"], config["channels"], config["width"])

@@ -37,7 +37,7 @@ def text(name: str, value, max_chars: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise AigcError(f"{name} must be text.")
+        raise AigcError(f"The {name} must be text.")
     if len(value) > max_chars:
-        raise AigcError(f"{name} is {len(value):,} characters long; the limit is {max_chars:,}.")
+        raise AigcError(f"The {name} is {len(value):,} characters long; the limit is {max_chars:,}.")
     return value

@@ -39,6 +39,7 @@ class CGANTask(ImageTask):
     """Conditioned on class labels (`digits`)."""
 
     kind = "cgan"
+    task = "conditional"
     best_metric = "score"
     model_defaults = MODEL_DEFAULTS
 
@@ -151,8 +152,6 @@ class CGANTask(ImageTask):
             save_file(self.accelerator.unwrap_model(self.G).state_dict(), folder / "generator-raw.safetensors")
             save_file(self.accelerator.unwrap_model(self.D).state_dict(), folder / "discriminator.safetensors")
 
-    def model_card(self, stats: dict[str, Any]) -> str:
-        return super().model_card(stats).replace("task: image", "task: conditional", 1)
 
 
 def partial(attrs: dict[str, str], keep: float, rng: random.Random) -> dict[str, str]:
@@ -219,3 +218,6 @@ class Text2ImgTask(CGANTask):
     def config_fields(self) -> dict[str, Any]:
         return {"vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler), "embed": self.sizes["embed"],
                 "caption_length": CAPTION_LENGTH}
+
+    def card_fields(self) -> dict[str, Any]:
+        return {"vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler)}

@@ -100,6 +100,7 @@ class GuidedDiffusionTask(DiffusionTask):
     that classifier-free guidance needs (Ho and Salimans, 2021)."""
 
     kind = "guided-diffusion"
+    task = "conditional"
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         self.classes = 10
@@ -143,5 +144,5 @@ class GuidedDiffusionTask(DiffusionTask):
             save_file({k: v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()}, folder / "unet-ema.safetensors")
             save_file(self.accelerator.unwrap_model(self.unet).state_dict(), folder / "unet-raw.safetensors")
 
-    def model_card(self, stats: dict[str, Any]) -> str:
-        return super().model_card(stats).replace("task: image", "task: conditional", 1)
+    def card_fields(self) -> dict[str, Any]:
+        return {"guidance": self.guidance, "sample_steps": self.sample_steps, "p_uncond": self.p_uncond}

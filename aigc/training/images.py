@@ -44,6 +44,7 @@ def grid(images: torch.Tensor, nrow: int = 8) -> torch.Tensor:
 
 class ImageTask(Task):
     kind = "image"
+    task = "image"  # the app's tab and the folder under checkpoints/
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
@@ -97,11 +98,15 @@ class ImageTask(Task):
     def model_card(self, stats: dict[str, Any]) -> str:
         cfg = self.config
         meta = {
-            "name": stats["name"], "task": "image", "kind": self.kind, "dataset": cfg.dataset,
+            "name": stats["name"], "task": self.task, "kind": self.kind, "dataset": cfg.dataset,
             "parameters": self.parameters, "steps": stats["step"], "batch_size": cfg.batch_size, "lr": cfg.lr,
             "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
             "precision": stats["precision"], "seed": cfg.seed,
             "metrics": {k: round(v, 4) for k, v in stats["metrics"].items() if math.isfinite(v)},
-            "command": cfg.command,
+            "command": cfg.command, **self.card_fields(),
         }
         return render_card(meta)
+
+    def card_fields(self) -> dict[str, Any]:
+        """Facts a kind adds to its card's front matter (the app reads some of them)."""
+        return {}

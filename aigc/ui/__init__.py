@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import limits
 from ..device import best_device
-from . import image_tab, text_tab
+from . import conditional_tab, image_tab, text_tab
 
 # System fonts only: the default theme fonts come from a web font service, which an
 # offline machine cannot reach.
@@ -35,4 +35,6 @@ def build_demo(public: bool = False) -> gr.Blocks:
                 text_tab.build()
             with gr.Tab("Image", id="image"):
                 image_tab.build()
+            with gr.Tab("Conditional image", id="conditional"):
+                conditional_tab.build()
     return demo
