@@ -102,3 +102,51 @@ def test_the_app_never_loads_a_folder_named_by_the_caller(client, name):
         client.predict(name, 2, 1, 25, "ddim", api_name="/generate_images")
     with pytest.raises(Exception, match="not folders on the server|Unknown model"):
         client.predict("A", name, 5, 0.8, 50, 0.95, 1, api_name="/generate_text")
+
+
+def test_generate_conditional_through_gradio_client(client):
+    gallery, grid, notes = client.predict("7", "cgan-digits", 16, 3.0, 5, 25, "", 512, 512, api_name="/generate_conditional")
+    assert len(gallery) == 16 and "Seed 5" in notes and grid.endswith(".png")
+    gallery, _, _ = client.predict("a large red star in the top right", "text2img-shapes", 4, 3.0, 5, 25, "", 512, 512,
+                                   api_name="/generate_conditional")
+    assert len(gallery) == 4 and _gallery_pixels(gallery)[0].shape[-1] == 3  # RGB
+    gallery, _, notes = client.predict("cgan-digits", 3.0, 2, 25, api_name="/show_all_labels")
+    assert len(gallery) == 80 and "one row per label" in notes
+
+
+@pytest.mark.parametrize("args, words", [
+    (("a red dragon", "text2img-shapes"), "does not know 'dragon'; it knows: red"),
+    (("", "text2img-shapes"), "Type a caption"),
+    (("red " * 2500, "text2img-shapes"), "10,000 characters long"),
+    (("11", "cgan-digits"), "'11' is not a label of 'cgan-digits'"),
+    (("7", "../../etc"), "Unknown model"),
+    (("7", "checkpoints/conditional/cgan-digits"), "not folders on the server|Unknown model"),
+    (("a cat", "someone/uncached-text-to-image"), "not in the local cache"),
+])
+def test_bad_conditional_requests_get_one_sentence(client, args, words):
+    with pytest.raises(Exception, match=words):
+        client.predict(*args, 4, 3.0, 1, 25, "", 512, 512, api_name="/generate_conditional")
+    gallery, _, _ = client.predict("3", "cgan-digits", 2, 3.0, 1, 25, "", 512, 512, api_name="/generate_conditional")
+    assert len(gallery) == 2
+
+
+@pytest.mark.parametrize("guidance, steps", [(-1, 25), (31, 25), (3.0, 0), (3.0, 100_000)])
+def test_conditional_numbers_out_of_range_are_refused(client, guidance, steps):
+    with pytest.raises(Exception, match="guidance scale|steps must be|less than minimum|greater than maximum"):
+        client.predict("3", "cddpm-digits", 2, guidance, 1, steps, "", 512, 512, api_name="/generate_conditional")
+
+
+def test_uploads_that_are_not_images_or_are_huge_are_one_sentence(client, tmp_path):
+    from gradio_client import handle_file
+    from PIL import Image
+
+    fake = tmp_path / "photo.png"
+    fake.write_text("not a picture at all")
+    huge = tmp_path / "huge.png"
+    Image.new("RGB", (6000, 5000)).save(huge)
+    for upload, words in ((fake, "not a picture this app can read"), (huge, "6000x5000 pixels; the limit")):
+        with pytest.raises(Exception, match=words):
+            client.predict(handle_file(str(upload)), "a cat", "stabilityai/sd-turbo", 0.6, 0.0, 1, 2, "",
+                           api_name="/image_to_image")
+    gallery, _, _ = client.predict("3", "cgan-digits", 2, 3.0, 1, 25, "", 512, 512, api_name="/generate_conditional")
+    assert len(gallery) == 2

@@ -43,7 +43,7 @@ def test_type_a_prompt_click_generate_and_see_text(page, tmp_path):
 
 
 def test_open_the_image_tab_generate_and_see_a_gallery(page, tmp_path):
-    page.get_by_role("tab", name="Image").click()
+    page.get_by_role("tab", name="Image", exact=True).click()
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => { const imgs = [...document.querySelectorAll('#image-gallery img')];"
@@ -54,3 +54,33 @@ def test_open_the_image_tab_generate_and_see_a_gallery(page, tmp_path):
     shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "image-tab.png"), full_page=True)
+
+
+def test_type_a_caption_in_the_conditional_tab_and_see_a_gallery(page, tmp_path):
+    page.get_by_role("tab", name="Conditional image", exact=True).click()
+    model = page.locator("#cond-model input")
+    model.wait_for(timeout=60_000)
+    model.fill("text2img-shapes")
+    model.press("Enter")
+    page.wait_for_function("() => document.querySelector('#cond-condition label').innerText.includes('Caption')", timeout=30_000)
+    caption = page.locator("#cond-condition textarea")
+    caption.fill("a large red star in the top right")
+    page.locator("#cond-generate").click()
+    page.wait_for_function(
+        "() => { const imgs = [...document.querySelectorAll('#cond-gallery img')];"
+        " return imgs.length >= 16 && imgs.every(i => i.complete && i.naturalWidth > 0); }", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#cond-notes').innerText.includes('Seed')", timeout=60_000)
+    # the samples are red: the mean of a sample's brightest pixels leans to the red channel
+    colors = page.evaluate("""() => [...document.querySelectorAll('#cond-gallery img')].slice(0, 4).map(img => {
+        const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data; let r = 0, gr = 0, b = 0;
+        for (let i = 0; i < d.length; i += 4) { if (d[i] + d[i+1] + d[i+2] > 200) { r += d[i]; gr += d[i+1]; b += d[i+2]; } }
+        return [r, gr, b]; })""")
+    assert sum(r > 1.5 * max(g, b) for r, g, b in colors) >= 3
+    shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "conditional-tab.png"), full_page=True)
+
+    page.get_by_role("tab", name="Inpaint (Hub)", exact=True).click()
+    page.screenshot(path=str(shots / "conditional-inpaint.png"), full_page=True)

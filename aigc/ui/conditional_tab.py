@@ -8,7 +8,7 @@ import time
 
 import gradio as gr
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from .. import limits
 from ..device import random_seed
@@ -22,6 +22,34 @@ EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in t
             ["blue circle", "text2img-shapes"], ["small yellow triangle at the bottom", "text2img-shapes"],
             ["green", "text2img-shapes"]]
 HUB_EXAMPLES = ["a watercolor painting of a lighthouse at dawn", "a corgi astronaut, studio photo"]
+
+
+NOT_A_PICTURE = "The uploaded file is not a picture this app can read (PNG, JPEG, WebP, ...)."
+
+
+class Picture(gr.Image):
+    """gr.Image whose upload, when it is not a picture, is answered with one sentence
+    (Gradio opens every upload with PIL before the event sees it)."""
+
+    is_template = True  # drawn by the frontend as a plain Image
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            raise gr.Error(NOT_A_PICTURE, print_exception=False) from None
+
+
+class PictureEditor(gr.ImageEditor):
+    """gr.ImageEditor with the same answer to an upload that is not a picture."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            raise gr.Error(NOT_A_PICTURE, print_exception=False) from None
 
 
 def _kind(model: str) -> str:
@@ -195,7 +223,7 @@ def build() -> None:
     with gr.Tab("Image to image (Hub)"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
-                source = gr.Image(label="Picture to redraw", type="pil", sources=["upload", "clipboard"], height=300)
+                source = Picture(label="Picture to redraw", type="filepath", sources=["upload", "clipboard"], height=300)
                 i2i = _hub_settings(cap, "img2img")
                 i2i_go = gr.Button("Redraw", variant="primary")
             with gr.Column(scale=3):
@@ -204,7 +232,7 @@ def build() -> None:
     with gr.Tab("Inpaint (Hub)"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
-                editor = gr.ImageEditor(label="Upload a picture, then paint over what should change", type="pil",
+                editor = PictureEditor(label="Upload a picture, then paint over what should change", type="pil",
                                         sources=["upload", "clipboard"], layers=False, height=360,
                                         brush=gr.Brush(colors=["#ffffff"], color_mode="fixed"))
                 inp = _hub_settings(cap, "inpaint")

@@ -1,0 +1,268 @@
+"""Conditional image tab: pictures of a label ("7") or a caption ("a large red star") from the
+built-in models, or of any prompt from a Hub text-to-image pipeline; with a Hub pipeline
+also image-to-image and inpainting of an uploaded picture."""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .. import limits
+from ..device import random_seed
+from ..errors import AigcError
+from ..pipelines import conditional as pipeline
+from ..pipelines.image import image_grid
+from ..registry import list_models, names_from_the_web
+from .image_tab import DISPLAY_SCALE, _enlarge, _save
+
+EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in the top right", "text2img-shapes"],
+            ["blue circle", "text2img-shapes"], ["small yellow triangle at the bottom", "text2img-shapes"],
+            ["green", "text2img-shapes"]]
+HUB_EXAMPLES = ["a watercolor painting of a lighthouse at dawn", "a corgi astronaut, studio photo"]
+
+
+NOT_A_PICTURE = "The uploaded file is not a picture this app can read (PNG, JPEG, WebP, ...)."
+
+from gradio.events import Dependency
+
+class Picture(gr.Image):
+    """gr.Image whose upload, when it is not a picture, is answered with one sentence
+    (Gradio opens every upload with PIL before the event sees it)."""
+
+    is_template = True  # drawn by the frontend as a plain Image
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            raise gr.Error(NOT_A_PICTURE, print_exception=False) from None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+class PictureEditor(gr.ImageEditor):
+    """gr.ImageEditor with the same answer to an upload that is not a picture."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            raise gr.Error(NOT_A_PICTURE, print_exception=False) from None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def _kind(model: str) -> str:
+    """A built-in model's kind from its card; anything else is taken for a Hub pipeline."""
+    builtin = {m.name: m.card.get("kind") for m in list_models("conditional") if m.source == "builtin"}
+    return builtin.get(model) or "hub"
+
+
+def _defaults(model: str) -> tuple[float, int]:
+    """(guidance, steps) a model is meant to run with."""
+    kind = _kind(model)
+    if kind == "guided-diffusion":
+        card = {m.name: m.card for m in list_models("conditional")}.get(model, {})
+        return float(card.get("guidance", 3.0)), int(card.get("sample_steps", 25))
+    return (0.0, 1) if "turbo" in model.lower() else (7.5, 25)
+
+
+def _controls_for(model: str):
+    kind = _kind(model)
+    guidance, steps = _defaults(model)
+    diffusion = kind in ("guided-diffusion", "hub")
+    return (gr.update(visible=diffusion, value=guidance), gr.update(visible=diffusion, value=steps),
+            gr.update(visible=kind == "hub"), gr.update(visible=kind in ("cgan", "guided-diffusion")),
+            gr.update(label="Prompt" if kind == "hub" else "Label" if kind != "text2img" else "Caption"))
+
+
+def _error(exc: AigcError) -> gr.Error:
+    return gr.Error(str(exc), print_exception=False)
+
+
+def _shown(images: list[Image.Image]) -> list[Image.Image]:
+    return [_enlarge(im) for im in images]
+
+
+def generate_conditional(condition: str, model: str, num_images: int, guidance_scale: float, seed: int | None,
+                         steps: int, negative_prompt: str, width: int, height: int):
+    """Endpoint `generate_conditional`: (gallery, grid PNG path, notes)."""
+    seed = random_seed() if seed in (None, -1) else seed
+    kind = _kind(model)
+    start = time.perf_counter()
+    try:
+        with names_from_the_web():
+            images = pipeline.generate_conditional(
+                condition, model=model, num_images=num_images, seed=seed,
+                guidance_scale=guidance_scale if kind in ("guided-diffusion", "hub") else None,
+                steps=steps if kind in ("guided-diffusion", "hub") else None,
+                negative_prompt=negative_prompt if kind == "hub" else None,
+                width=width if kind == "hub" else None, height=height if kind == "hub" else None)
+    except AigcError as exc:
+        raise _error(exc) from None
+    seconds = time.perf_counter() - start
+    scale = DISPLAY_SCALE if images[0].width < 128 else 1
+    grid = image_grid(images, nrow=min(8, len(images)), scale=scale)
+    return _shown(images), _save(grid, "conditional"), f"Seed {seed} · {len(images)} images in {seconds:.2f} s."
+
+
+def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: int):
+    """Endpoint `show_all_labels`: one row per label, the same seeds in every row."""
+    seed = random_seed() if seed in (None, -1) else seed
+    start = time.perf_counter()
+    try:
+        with names_from_the_web():
+            guided = _kind(model) == "guided-diffusion"
+            labels, images = pipeline.label_rows(model, seed=seed, guidance_scale=guidance_scale if guided else None,
+                                                 steps=steps if guided else None)
+    except AigcError as exc:
+        raise _error(exc) from None
+    seconds = time.perf_counter() - start
+    per = len(images) // len(labels)
+    grid = image_grid(images, nrow=per, scale=DISPLAY_SCALE if images[0].width < 128 else 1)
+    shown = [(im, labels[i // per]) for i, im in enumerate(_shown(images))]
+    return (gr.update(value=shown, columns=per), _save(grid, "labels"),
+            f"Seed {seed} · one row per label ({', '.join(labels)}) in {seconds:.2f} s.")
+
+
+def _mask_from_editor(edited) -> tuple[Image.Image | None, Image.Image | None]:
+    """(the uploaded picture, the painted strokes as a white-on-black mask) from gr.ImageEditor."""
+    if not edited or edited.get("background") is None:
+        return None, None
+    background = edited["background"]
+    painted = np.zeros((background.height, background.width), dtype=bool)
+    for layer in edited.get("layers") or []:
+        if layer is None:
+            continue
+        alpha = np.asarray(layer.convert("RGBA"))[..., 3]
+        if alpha.shape == painted.shape:
+            painted |= alpha > 0
+    return background, Image.fromarray((painted * 255).astype(np.uint8))
+
+
+def image_to_image(image, prompt: str, model: str, strength: float, guidance_scale: float, seed: int | None,
+                   steps: int, negative_prompt: str):
+    """Endpoint `image_to_image`: (gallery, notes)."""
+    seed = random_seed() if seed in (None, -1) else seed
+    try:
+        with names_from_the_web():
+            images = pipeline.image_to_image(image, prompt, model=model, strength=strength, guidance_scale=guidance_scale,
+                                             seed=seed, steps=steps, negative_prompt=negative_prompt)
+    except AigcError as exc:
+        raise _error(exc) from None
+    return images, f"Seed {seed}."
+
+
+def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: float, seed: int | None, steps: int,
+            negative_prompt: str):
+    """Endpoint `inpaint`: the painted part of the picture redrawn: (gallery, notes)."""
+    seed = random_seed() if seed in (None, -1) else seed
+    image, mask = _mask_from_editor(edited)
+    try:
+        with names_from_the_web():
+            images = pipeline.inpaint(image, mask, prompt, model=model, strength=strength, guidance_scale=guidance_scale,
+                                      seed=seed, steps=steps, negative_prompt=negative_prompt)
+    except AigcError as exc:
+        raise _error(exc) from None
+    return images, f"Seed {seed}."
+
+
+def _hub_settings(cap, prefix: str):
+    guidance_default, steps_default = _defaults(pipeline.DEFAULT_HUB_MODEL)
+    model = gr.Textbox(pipeline.DEFAULT_HUB_MODEL, label="Hub model", elem_id=f"{prefix}-model",
+                       info="The id of a diffusers text-to-image pipeline; it needs the internet the first time.")
+    prompt = gr.Textbox(label="Prompt", lines=2, placeholder=HUB_EXAMPLES[0], elem_id=f"{prefix}-prompt")
+    negative = gr.Textbox(label="Negative prompt", placeholder="blurry, low quality")
+    with gr.Row():
+        strength = gr.Slider(0.05, 1.0, value=0.6 if prefix == "img2img" else 1.0, step=0.05, label="Strength",
+                             info="How much to change: 0 keeps the picture, 1 redraws it.")
+        steps = gr.Slider(1, cap.max_diffusion_steps, value=max(steps_default, 2), step=1, label="Steps")
+    with gr.Row():
+        guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=guidance_default, step=0.5, label="Guidance scale")
+        seed = gr.Number(-1, label="Seed", info="-1 = random", precision=0, minimum=-1)
+    return model, prompt, negative, strength, steps, guidance, seed
+
+
+def build() -> None:
+    cap = limits.current
+    models = list_models("conditional")
+    names = [m.name for m in models]
+    default = pipeline.DEFAULT_MODEL if pipeline.DEFAULT_MODEL in names else (names[0] if names else None)
+    kind = _kind(default)
+    guidance_default, steps_default = _defaults(default)
+    with gr.Tab("By label or caption"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2):
+                model = gr.Dropdown(names, value=default, label="Model", allow_custom_value=True, elem_id="cond-model",
+                                    info="Built-in: digits by label, shapes by caption. Or the Hub id of a text-to-image pipeline.")
+                condition = gr.Textbox("7", label="Label", elem_id="cond-condition", max_lines=3,
+                                       info="A label ('7') for label models; a caption ('a large red star in the top right') for caption models.")
+                num = gr.Slider(1, cap.max_images, value=min(16, cap.max_images), step=1, label="Number of images")
+                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=guidance_default, step=0.5, label="Guidance scale",
+                                     visible=kind in ("guided-diffusion", "hub"),
+                                     info="Classifier-free guidance: higher follows the condition more closely, with less variety.")
+                steps = gr.Slider(1, cap.max_diffusion_steps, value=steps_default, step=1, label="Denoising steps",
+                                  visible=kind in ("guided-diffusion", "hub"))
+                with gr.Row():
+                    seed = gr.Number(-1, label="Seed", info="-1 = a new random seed each time", precision=0, minimum=-1)
+                    dice = gr.Button("Random seed", size="sm")
+                with gr.Accordion("Hub options", open=False, visible=kind == "hub") as hub_box:
+                    negative = gr.Textbox(label="Negative prompt", placeholder="blurry, low quality")
+                    with gr.Row():
+                        width = gr.Slider(64, cap.max_side, value=512, step=8, label="Width")
+                        height = gr.Slider(64, cap.max_side, value=512, step=8, label="Height")
+                with gr.Row():
+                    go = gr.Button("Generate", variant="primary", elem_id="cond-generate")
+                    all_go = gr.Button("Show all labels", visible=kind in ("cgan", "guided-diffusion"), elem_id="cond-all")
+            with gr.Column(scale=3):
+                gallery = gr.Gallery(label="Samples", columns=8, height="auto", object_fit="contain", elem_id="cond-gallery")
+                with gr.Row():
+                    grid_file = gr.File(label="Grid (PNG)")
+                    notes = gr.Markdown(elem_classes="aigc-notice", elem_id="cond-notes")
+        gr.Examples(EXAMPLES, [condition, model], label="Examples (click one, then Generate)")
+    with gr.Tab("Image to image (Hub)"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2):
+                source = Picture(label="Picture to redraw", type="filepath", sources=["upload", "clipboard"], height=300)
+                i2i = _hub_settings(cap, "img2img")
+                i2i_go = gr.Button("Redraw", variant="primary")
+            with gr.Column(scale=3):
+                i2i_gallery = gr.Gallery(label="Result", columns=2, height="auto", object_fit="contain")
+                i2i_notes = gr.Markdown(elem_classes="aigc-notice")
+    with gr.Tab("Inpaint (Hub)"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2):
+                editor = PictureEditor(label="Upload a picture, then paint over what should change", type="pil",
+                                        sources=["upload", "clipboard"], layers=False, height=360,
+                                        brush=gr.Brush(colors=["#ffffff"], color_mode="fixed"))
+                inp = _hub_settings(cap, "inpaint")
+                inp_go = gr.Button("Repaint", variant="primary")
+            with gr.Column(scale=3):
+                inp_gallery = gr.Gallery(label="Result", columns=2, height="auto", object_fit="contain")
+                inp_notes = gr.Markdown(elem_classes="aigc-notice")
+
+    model.change(_controls_for, model, [guidance, steps, hub_box, all_go, condition], queue=False, api_visibility="private")
+    go.click(generate_conditional, [condition, model, num, guidance, seed, steps, negative, width, height],
+             [gallery, grid_file, notes], api_name="generate_conditional", concurrency_limit=2)
+    condition.submit(generate_conditional, [condition, model, num, guidance, seed, steps, negative, width, height],
+                     [gallery, grid_file, notes], api_visibility="private", concurrency_limit=2)
+    all_go.click(show_all_labels, [model, guidance, seed, steps], [gallery, grid_file, notes],
+                 api_name="show_all_labels", concurrency_limit=2)
+    dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
+    m, prompt, negative_i, strength, steps_i, guidance_i, seed_i = i2i
+    i2i_go.click(image_to_image, [source, prompt, m, strength, guidance_i, seed_i, steps_i, negative_i],
+                 [i2i_gallery, i2i_notes], api_name="image_to_image", concurrency_limit=1)
+    m, prompt, negative_p, strength, steps_p, guidance_p, seed_p = inp
+    inp_go.click(inpaint, [editor, prompt, m, strength, guidance_p, seed_p, steps_p, negative_p],
+                 [inp_gallery, inp_notes], api_name="inpaint", concurrency_limit=1)
