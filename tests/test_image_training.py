@@ -71,3 +71,36 @@ def test_the_digit_judge_tells_real_digits_from_noise():
     assert real_scores["label_accuracy"] > 0.97
     assert noise_scores["confident_digits"] < 0.05
     assert frechet_distance(real) < 5 < 100 < frechet_distance(noise)
+
+
+def test_the_conditional_gan_learns_to_reject_wrong_labels(tmp_path):
+    # The matching-aware discriminator: after a short run it scores real images with their
+    # own label above the same images with a wrong label.
+    events = list(aigc.train("cgan", "digits", steps=80, seed=0, out=tmp_path, embed=8, **{**TINY_GAN, "eval_every": 80}))
+    late = [e.data for e in events if e.type == "step"][-20:]
+    assert sum(d["d_real"] - d["d_wrong"] for d in late) / len(late) > 0.05
+    config = json.loads((tmp_path / "best" / "config.json").read_text())
+    assert config["kind"] == "cgan" and config["class_names"] == [str(i) for i in range(10)]
+    card = (tmp_path / "best" / "README.md").read_text()
+    assert "task: conditional" in card and "label_accuracy" in card
+
+
+def test_text2img_saves_its_vocabulary_and_judges_captions(tmp_path):
+    events = list(aigc.train("text2img", "shapes", steps=20, seed=0, out=tmp_path, embed=16, **{**TINY_GAN, "eval_every": 20}))
+    scores = [e.data for e in events if e.type == "eval"][-1]
+    assert {"color_accuracy", "shape_accuracy", "position_accuracy", "partial_color_accuracy"} <= set(scores)
+    config = json.loads((tmp_path / "best" / "config.json").read_text())
+    assert config["kind"] == "text2img" and "star" in config["vocabulary"] and "the" in config["filler"]
+
+
+def test_guided_diffusion_lowers_its_loss_and_saves_unet_and_scheduler(tmp_path):
+    from diffusers import UNet2DModel
+
+    events = list(aigc.train("guided-diffusion", "digits", steps=60, seed=0, out=tmp_path, width=8, batch_size=32, lr=2e-3,
+                             warmup=5, eval_every=1000, sample_every=1000, checkpoint_every=60, sample_steps=2))
+    losses = [e.data["loss"] for e in events if e.type == "step"]
+    assert sum(losses[-3:]) / 3 < 0.6 * sum(losses[:2]) / 2
+    model = tmp_path / "checkpoint" / "model"
+    unet = UNet2DModel.from_pretrained(model / "unet")
+    assert unet.config.num_class_embeds == 11  # ten digits and "no label", for classifier-free guidance
+    assert json.loads((model / "config.json").read_text())["guidance"] == 3.0

@@ -22,7 +22,7 @@ SAMPLES = 1000
 SPEED_BATCH = 16
 
 
-def _caption_attrs(count: int, seed: int = 4321) -> list[dict[str, str]]:
+def eval_captions(count: int, seed: int = 4321) -> list[dict[str, str]]:
     """Even rows: full captions; odd rows: each attribute kept with probability 1/2."""
     rng = random.Random(seed)
     attrs = [shapes.sample_attributes(rng) for _ in range(count)]
@@ -30,13 +30,13 @@ def _caption_attrs(count: int, seed: int = 4321) -> list[dict[str, str]]:
 
 
 @torch.inference_mode()
-def _images(model: ConditionalModel, conditions: list, seed: int) -> torch.Tensor:
-    from ..pipelines.conditional import _builtin
+def sample_images(model: ConditionalModel, conditions: list, seed: int) -> torch.Tensor:
+    from ..pipelines.conditional import draw
     from torchvision.transforms.functional import pil_to_tensor
 
     out = []
     for start in range(0, len(conditions), 250):
-        chunk = _builtin(model, conditions[start:start + 250], seed + start, None, None)
+        chunk = draw(model, conditions[start:start + 250], seed + start, None, None)
         out += [pil_to_tensor(im).float() / 127.5 - 1 for im in chunk]
     return torch.stack(out)
 
@@ -45,7 +45,7 @@ def label_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str, 
     from .digits import frechet_distance, judge
 
     labels = torch.arange(samples) % len(model.labels)
-    images = _images(model, [model.labels[i] for i in labels], seed)
+    images = sample_images(model, [model.labels[i] for i in labels], seed)
     scores = judge(images, labels)
     predicted_right = [judge(images[labels == c], labels[labels == c])["label_accuracy"] for c in range(len(model.labels))]
     train = split(digits())[0]
@@ -60,8 +60,8 @@ def label_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str, 
 def caption_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str, float]:
     from .shapes import judge
 
-    attrs = _caption_attrs(samples)
-    images = _images(model, [shapes.caption(a) for a in attrs], seed)
+    attrs = eval_captions(samples)
+    images = sample_images(model, [shapes.caption(a) for a in attrs], seed)
     out = {"samples": float(samples)}
     for part, rows in (("full", slice(0, None, 2)), ("partial", slice(1, None, 2))):
         scores = judge(images[rows], attrs[rows])
@@ -77,10 +77,10 @@ def caption_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str
 def images_per_second(model: ConditionalModel, runs: int = 5) -> float:
     """Median throughput for 16 images of one condition (guided diffusion: its default steps)."""
     from ..bench import median_seconds
-    from ..pipelines.conditional import _builtin
+    from ..pipelines.conditional import draw
 
     condition = "a large red star in the top right" if model.kind == "text2img" else model.labels[7 % len(model.labels)]
-    return SPEED_BATCH / median_seconds(lambda: _builtin(model, [condition] * SPEED_BATCH, 0, None, None), runs)
+    return SPEED_BATCH / median_seconds(lambda: draw(model, [condition] * SPEED_BATCH, 0, None, None), runs)
 
 
 def evaluate_conditional_model(name: str, samples: int = SAMPLES, seed: int = 0) -> dict[str, float]:

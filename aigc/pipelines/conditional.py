@@ -81,7 +81,8 @@ def _guided(model: ConditionalModel, labels: torch.Tensor, seed: int, guidance: 
     return sample_guided(model.net, model.scheduler, labels, guidance, steps, generator=_generators(seed, len(labels)))
 
 
-def _builtin(model: ConditionalModel, conditions: list, seed: int, guidance, steps) -> list[Image.Image]:
+def draw(model: ConditionalModel, conditions: list, seed: int, guidance=None, steps=None) -> list[Image.Image]:
+    """One picture per condition from a built-in model (checked, loaded), image i from seed + i."""
     if model.kind == "text2img":
         cond = torch.cat([caption_ids(model, c) for c in conditions])
         return to_pil(_gan(model, cond, seed))
@@ -127,7 +128,7 @@ def generate_conditional(condition, model: str = DEFAULT_MODEL, num_images: int 
     seed = _seed(seed)
     m = load(model, "conditional")
     if m.kind != "hub":
-        return _builtin(m, [condition] * num_images, seed, guidance, steps)
+        return draw(m, [condition] * num_images, seed, guidance, steps)
     options = _hub_options(m, seed, num_images, guidance, steps, negative_prompt)
     return list(m.net(_prompt(condition), width=width, height=height, **options).images)
 
@@ -144,7 +145,7 @@ def label_rows(model: str = DEFAULT_MODEL, per_label: int = PER_LABEL, seed: int
         raise AigcError(f"'{m.info.name}' follows captions, not labels; type a caption instead.")
     images = []
     for label in m.labels:
-        images += _builtin(m, [label] * per_label, seed, guidance, steps)
+        images += draw(m, [label] * per_label, seed, guidance, steps)
     return m.labels, images
 
 

@@ -21,6 +21,7 @@ from .image_tab import DISPLAY_SCALE, _enlarge, _save
 EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in the top right", "text2img-shapes"],
             ["blue circle", "text2img-shapes"], ["small yellow triangle at the bottom", "text2img-shapes"],
             ["green", "text2img-shapes"]]
+PER_LABEL = 6  # one gallery row per label: the gallery fits six thumbnails across
 HUB_EXAMPLES = ["a watercolor painting of a lighthouse at dawn", "a corgi astronaut, studio photo"]
 
 
@@ -113,15 +114,15 @@ def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: 
     try:
         with names_from_the_web():
             guided = _kind(model) == "guided-diffusion"
-            labels, images = pipeline.label_rows(model, seed=seed, guidance_scale=guidance_scale if guided else None,
+            labels, images = pipeline.label_rows(model, per_label=PER_LABEL, seed=seed,
+                                                 guidance_scale=guidance_scale if guided else None,
                                                  steps=steps if guided else None)
     except AigcError as exc:
         raise _error(exc) from None
     seconds = time.perf_counter() - start
-    per = len(images) // len(labels)
-    grid = image_grid(images, nrow=per, scale=DISPLAY_SCALE if images[0].width < 128 else 1)
-    shown = [(im, labels[i // per]) for i, im in enumerate(_shown(images))]
-    return (gr.update(value=shown, columns=per), _save(grid, "labels"),
+    grid = image_grid(images, nrow=PER_LABEL, scale=DISPLAY_SCALE if images[0].width < 128 else 1)
+    shown = [(im, labels[i // PER_LABEL]) for i, im in enumerate(_shown(images))]
+    return (shown, _save(grid, "labels"),
             f"Seed {seed} · one row per label ({', '.join(labels)}) in {seconds:.2f} s.")
 
 
@@ -215,7 +216,7 @@ def build() -> None:
                     go = gr.Button("Generate", variant="primary", elem_id="cond-generate")
                     all_go = gr.Button("Show all labels", visible=kind in ("cgan", "guided-diffusion"), elem_id="cond-all")
             with gr.Column(scale=3):
-                gallery = gr.Gallery(label="Samples", columns=8, height="auto", object_fit="contain", elem_id="cond-gallery")
+                gallery = gr.Gallery(label="Samples", columns=PER_LABEL, height="auto", object_fit="contain", elem_id="cond-gallery")
                 with gr.Row():
                     grid_file = gr.File(label="Grid (PNG)")
                     notes = gr.Markdown(elem_classes="aigc-notice", elem_id="cond-notes")
