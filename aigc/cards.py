@@ -261,9 +261,12 @@ encoder (word and position embeddings, one Transformer encoder layer, the mean o
 empty caption has a learned vector of its own), trained with it from scratch. Captions come from
 the `shapes` attributes, and each attribute is dropped with probability 0.3 while training, so a
 partial caption ("red", "large star") means "any value for the rest". The discriminator is
-matching-aware: real images with one attribute of the caption changed count as fake. A word
-outside the vocabulary below is refused with the list of known words, never guessed.""",
+matching-aware: real images with one attribute of the caption changed count as fake, and it
+has heads that name the color, shape, size and position of real images (AC-GAN); the generator
+is trained to make those heads name what its caption asked for. A word outside the vocabulary
+below is refused with the list of known words, never guessed.""",
                  """- S. Reed et al., *Generative Adversarial Text to Image Synthesis*, ICML 2016: caption-conditioned GAN, matching-aware discriminator.
+- A. Odena, C. Olah, J. Shlens, *Conditional Image Synthesis with Auxiliary Classifier GANs*, ICML 2017: the attribute heads.
 - A. Vaswani et al., *Attention Is All You Need*, NeurIPS 2017: the encoder layer.
 - A. Radford, L. Metz, S. Chintala, *Unsupervised Representation Learning with Deep Convolutional GANs*, ICLR 2016.
 """),

@@ -90,16 +90,29 @@ class ConditionalGenerator(nn.Module):
 
 
 class ConditionalDiscriminator(nn.Module):
+    """`aux` (attribute -> number of values) adds heads that name each attribute of an image
+    (Odena et al., 2017, AC-GAN). They read the image with the empty condition, so they
+    cannot copy the answer from the caption."""
+
     def __init__(self, encoder: nn.Module, channels: int = 1, width: int = 64, cond_channels: int = 8,
-                 norm: str = "batch"):
+                 norm: str = "batch", aux: dict[str, int] | None = None):
         super().__init__()
         self.encoder = encoder
         self.to_maps = nn.Linear(encoder.dim, cond_channels)
         self.net = Discriminator(channels + cond_channels, width, norm)
+        self.aux = nn.ModuleDict({k: nn.Linear(4 * width * 4 * 4, n) for k, n in (aux or {}).items()})
+
+    def _with_condition(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        maps = self.to_maps(self.encoder(condition))[:, :, None, None].expand(-1, -1, *x.shape[-2:])
+        return torch.cat([x, maps], 1)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        maps = self.to_maps(self.encoder(condition))[:, :, None, None].expand(-1, -1, *x.shape[-2:])
-        return self.net(torch.cat([x, maps], 1))
+        return self.net(self._with_condition(x, condition))
+
+    def attributes(self, x: torch.Tensor, nothing: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Logits per attribute; `nothing` is the empty condition (all padding)."""
+        features = self.net.net[:-1](self._with_condition(x, nothing)).flatten(1)
+        return {k: head(features) for k, head in self.aux.items()}
 
 
 def conditional_generator(config: dict) -> ConditionalGenerator:

@@ -20,6 +20,7 @@ from .diffusion import DEFAULTS as DIFFUSION_DEFAULTS, GUIDED_MODEL_DEFAULTS as 
 from .diffusion import DiffusionTask, GuidedDiffusionTask
 from .gpt import DEFAULTS as GPT_DEFAULTS, MODEL_DEFAULTS as GPT_MODEL, GPTTask
 from .trainer import TrainConfig, Trainer
+from .video import DEFAULTS as VIDEO_DEFAULTS, MODEL_DEFAULTS as VIDEO_MODEL, Text2VideoTask
 from .vae import DEFAULTS as VAE_DEFAULTS, MODEL_DEFAULTS as VAE_MODEL, VAETask
 
 # kind -> (task, trainer defaults, model-size defaults, datasets it accepts)
@@ -31,6 +32,7 @@ KINDS: dict[str, tuple[type, dict[str, Any], dict[str, Any], tuple[str, ...]]] =
     "guided-diffusion": (GuidedDiffusionTask, DIFFUSION_DEFAULTS, GUIDED_MODEL, ("digits",)),
     "cgan": (CGANTask, CGAN_DEFAULTS, CGAN_MODEL, ("digits",)),
     "text2img": (Text2ImgTask, CGAN_DEFAULTS, TEXT2IMG_MODEL, ("shapes",)),
+    "text2video": (Text2VideoTask, VIDEO_DEFAULTS, VIDEO_MODEL, ("moving-shapes",)),
 }
 
 

@@ -4,8 +4,11 @@ Both keep the DCGAN recipe of `dcgan.py` (paper initialisation, non-saturating l
 differentiable augmentation of the images, an EMA of the generator) and add the
 matching-aware discriminator of Reed et al. (2016): besides real and generated images,
 it sees real images with a wrong condition and learns to call them fake, which teaches
-the generator to obey the condition, not only to look real. The best checkpoint is the
-one whose samples the independent judge scores best.
+the generator to obey the condition, not only to look real. `text2img` also gives the
+discriminator heads that name each attribute of a real image (AC-GAN, Odena et al., 2017),
+and the generator is trained to make them name what its caption asked for: a direct signal
+for four attributes that the single real/fake logit carries only weakly. The best checkpoint
+is the one whose samples the independent judge scores best.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class CGANTask(ImageTask):
     task = "conditional"
     best_metric = "score"
     model_defaults = MODEL_DEFAULTS
+    aux: dict[str, tuple[str, ...]] = {}  # attributes the discriminator also learns to name
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
@@ -50,7 +54,8 @@ class CGANTask(ImageTask):
         self.z_dim, self.width, self.augment_p = sizes["z_dim"], sizes["width"], sizes["augment_p"]
         torch.manual_seed(config.seed)
         generator = ConditionalGenerator(self.make_encoder(), self.z_dim, self.channels, self.width)
-        discriminator = ConditionalDiscriminator(self.make_encoder(), self.channels, self.width)
+        discriminator = ConditionalDiscriminator(self.make_encoder(), self.channels, self.width,
+                                                 aux={k: len(v) for k, v in self.aux.items()})
         ema = AveragedModel(generator, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
         if resume_from is not None:
             generator.load_state_dict(load_file(resume_from / "generator-raw.safetensors"))
@@ -69,11 +74,11 @@ class CGANTask(ImageTask):
     def make_encoder(self) -> torch.nn.Module:
         return LabelEncoder(len(self.train_set.class_names), self.sizes["embed"])
 
-    def conditions(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(the batch's conditions, wrong ones for the same images)."""
+    def conditions(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, list | None]:
+        """(the batch's conditions, wrong ones for the same images, the attributes each condition names)."""
         labels = batch["label"]
         wrong = (labels + torch.randint(1, 10, labels.shape, generator=self.rng)) % 10
-        return labels, wrong
+        return labels, wrong, None
 
     def eval_conditions(self) -> torch.Tensor:
         return torch.arange(EVAL_SAMPLES) % 10
@@ -102,7 +107,8 @@ class CGANTask(ImageTask):
         batch = self.batch_at(step)
         real = batch["image"]
         device = real.device
-        cond, wrong = (c.to(device) for c in self.conditions(batch))
+        cond, wrong, named = self.conditions(batch)
+        cond, wrong = cond.to(device), wrong.to(device)
         z = torch.randn(len(real), self.z_dim, device=device)
         fake = self.G(z, cond)
         aug = lambda x: diff_augment(x, self.rng, self.augment_p)  # noqa: E731
@@ -112,19 +118,39 @@ class CGANTask(ImageTask):
             d_fake = self.D(aug(fake.detach()), cond)
             d_wrong = self.D(real_aug, wrong)
             d_loss = F.softplus(-d_real).mean() + 0.5 * (F.softplus(d_fake).mean() + F.softplus(d_wrong).mean())
+            d_aux = self.attribute_loss(real_aug, batch.get("attributes"))  # real images: every attribute known
         self.d_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(d_loss)
+        self.accelerator.backward(d_loss + d_aux)
         self.d_opt.step()
         with self.accelerator.autocast():
-            g_loss = F.softplus(-self.D(aug(fake), cond)).mean()
+            fake_aug = aug(fake)
+            g_loss = F.softplus(-self.D(fake_aug, cond)).mean()
+            g_aux = self.attribute_loss(fake_aug, named)  # generated ones: what their caption named
         self.g_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(g_loss)
+        self.accelerator.backward(g_loss + g_aux)
         self.g_opt.step()
         self.ema.update_parameters(self.accelerator.unwrap_model(self.G))
-        return {
+        out = {
             "g_loss": g_loss.item(), "d_loss": d_loss.item(), "d_real": torch.sigmoid(d_real).mean().item(),
             "d_fake": torch.sigmoid(d_fake).mean().item(), "d_wrong": torch.sigmoid(d_wrong).mean().item(),
         }
+        if self.aux:
+            out.update(d_aux=d_aux.item(), g_aux=g_aux.item())
+        return out
+
+    def attribute_loss(self, images: torch.Tensor, attrs: list[dict[str, str]] | None) -> torch.Tensor:
+        """Cross-entropy of the discriminator's attribute heads, over the attributes each image names."""
+        loss = torch.zeros((), device=images.device)
+        if not self.aux or not attrs:
+            return loss
+        nothing = torch.zeros(len(images), CAPTION_LENGTH, dtype=torch.long, device=images.device)
+        logits = self.accelerator.unwrap_model(self.D).attributes(images, nothing)
+        for key, values in self.aux.items():
+            pairs = [(i, values.index(a[key])) for i, a in enumerate(attrs) if a.get(key)]
+            if pairs:
+                rows, targets = zip(*pairs)
+                loss = loss + F.cross_entropy(logits[key][list(rows)].float(), torch.tensor(targets, device=images.device))
+        return loss
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
@@ -172,6 +198,7 @@ class Text2ImgTask(CGANTask):
 
     kind = "text2img"
     model_defaults = TEXT2IMG_MODEL_DEFAULTS
+    aux = shapes.VOCABULARY
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         self.vocab = Vocabulary(CAPTION_WORDS, FILLER_WORDS)
@@ -188,13 +215,13 @@ class Text2ImgTask(CGANTask):
     def make_encoder(self) -> torch.nn.Module:
         return CaptionEncoder(len(self.vocab.words), self.sizes["embed"], CAPTION_LENGTH)
 
-    def conditions(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    def conditions(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, list]:
         keep = 1 - self.sizes["drop"]
         told = [partial(a, keep, self.caption_rng) for a in batch["attributes"]]
         # A caption that names nothing matches every image; its wrong twin is then a full
         # caption that differs from the image in one attribute.
         wrong = [mismatched(t or a, self.caption_rng) for t, a in zip(told, batch["attributes"])]
-        return self.encode(told), self.encode(wrong)
+        return self.encode(told), self.encode(wrong), told
 
     def eval_conditions(self) -> torch.Tensor:
         return self.encode(self.eval_attrs)

@@ -1,0 +1,190 @@
+"""Training step for `text2video`: the caption-to-clip GAN of `models/video.py` on `moving-shapes`.
+
+The recipe of `text2img` (cgan.py) in time: non-saturating loss, a matching-aware
+discriminator (real clips with one attribute of their caption changed, the motion included,
+count as fake), attributes dropped from captions at random so that partial captions work,
+an EMA of the generator, and the best step chosen by the clip judge (motion, color).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch.optim.swa_utils import AveragedModel
+
+from ..cards import render_card
+from ..data import moving_shapes, shapes
+from ..models.cgan import CaptionEncoder, Vocabulary
+from ..models.video import VideoDiscriminator, VideoGenerator
+from .cgan import CAPTION_WORDS, FILLER_WORDS
+from .images import ema_average, grid
+from .trainer import Task
+
+DEFAULTS = dict(steps=3000, batch_size=16, lr=2e-4, warmup=0, min_lr_ratio=1.0, eval_every=250, sample_every=250,
+                checkpoint_every=250, precision="no")
+MODEL_DEFAULTS = dict(z_dim=64, width=48, d_width=24, ema_decay=0.999, embed=64, drop=0.3, clips=6000)
+VIDEO_WORDS = list(dict.fromkeys([*CAPTION_WORDS, *moving_shapes.MOTION_WORDS]))
+CAPTION_LENGTH = 10
+EVAL_CLIPS = 200
+FRAMES = 16
+
+
+def partial(attrs: dict[str, str], keep: float, rng: random.Random) -> dict[str, str]:
+    return {k: v for k, v in attrs.items() if rng.random() < keep}
+
+
+def mismatched(attrs: dict[str, str], rng: random.Random) -> dict[str, str]:
+    """The caption with one named attribute changed (motion included)."""
+    key = rng.choice(sorted(attrs))
+    values = moving_shapes.MOTIONS if key == "motion" else shapes.VOCABULARY[key]
+    return {**attrs, key: rng.choice([v for v in values if v != attrs[key]])}
+
+
+def eval_captions(count: int, seed: int = 4321) -> list[dict[str, str]]:
+    """Even rows name every attribute; odd rows about half of them, always with the motion
+    (a clip's motion is what the judge of this model measures first)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        attrs = moving_shapes.sample_clip_attributes(rng)
+        if i % 2:
+            attrs = {**partial(attrs, 0.5, rng), "motion": attrs["motion"]}
+        out.append(attrs)
+    return out
+
+
+class Text2VideoTask(Task):
+    kind = "text2video"
+    task = "video"
+    best_metric = "score"
+
+    def __init__(self, config, accelerator, resume_from: Path | None):
+        super().__init__(config, accelerator, resume_from)
+        sizes = {**MODEL_DEFAULTS, **config.model}
+        self.sizes = sizes
+        self.z_dim = sizes["z_dim"]
+        self.vocab = Vocabulary(VIDEO_WORDS, FILLER_WORDS)
+        # A fixed pool of clips, rendered once (clips are a pure function of seed and index).
+        self.clips, self.attributes = moving_shapes.render_clips(sizes["clips"], seed=config.seed)
+        self.steps_per_epoch = max(1, len(self.clips) // config.batch_size)
+        torch.manual_seed(config.seed)
+        generator = VideoGenerator(self.make_encoder(), self.z_dim, FRAMES, 3, sizes["width"])
+        discriminator = VideoDiscriminator(self.make_encoder(), 3, sizes["d_width"], frames=FRAMES)
+        ema = AveragedModel(generator, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
+        if resume_from is not None:
+            generator.load_state_dict(load_file(resume_from / "generator-raw.safetensors"))
+            discriminator.load_state_dict(load_file(resume_from / "discriminator.safetensors"))
+            ema.load_state_dict(load_file(resume_from / "generator-ema.safetensors"))
+        betas = (0.5, 0.999)
+        g_opt = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=betas)
+        d_opt = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=betas)
+        self.G, self.D, self.g_opt, self.d_opt = accelerator.prepare(generator, discriminator, g_opt, d_opt)
+        self.ema = ema.to(accelerator.device)
+        self.parameters = sum(p.numel() for p in generator.parameters())
+        self.caption_rng = random.Random(config.seed + 29)
+        self.eval_attrs = eval_captions(EVAL_CLIPS)
+        self.fixed_z = torch.randn(EVAL_CLIPS, self.z_dim, generator=torch.Generator().manual_seed(1234))
+
+    def make_encoder(self) -> CaptionEncoder:
+        return CaptionEncoder(len(self.vocab.words), self.sizes["embed"], CAPTION_LENGTH)
+
+    def encode(self, attrs: list[dict[str, str]]) -> torch.Tensor:
+        return self.vocab.encode([moving_shapes.caption(a) for a in attrs], CAPTION_LENGTH)
+
+    @property
+    def optimizers(self):
+        return {"generator": self.g_opt, "discriminator": self.d_opt}
+
+    def batch_at(self, step: int) -> tuple[torch.Tensor, list[dict[str, str]]]:
+        """Batch `step` of a shuffled epoch: a function of (seed, step), so a resumed run sees the same data."""
+        epoch, i = divmod(step, self.steps_per_epoch)
+        order = torch.randperm(len(self.clips), generator=torch.Generator().manual_seed(self.config.seed * 7919 + epoch))
+        index = order[i * self.config.batch_size : (i + 1) * self.config.batch_size]
+        clips = self.clips[index].float().div(127.5).sub(1).to(self.accelerator.device)
+        return clips, [self.attributes[j] for j in index.tolist()]
+
+    def train_step(self, step: int) -> dict[str, float]:
+        self.G.train()
+        real, attrs = self.batch_at(step)
+        device = real.device
+        keep = 1 - self.sizes["drop"]
+        told = [partial(a, keep, self.caption_rng) for a in attrs]
+        wrong = [mismatched(t or a, self.caption_rng) for t, a in zip(told, attrs)]
+        cond, wrong = self.encode(told).to(device), self.encode(wrong).to(device)
+        z = torch.randn(len(real), self.z_dim, device=device)
+        fake = self.G(z, cond)
+        with self.accelerator.autocast():
+            d_real = self.D(real, cond)
+            d_fake = self.D(fake.detach(), cond)
+            d_wrong = self.D(real, wrong)
+            d_loss = F.softplus(-d_real).mean() + 0.5 * (F.softplus(d_fake).mean() + F.softplus(d_wrong).mean())
+        self.d_opt.zero_grad(set_to_none=True)
+        self.accelerator.backward(d_loss)
+        self.d_opt.step()
+        with self.accelerator.autocast():
+            g_loss = F.softplus(-self.D(fake, cond)).mean()
+        self.g_opt.zero_grad(set_to_none=True)
+        self.accelerator.backward(g_loss)
+        self.g_opt.step()
+        self.ema.update_parameters(self.accelerator.unwrap_model(self.G))
+        return {
+            "g_loss": g_loss.item(), "d_loss": d_loss.item(), "d_real": torch.sigmoid(d_real).mean().item(),
+            "d_fake": torch.sigmoid(d_fake).mean().item(), "d_wrong": torch.sigmoid(d_wrong).mean().item(),
+        }
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        self.ema.eval()
+        device = self.accelerator.device
+        return torch.cat([self.ema(zc.to(device), cc.to(device)).float().cpu() for zc, cc in zip(z.split(50), cond.split(50))])
+
+    def evaluate(self) -> dict[str, float]:
+        from ..evaluation.motion import judge_clips
+
+        scores = judge_clips(self.generate(self.fixed_z, self.encode(self.eval_attrs)), self.eval_attrs)
+        # Lower is better: motion and color wrong, and flicker, all cost.
+        scores["score"] = -(scores["motion_accuracy"] + scores["color_accuracy"] + scores["color_consistency"]) / 3
+        return scores
+
+    def sample(self, step: int) -> dict[str, Any]:
+        rng = random.Random(7)
+        attrs = [moving_shapes.sample_clip_attributes(rng) for _ in range(6)]
+        clips = self.generate(self.fixed_z[:6], self.encode(attrs))
+        return {"image": grid(clips.flatten(0, 1), nrow=FRAMES)}  # one row per clip
+
+    def save_model(self, folder: Path, release: bool = False) -> None:
+        import json
+
+        folder.mkdir(parents=True, exist_ok=True)
+        config = {"kind": self.kind, "channels": 3, "size": 32, "frames": FRAMES, "z_dim": self.z_dim,
+                  "width": self.sizes["width"], "embed": self.sizes["embed"], "caption_length": CAPTION_LENGTH,
+                  "vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler)}
+        (folder / "config.json").write_text(json.dumps(config, indent=2))
+        ema = {k.removeprefix("module."): v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()
+               if k.startswith("module.")}
+        save_file(ema, folder / "generator.safetensors")
+        if not release:
+            save_file({k: v.contiguous() for k, v in self.ema.state_dict().items()}, folder / "generator-ema.safetensors")
+            save_file(self.accelerator.unwrap_model(self.G).state_dict(), folder / "generator-raw.safetensors")
+            save_file(self.accelerator.unwrap_model(self.D).state_dict(), folder / "discriminator.safetensors")
+
+    def model_card(self, stats: dict[str, Any]) -> str:
+        cfg = self.config
+        return render_card({
+            "name": stats["name"], "task": self.task, "kind": self.kind, "dataset": cfg.dataset,
+            "parameters": self.parameters, "steps": stats["step"], "batch_size": cfg.batch_size, "lr": cfg.lr,
+            "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
+            "precision": stats["precision"], "seed": cfg.seed,
+            "metrics": {k: round(v, 4) for k, v in stats["metrics"].items() if math.isfinite(v)},
+            "command": cfg.command, "vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler),
+        })
+
+    @property
+    def samples_per_step(self) -> int:
+        return self.config.batch_size
