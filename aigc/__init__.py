@@ -14,10 +14,11 @@ from .errors import AigcError, Notice
 from .pipelines.conditional import generate_conditional
 from .pipelines.image import generate_images
 from .pipelines.text import TextStream, generate_text
+from .pipelines.video import generate_video
 from .registry import ModelInfo, list_models
 
 __all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "generate_conditional", "generate_images", "generate_text",
-           "list_models", "train"]
+           "generate_video", "list_models", "train"]
 __version__ = "0.1.0"
 
 

@@ -86,6 +86,18 @@ def cmd_generate_conditional(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate_video(args: argparse.Namespace) -> int:
+    from .device import random_seed
+    from .pipelines.video import make_clip
+
+    seed = random_seed() if args.seed is None else args.seed
+    clip = make_clip(args.prompt, model=args.model, num_frames=args.frames, fps=args.fps, seed=seed, steps=args.steps,
+                     guidance_scale=args.guidance_scale)
+    path = clip.save(args.format, folder=args.out)
+    print(f"Wrote {path} ({len(clip.frames)} frames at {clip.fps} fps, seed {seed}).")
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     import aigc
 
@@ -111,6 +123,8 @@ def _eval_one(name: str, write_card: bool) -> None:
         from .evaluation.images import evaluate_image_model as evaluate
     elif task == "conditional":
         from .evaluation.conditional import evaluate_conditional_model as evaluate
+    elif task == "video":
+        from .evaluation.video import evaluate_video_model as evaluate
     else:
         from .evaluation.text import evaluate_text_model as evaluate
     metrics = evaluate(name)
@@ -128,6 +142,10 @@ def _eval_one(name: str, write_card: bool) -> None:
             from .evaluation.conditional import sample_sheet
 
             sample_sheet(name).save(Path(info.location) / "samples.png")
+        if task == "video":
+            from .evaluation.video import sample_sheet
+
+            sample_sheet(name).save(Path(info.location) / "samples.png")
         print(f"Updated {Path(info.location) / 'README.md'}")
 
 
@@ -136,7 +154,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if not args.all and not args.model:
         raise AigcError("Name a model to evaluate, or pass --all for every built-in model.")
-    names = [m.name for m in builtin_models() if m.task in ("text", "image", "conditional")] if args.all else [args.model]
+    names = [m.name for m in builtin_models()] if args.all else [args.model]
     for name in names:
         _eval_one(name, not args.no_card)
     return 0
@@ -188,6 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int)
     c.add_argument("--out", type=Path, default=Path("outputs/conditional"), help="folder for the PNGs")
     c.set_defaults(func=cmd_generate_conditional)
+    v = gen.add_parser("video", help="a clip of a caption; writes an MP4 (H.264) or a looping GIF")
+    v.add_argument("prompt", help="a caption ('a red circle moving left'), or any prompt for a Hub pipeline")
+    v.add_argument("--model", default="text2video-shapes")
+    v.add_argument("--frames", type=int, default=16, help="frames in the clip (built-in: up to the 16 it draws)")
+    v.add_argument("--fps", type=int, default=8, help="frames per second, 1-30")
+    v.add_argument("--format", choices=["mp4", "gif"], default="mp4")
+    v.add_argument("--steps", type=int, help="denoising steps (Hub pipelines; default 25)")
+    v.add_argument("--guidance-scale", type=float, help="(Hub pipelines; default: the pipeline's)")
+    v.add_argument("--seed", type=int)
+    v.add_argument("--out", type=Path, default=Path("outputs/videos"), help="folder for the clip")
+    v.set_defaults(func=cmd_generate_video)
 
     p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss)")
     p.add_argument("model", nargs="?")
@@ -196,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")
-    p.add_argument("what", nargs="?", default="text", choices=["text", "image", "conditional"])
+    p.add_argument("what", nargs="?", default="text", choices=["text", "image", "conditional", "video"])
     p.add_argument("--runs", type=int, default=7)
     p.set_defaults(func=cmd_bench)
 

@@ -52,6 +52,16 @@ METRIC_NAMES = {
     "real_shape_accuracy": "Baseline: shape accuracy of the judge on real rendered shapes",
     "real_position_accuracy": "Baseline: position accuracy of the judge on real rendered shapes",
     "conditional_images_per_s": "Sampling speed (images/s, median; batch 16, 25 steps with guidance for diffusion)",
+    "motion_accuracy": "Share of clips whose object moves the way the caption says (centroid track)",
+    "color_consistency": "Share of frames whose dominant color is the clip's (1 = no flicker)",
+    "area_variation": "Relative standard deviation of the object's area over a clip (0 = steady size)",
+    "no_motion": "Share of clips where the judge sees no motion it can name",
+    "full_motion_accuracy": "Motion accuracy, captions that name every attribute",
+    "partial_motion_accuracy": "Motion accuracy, partial captions (the motion always named)",
+    "real_motion_accuracy": "Baseline: motion accuracy of the judge on real `moving-shapes` clips",
+    "real_color_consistency": "Baseline: color consistency of real clips",
+    "real_area_variation": "Baseline: area variation of real clips",
+    "clip_seconds": "One 16-frame clip generated and written as an MP4 (s, median)",
 }
 
 GPT_REFERENCES = """\
@@ -280,6 +290,23 @@ with DDIM and 25 "trailing" steps; the guidance scale w is a control of the app 
 - A. Nichol, P. Dhariwal, *Improved Denoising Diffusion Probabilistic Models*, ICML 2021 (cosine schedule).
 - J. Song, C. Meng, S. Ermon, *Denoising Diffusion Implicit Models*, ICLR 2021: the sampler.
 """),
+    "text2video": ("a caption-to-clip GAN", """A generator of whole 16-frame clips at 32x32, factorised in time: the clip's noise and its
+caption vector (a small caption encoder trained with the GAN: word and position embeddings, one
+Transformer encoder layer, the mean over words) are shared by every frame, and each frame adds
+a learned embedding of its time step; a small MLP mixes them and the DCGAN generator draws the
+frame. What all frames share (color, shape, size, background) cannot flicker; where the object
+is at frame t comes from the caption's motion and t. The discriminator reads the whole clip with
+3D convolutions (time, height, width) and the caption tiled as extra channels; it is
+matching-aware (real clips with one attribute of their caption changed, the motion included,
+count as fake) and has heads that name color, shape, size, start position and motion (AC-GAN),
+which the generator learns to satisfy. Captions drop attributes at random while training, so
+partial captions ("a red shape moving left", "bouncing") work.""",
+                   """- M. Saito, E. Matsumoto, S. Saito, *Temporal Generative Adversarial Nets*, ICCV 2017: a clip generator factorised in time.
+- S. Tulyakov et al., *MoCoGAN: Decomposing Motion and Content for Video Generation*, CVPR 2018: content shared by all frames.
+- C. Vondrick, H. Pirsiavash, A. Torralba, *Generating Videos with Scene Dynamics*, NeurIPS 2016: 3D convolutional discriminator.
+- S. Reed et al., *Generative Adversarial Text to Image Synthesis*, ICML 2016: matching-aware discriminator.
+- A. Odena, C. Olah, J. Shlens, *Conditional Image Synthesis with Auxiliary Classifier GANs*, ICML 2017.
+"""),
 }
 
 
@@ -295,6 +322,17 @@ def _conditional_body(m: dict[str, Any]) -> str:
         judges = ("The judge is `checkpoints/evaluation/digit-classifier`, trained only on the training split of `digits`; "
                   "samples ask for each label in turn, seeds 0, 1, 2, ...")
         usage = f'aigc.generate_conditional("7", model="{name}")'
+    elif "motion_accuracy" in metrics:
+        headline = (f"Of {metrics.get('samples', 500):,} clips, **{metrics['motion_accuracy']:.1%} move the way the caption says** "
+                    f"and **{metrics['color_accuracy']:.1%} have the named color**; the color holds in "
+                    f"{metrics.get('color_consistency', float('nan')):.1%} of frames and the object's area varies by "
+                    f"{metrics.get('area_variation', float('nan')):.1%} over a clip (real clips: "
+                    f"{metrics.get('real_motion_accuracy', float('nan')):.1%}, {metrics.get('real_color_accuracy', float('nan')):.1%}, "
+                    f"{metrics.get('real_color_consistency', float('nan')):.1%}, {metrics.get('real_area_variation', float('nan')):.1%}).")
+        judges = ("The judge (`aigc/evaluation/motion.py`) tracks the foreground's centre frame by frame and reads the motion "
+                  "from its path; the color is the dominant foreground color (as for `text2img-shapes`). Half the captions "
+                  "name every attribute, half about half of them but always the motion.")
+        usage = f'aigc.generate_video("a large red star moving left", model="{name}")   # an MP4 path'
     elif "color_accuracy" in metrics:
         headline = (f"Asked for a color, a shape and a position, it draws **the named color in {metrics['color_accuracy']:.1%}**, "
                     f"**the named shape in {metrics['shape_accuracy']:.1%}** and **the named position in "

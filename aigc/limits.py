@@ -14,13 +14,14 @@ class Limits:
     max_walk_frames: int = 64
     caption_chars: int = 1000
     max_side: int = 1024  # width and height of a Hub text-to-image picture
+    max_video_frames: int = 64  # frames of a Hub text-to-video clip (built-in models draw their own number)
     upload_bytes: int = 20_000_000
     upload_pixels: int = 4096 * 4096
 
 
 PRIVATE = Limits()
 PUBLIC = replace(PRIVATE, max_new_tokens=500, prompt_chars=200_000, max_images=16, max_diffusion_steps=50, max_walk_frames=32,
-                 max_side=768, upload_bytes=8_000_000, upload_pixels=2048 * 2048)
+                 max_side=768, max_video_frames=24, upload_bytes=8_000_000, upload_pixels=2048 * 2048)
 current = PRIVATE
 
 

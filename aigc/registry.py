@@ -31,6 +31,7 @@ HUB_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "text": [("gpt2", "OpenAI's GPT-2 (124M), English web text")],
     "image": [("google/ddpm-cifar10-32", "Ho et al.'s DDPM on CIFAR-10, 32x32 (36M parameters)")],
     "conditional": [("stabilityai/sd-turbo", "Stability AI's SD-Turbo: text to 512x512 image in one step")],
+    "video": [("ali-vilab/text-to-video-ms-1.7b", "Alibaba DAMO's ModelScope text-to-video (1.7B), 256x256 clips")],
 }
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?")
 MAX_HUB_MODELS_IN_MEMORY = 2
@@ -341,7 +342,71 @@ def _load_text_to_image(info: ModelInfo, device) -> ConditionalModel:
     return ConditionalModel(info, "hub", pipe.to(device), {}, device)
 
 
-LOADERS: dict[str, Callable[[ModelInfo], Any]] = {"text": _load_text, "image": _load_image, "conditional": _load_conditional}
+@dataclass
+class VideoModel:
+    """A caption-to-clip generator: this project's text2video GAN or a diffusers text-to-video pipeline."""
+
+    info: ModelInfo
+    kind: str  # "text2video" or "hub"
+    net: Any  # VideoGenerator or a diffusers pipeline
+    config: dict[str, Any]
+    device: Any
+    vocabulary: Any = None  # the Vocabulary of a built-in model
+
+
+# Pipelines that take `num_frames` but animate a picture or edit a video: they need more than a prompt.
+_NOT_TEXT_TO_VIDEO = re.compile(r"ImageToVideo|VideoToVideo|I2V|Image2Video|Video2Video|Upsample")
+
+
+def _load_video(info: ModelInfo) -> VideoModel:
+    device = best_device()
+    folder = Path(info.location)
+    if info.source == "hub" or (folder / "model_index.json").is_file():
+        return _load_text_to_video(info, device)
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise AigcError(f"'{info.name}' is neither a diffusers pipeline (model_index.json) nor a model of this app (config.json).")
+    config = json.loads(config_file.read_text())
+    kind = config.get("kind")
+    if kind != "text2video":
+        what = f"a '{kind}' model" if kind else f"a {config.get('model_type', 'non-video')} model"
+        raise AigcError(f"'{info.name}' is {what}, not a text-to-video generator.")
+    from safetensors.torch import load_file
+
+    from .models.cgan import Vocabulary
+    from .models.video import video_generator
+
+    net = video_generator(config)
+    net.load_state_dict(load_file(folder / "generator.safetensors"))
+    vocab = Vocabulary(config["vocabulary"], config.get("filler", ()))
+    return VideoModel(info, kind, net.to(device).eval(), config, device, vocabulary=vocab)
+
+
+def _load_text_to_video(info: ModelInfo, device) -> VideoModel:
+    import inspect
+
+    from diffusers import DiffusionPipeline
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as hf_logging
+
+    diffusers_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # the pipeline's text encoder loads through transformers
+    kwargs: dict[str, Any] = {"use_safetensors": True}
+    if info.source == "hub" and hub_offline():
+        kwargs["local_files_only"] = True
+    pipe = DiffusionPipeline.from_pretrained(info.location, dtype=inference_dtype(device), **kwargs)
+    params = inspect.signature(pipe.__call__).parameters
+    # A required image or video input, or a class named for one, means it does not start from text alone.
+    needs_more = any(p.default is inspect.Parameter.empty for name, p in params.items() if name in ("image", "video"))
+    if "num_frames" not in params or "prompt" not in params or needs_more or _NOT_TEXT_TO_VIDEO.search(type(pipe).__name__):
+        raise AigcError(f"'{info.name}' is a {type(pipe).__name__}, not a text-to-video pipeline; the Video tab needs one "
+                        "such as ali-vilab/text-to-video-ms-1.7b.")
+    pipe.set_progress_bar_config(disable=True)
+    return VideoModel(info, "hub", pipe.to(device), {}, device)
+
+
+LOADERS: dict[str, Callable[[ModelInfo], Any]] = {"text": _load_text, "image": _load_image, "conditional": _load_conditional,
+                                                  "video": _load_video}
 
 
 def load(name: str, task: str) -> Any:

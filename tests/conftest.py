@@ -104,3 +104,88 @@ def tiny_sd(tmp_path_factory) -> Path:
                                    requires_safety_checker=False)
     pipe.save_pretrained(folder / "pipeline")
     return folder / "pipeline"
+
+
+def probe_video(path) -> dict:
+    """Codec, pixel format, size, fps and number of frames of a video, read by the ffmpeg that
+    imageio-ffmpeg ships (copying the stream to nowhere counts its frames without decoding)."""
+    import re
+    import subprocess
+
+    import imageio_ffmpeg
+
+    out = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path), "-map", "0:v:0", "-c", "copy",
+                          "-f", "null", "-"], capture_output=True, text=True, timeout=60).stderr
+    stream = re.search(r"Stream #0:0.*?: Video: (\w+).*?, (\w+)\(?.*?, (\d+)x(\d+).*?, ([\d.]+) fps", out)
+    assert stream, out
+    codec, pix_fmt, width, height, fps = stream.groups()
+    frames = int(re.findall(r"frame=\s*(\d+)", out)[-1])
+    return {"codec": codec, "pix_fmt": pix_fmt, "width": int(width), "height": int(height), "fps": float(fps), "frames": frames}
+
+
+def write_tiny_text2video(folder: Path, width: int = 8, seed: int = 0) -> Path:
+    """A random (untrained) text2video checkpoint in the shipped layout: config.json with the
+    `moving-shapes` caption words, and generator.safetensors. Small enough to run in milliseconds."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from aigc.data.moving_shapes import MOTION_WORDS
+    from aigc.models.video import video_generator
+    from aigc.training.cgan import CAPTION_WORDS, FILLER_WORDS
+
+    words = list(dict.fromkeys([*CAPTION_WORDS, *MOTION_WORDS]))  # "left" and "right" are in both
+    config = {"kind": "text2video", "channels": 3, "size": 32, "frames": 16, "z_dim": 8, "width": width, "embed": 16,
+              "caption_length": 10, "vocabulary": words, "filler": list(FILLER_WORDS)}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(config, indent=1))
+    torch.manual_seed(seed)
+    generator = video_generator(config)
+    # DCGAN's N(0, 0.02) start draws near-uniform gray; wider weights give frames that differ
+    # visibly with the seed, the caption and the time step, so tests can tell them apart.
+    for module in generator.net.modules():
+        if isinstance(module, torch.nn.ConvTranspose2d):
+            torch.nn.init.normal_(module.weight, 0.0, 0.2)
+    save_file(generator.state_dict(), str(folder / "generator.safetensors"))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_text2video(tmp_path_factory) -> Path:
+    return write_tiny_text2video(tmp_path_factory.mktemp("tiny-text2video") / "text2video-tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_t2v(tmp_path_factory) -> Path:
+    """A tiny random text-to-video diffusers pipeline (the pipeline class of ali-vilab/text-to-video-ms-1.7b:
+    a 3D UNet, a VAE, a CLIP text model and a handmade tokenizer), saved like a Hub model: 16x16 frames."""
+    import json
+    import string
+
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, TextToVideoSDPipeline, UNet3DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-t2v")
+    words = folder / "words"
+    words.mkdir()
+    vocab = ["<|startoftext|>", "<|endoftext|>", *string.ascii_lowercase, *(c + "</w>" for c in string.ascii_lowercase)]
+    (words / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}))
+    (words / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = CLIPTokenizer(str(words / "vocab.json"), str(words / "merges.txt"), model_max_length=77)
+    torch.manual_seed(0)
+    text = CLIPTextModel(CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                        num_attention_heads=4, max_position_embeddings=77, bos_token_id=0, eos_token_id=1,
+                                        pad_token_id=1))
+    unet = UNet3DConditionModel(block_out_channels=(16, 32), layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
+                                down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+                                up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"), cross_attention_dim=32,
+                                attention_head_dim=4, norm_num_groups=8)
+    vae = AutoencoderKL(block_out_channels=(16, 32), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=8,
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=16)
+    scheduler = DDIMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, clip_sample=False,
+                              set_alpha_to_one=False)
+    pipe = TextToVideoSDPipeline(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
+    pipe.save_pretrained(folder / "pipeline")
+    return folder / "pipeline"

@@ -150,3 +150,49 @@ def test_uploads_that_are_not_images_or_are_huge_are_one_sentence(client, tmp_pa
                            api_name="/image_to_image")
     gallery, _, _ = client.predict("3", "cgan-digits", 2, 3.0, 1, 25, "", 512, 512, api_name="/generate_conditional")
     assert len(gallery) == 2
+
+
+# -- Video: these use the shipped text2video-shapes --------------------------------------------------
+
+VIDEO_ARGS = ("a large red star in the top right moving left", "text2video-shapes", 16, 8, 5, 25, 9.0)
+
+
+def _video_path(value) -> str:
+    return value["video"] if isinstance(value, dict) else value  # gr.Video answers {"video": path, "subtitles": ...}
+
+
+def test_generate_video_through_gradio_client(client):
+    from PIL import Image
+
+    from conftest import probe_video
+
+    video, gif, strip, notes = client.predict(*VIDEO_ARGS, api_name="/generate_video")
+    info = probe_video(_video_path(video))
+    assert (info["codec"], info["pix_fmt"], info["frames"], info["fps"]) == ("h264", "yuv420p", 16, 8.0)
+    assert info["width"] >= 256 and "Seed 5 · 16 frames" in notes
+    with Image.open(gif) as clip:
+        assert clip.n_frames == 16 and clip.info["loop"] == 0
+    with Image.open(strip) as picture:  # two rows of eight enlarged frames
+        assert picture.width > 8 * 32 * 4 and picture.height > 2 * 32 * 4
+    again = client.predict(*VIDEO_ARGS[:2], 6, 4, 5, 25, 9.0, api_name="/generate_video")[0]
+    assert probe_video(_video_path(again))["frames"] == 6
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({0: "a red dragon"}, "does not know 'dragon'; it knows: red"),
+    ({0: ""}, "Type a caption"),
+    ({0: "red " * 2500}, "10,000 characters long"),
+    ({2: 1}, "number of frames must be|less than minimum"),
+    ({2: 17}, "number of frames must be between 2 and 16"),
+    ({3: 0}, "fps must be|less than minimum"),
+    ({3: 31}, "fps must be|greater than maximum"),
+    ({1: "../../etc"}, "Unknown model"),
+    ({1: "checkpoints/video/text2video-shapes"}, "not folders on the server|Unknown model"),
+    ({1: "someone/uncached-text-to-video"}, "not in the local cache"),
+])
+def test_bad_video_requests_get_one_sentence(client, changes, words):
+    args = [changes.get(i, value) for i, value in enumerate(VIDEO_ARGS)]
+    with pytest.raises(Exception, match=words):
+        client.predict(*args, api_name="/generate_video")
+    notes = client.predict("blue circle", "text2video-shapes", 2, 8, 1, 25, 9.0, api_name="/generate_video")[-1]
+    assert "Seed 1 · 2 frames" in notes

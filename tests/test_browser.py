@@ -84,3 +84,26 @@ def test_type_a_caption_in_the_conditional_tab_and_see_a_gallery(page, tmp_path)
 
     page.get_by_role("tab", name="Inpaint (Hub)", exact=True).click()
     page.screenshot(path=str(shots / "conditional-inpaint.png"), full_page=True)
+
+
+def test_type_a_caption_in_the_video_tab_and_watch_the_clip(page, tmp_path):
+    page.get_by_role("tab", name="Video", exact=True).click()
+    caption = page.locator("#video-prompt textarea")
+    caption.wait_for(timeout=60_000)
+    caption.fill("a large red star in the top right moving left")
+    fps = page.locator("#video-fps input[type='number']")
+    fps.fill("4")
+    fps.press("Enter")
+    page.locator("#video-generate").click()
+    page.wait_for_function("() => document.querySelector('#video-notes').innerText.includes('16 frames')", timeout=60_000)
+    # HAVE_CURRENT_DATA: the browser has decoded the H.264 stream, not merely received a file
+    page.wait_for_function("() => { const v = document.querySelector('#video-output video');"
+                           " return v && v.readyState >= 2 && v.duration > 0; }", timeout=60_000)
+    video = page.evaluate("() => { const v = document.querySelector('#video-output video');"
+                          " return {duration: v.duration, width: v.videoWidth, loop: v.loop}; }")
+    assert abs(video["duration"] - 16 / 4) < 0.3 and video["width"] >= 256 and video["loop"]
+    page.wait_for_function("() => { const i = document.querySelector('#video-strip img');"
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
+    shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "video-tab.png"), full_page=True)

@@ -39,7 +39,11 @@ class VideoGenerator(nn.Module):
 
 
 class VideoDiscriminator(nn.Module):
-    def __init__(self, encoder: nn.Module, channels: int = 3, width: int = 32, cond_channels: int = 8, frames: int = 16):
+    """`aux` adds heads that name each attribute of a clip, read with the empty condition
+    (AC-GAN, as `ConditionalDiscriminator` in cgan.py)."""
+
+    def __init__(self, encoder: nn.Module, channels: int = 3, width: int = 32, cond_channels: int = 8, frames: int = 16,
+                 aux: dict[str, int] | None = None):
         super().__init__()
         self.encoder = encoder
         self.to_maps = nn.Linear(encoder.dim, cond_channels)
@@ -49,18 +53,28 @@ class VideoDiscriminator(nn.Module):
             nn.Conv3d(channels + cond_channels, w, 4, 2, 1), nn.LeakyReLU(0.2, True),
             nn.Conv3d(w, 2 * w, 4, 2, 1), nn.GroupNorm(8, 2 * w), nn.LeakyReLU(0.2, True),
             nn.Conv3d(2 * w, 4 * w, 4, 2, 1), nn.GroupNorm(8, 4 * w), nn.LeakyReLU(0.2, True),
-            nn.Flatten(), nn.Linear(4 * w * (frames // 8) * 4 * 4, 1),
+            nn.Flatten(),
         )
+        features = 4 * w * (frames // 8) * 4 * 4
+        self.logit = nn.Linear(features, 1)
+        self.aux = nn.ModuleDict({k: nn.Linear(features, n) for k, n in (aux or {}).items()})
         for module in self.net:
             if isinstance(module, nn.Conv3d):  # N(0, 0.02), as Radford et al. start a DCGAN
                 nn.init.normal_(module.weight, 0.0, 0.02)
                 nn.init.zeros_(module.bias)
 
-    def forward(self, clips: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        """clips (N, T, C, H, W) -> one logit each."""
+    def _features(self, clips: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         x = clips.transpose(1, 2)  # Conv3d wants (N, C, T, H, W)
         maps = self.to_maps(self.encoder(condition))[:, :, None, None, None].expand(-1, -1, *x.shape[2:])
-        return self.net(torch.cat([x, maps], 1)).flatten()
+        return self.net(torch.cat([x, maps], 1))
+
+    def forward(self, clips: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """clips (N, T, C, H, W) -> one logit each."""
+        return self.logit(self._features(clips, condition)).flatten()
+
+    def attributes(self, clips: torch.Tensor, nothing: torch.Tensor) -> dict[str, torch.Tensor]:
+        features = self._features(clips, nothing)
+        return {k: head(features) for k, head in self.aux.items()}
 
 
 def video_generator(config: dict) -> VideoGenerator:

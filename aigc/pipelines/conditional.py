@@ -18,6 +18,7 @@ from .. import limits
 from ..errors import AigcError
 from ..registry import ConditionalModel, load
 from . import validate
+from .captions import caption_ids
 from .image import _generators, _seed, to_pil
 
 DEFAULT_MODEL = "cgan-digits"
@@ -46,23 +47,6 @@ def label_index(model: ConditionalModel, condition) -> int:
     if name not in labels:
         raise AigcError(f"'{name[:40]}' is not a label of '{model.info.name}'; it draws {', '.join(labels)}.")
     return labels.index(name)
-
-
-def caption_ids(model: ConditionalModel, caption) -> torch.Tensor:
-    """The caption as the model's word ids; unknown words are refused with the words it knows."""
-    caption = validate.text("caption", caption, limits.current.caption_chars).strip()
-    vocab = model.vocabulary
-    if not caption:
-        raise AigcError(f"Type a caption, for example 'a large red star in the top right' (words: {', '.join(vocab.words)}).")
-    unknown = vocab.unknown(caption)
-    if unknown:
-        shown = ", ".join(f"'{w[:20]}'" for w in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        raise AigcError(f"'{model.info.name}' does not know {shown}; it knows: {', '.join(vocab.words)} "
-                        f"(and {', '.join(sorted(vocab.filler))}).")
-    ids = vocab.encode([caption], model.config["caption_length"])
-    if not ids.any():
-        raise AigcError(f"The caption names nothing '{model.info.name}' can draw; use words such as {', '.join(vocab.words[:6])}.")
-    return ids
 
 
 @torch.inference_mode()

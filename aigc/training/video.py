@@ -2,7 +2,8 @@
 
 The recipe of `text2img` (cgan.py) in time: non-saturating loss, a matching-aware
 discriminator (real clips with one attribute of their caption changed, the motion included,
-count as fake), attributes dropped from captions at random so that partial captions work,
+count as fake) with attribute heads (AC-GAN: color, shape, size, start position, motion),
+attributes dropped from captions at random so that partial captions work,
 an EMA of the generator, and the best step chosen by the clip judge (motion, color).
 """
 
@@ -19,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch.optim.swa_utils import AveragedModel
 
 from ..cards import render_card
+from ..evaluation.video import eval_captions, split_scores
 from ..data import moving_shapes, shapes
 from ..models.cgan import CaptionEncoder, Vocabulary
 from ..models.video import VideoDiscriminator, VideoGenerator
@@ -31,6 +33,7 @@ DEFAULTS = dict(steps=3000, batch_size=16, lr=2e-4, warmup=0, min_lr_ratio=1.0, 
 MODEL_DEFAULTS = dict(z_dim=64, width=48, d_width=24, ema_decay=0.999, embed=64, drop=0.3, clips=6000)
 VIDEO_WORDS = list(dict.fromkeys([*CAPTION_WORDS, *moving_shapes.MOTION_WORDS]))
 CAPTION_LENGTH = 10
+AUX = {**shapes.VOCABULARY, "motion": moving_shapes.MOTIONS}  # attributes the discriminator learns to name
 EVAL_CLIPS = 200
 FRAMES = 16
 
@@ -44,19 +47,6 @@ def mismatched(attrs: dict[str, str], rng: random.Random) -> dict[str, str]:
     key = rng.choice(sorted(attrs))
     values = moving_shapes.MOTIONS if key == "motion" else shapes.VOCABULARY[key]
     return {**attrs, key: rng.choice([v for v in values if v != attrs[key]])}
-
-
-def eval_captions(count: int, seed: int = 4321) -> list[dict[str, str]]:
-    """Even rows name every attribute; odd rows about half of them, always with the motion
-    (a clip's motion is what the judge of this model measures first)."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(count):
-        attrs = moving_shapes.sample_clip_attributes(rng)
-        if i % 2:
-            attrs = {**partial(attrs, 0.5, rng), "motion": attrs["motion"]}
-        out.append(attrs)
-    return out
 
 
 class Text2VideoTask(Task):
@@ -75,7 +65,8 @@ class Text2VideoTask(Task):
         self.steps_per_epoch = max(1, len(self.clips) // config.batch_size)
         torch.manual_seed(config.seed)
         generator = VideoGenerator(self.make_encoder(), self.z_dim, FRAMES, 3, sizes["width"])
-        discriminator = VideoDiscriminator(self.make_encoder(), 3, sizes["d_width"], frames=FRAMES)
+        discriminator = VideoDiscriminator(self.make_encoder(), 3, sizes["d_width"], frames=FRAMES,
+                                           aux={k: len(v) for k, v in AUX.items()})
         ema = AveragedModel(generator, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
         if resume_from is not None:
             generator.load_state_dict(load_file(resume_from / "generator-raw.safetensors"))
@@ -124,19 +115,34 @@ class Text2VideoTask(Task):
             d_fake = self.D(fake.detach(), cond)
             d_wrong = self.D(real, wrong)
             d_loss = F.softplus(-d_real).mean() + 0.5 * (F.softplus(d_fake).mean() + F.softplus(d_wrong).mean())
+            d_aux = self.attribute_loss(real, attrs)
         self.d_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(d_loss)
+        self.accelerator.backward(d_loss + d_aux)
         self.d_opt.step()
         with self.accelerator.autocast():
             g_loss = F.softplus(-self.D(fake, cond)).mean()
+            g_aux = self.attribute_loss(fake, told)
         self.g_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(g_loss)
+        self.accelerator.backward(g_loss + g_aux)
         self.g_opt.step()
         self.ema.update_parameters(self.accelerator.unwrap_model(self.G))
         return {
             "g_loss": g_loss.item(), "d_loss": d_loss.item(), "d_real": torch.sigmoid(d_real).mean().item(),
             "d_fake": torch.sigmoid(d_fake).mean().item(), "d_wrong": torch.sigmoid(d_wrong).mean().item(),
+            "d_aux": d_aux.item(), "g_aux": g_aux.item(),
         }
+
+    def attribute_loss(self, clips: torch.Tensor, attrs: list[dict[str, str]]) -> torch.Tensor:
+        """Cross-entropy of the discriminator's attribute heads over the attributes each clip names."""
+        nothing = torch.zeros(len(clips), CAPTION_LENGTH, dtype=torch.long, device=clips.device)
+        logits = self.accelerator.unwrap_model(self.D).attributes(clips, nothing)
+        loss = torch.zeros((), device=clips.device)
+        for key, values in AUX.items():
+            pairs = [(i, values.index(a[key])) for i, a in enumerate(attrs) if a.get(key)]
+            if pairs:
+                rows, targets = zip(*pairs)
+                loss = loss + F.cross_entropy(logits[key][list(rows)].float(), torch.tensor(targets, device=clips.device))
+        return loss
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
@@ -145,9 +151,7 @@ class Text2VideoTask(Task):
         return torch.cat([self.ema(zc.to(device), cc.to(device)).float().cpu() for zc, cc in zip(z.split(50), cond.split(50))])
 
     def evaluate(self) -> dict[str, float]:
-        from ..evaluation.motion import judge_clips
-
-        scores = judge_clips(self.generate(self.fixed_z, self.encode(self.eval_attrs)), self.eval_attrs)
+        scores = split_scores(self.generate(self.fixed_z, self.encode(self.eval_attrs)), self.eval_attrs)
         # Lower is better: motion and color wrong, and flicker, all cost.
         scores["score"] = -(scores["motion_accuracy"] + scores["color_accuracy"] + scores["color_consistency"]) / 3
         return scores

@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import limits
 from ..device import best_device
-from . import conditional_tab, image_tab, text_tab
+from . import conditional_tab, image_tab, text_tab, video_tab
 
 # System fonts only: the default theme fonts come from a web font service, which an
 # offline machine cannot reach.
@@ -37,4 +37,6 @@ def build_demo(public: bool = False) -> gr.Blocks:
                 image_tab.build()
             with gr.Tab("Conditional image", id="conditional"):
                 conditional_tab.build()
+            with gr.Tab("Video", id="video") as video:
+                video_tab.build(video)
     return demo

@@ -1,0 +1,99 @@
+"""Video tab: a caption to a short clip, from the built-in text2video model or a Hub
+text-to-video pipeline; shown as a looping MP4, a GIF to download and a strip of its frames."""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+
+from .. import limits
+from ..device import random_seed
+from ..errors import AigcError
+from ..pipelines import video as pipeline
+from ..registry import list_models, names_from_the_web
+
+EXAMPLES = [["a large red star in the top right moving left", "text2video-shapes"],
+            ["blue circle bouncing", "text2video-shapes"],
+            ["a small yellow square moving down", "text2video-shapes"],
+            ["green triangle in the bottom left moving right", "text2video-shapes"],
+            ["purple moving up", "text2video-shapes"]]
+HUB_GUIDANCE = 9.0  # the default of ModelScope's text-to-video pipeline
+STRIP_ROW = 8  # frames per row of the strip: 16 frames make two rows that fit the column
+STRIP_SCALE = 4  # 32x32 frames are enlarged without blur
+
+
+def _controls_for(model: str):
+    frames = pipeline.builtin_frames(model)
+    hub = frames is None
+    most = limits.current.max_video_frames if hub else frames
+    return (gr.update(visible=hub), gr.update(visible=hub), gr.update(maximum=most),
+            gr.update(label="Prompt" if hub else "Caption"))
+
+
+def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int | None, steps: int,
+                   guidance_scale: float):
+    """Endpoint `generate_video`: (MP4 path, GIF path, frame strip, notes)."""
+    seed = random_seed() if seed in (None, -1) else seed
+    hub = pipeline.builtin_frames(model) is None
+    start = time.perf_counter()
+    try:
+        with names_from_the_web():
+            clip = pipeline.make_clip(prompt, model=model, num_frames=num_frames, fps=fps, seed=seed,
+                                      steps=steps if hub else None, guidance_scale=guidance_scale if hub else None)
+    except AigcError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    seconds = time.perf_counter() - start
+    n = len(clip.frames)
+    strip = clip.strip(nrow=STRIP_ROW, scale=STRIP_SCALE if clip.frames.shape[2] < 128 else 1)
+    return (str(clip.save("mp4")), str(clip.save("gif")), strip,
+            f"Seed {seed} · {n} frames in {seconds:.2f} s ({clip.seconds:.1f} s of video at {clip.fps} fps).")
+
+
+def build(tab: gr.Tab | None = None) -> None:
+    """The tab's layout and events; `tab`, when given, fits the frames slider to the model when opened."""
+    cap = limits.current
+    models = list_models("video")
+    names = [m.name for m in models]
+    default = pipeline.DEFAULT_MODEL if pipeline.DEFAULT_MODEL in names else (names[0] if names else None)
+    hub = pipeline.builtin_frames(default) is None
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2):
+            model = gr.Dropdown(names, value=default, label="Model", allow_custom_value=True, elem_id="video-model",
+                                info="Built-in: moving shapes from a caption. Or the Hub id of a diffusers "
+                                     "text-to-video pipeline.")
+            prompt = gr.Textbox(EXAMPLES[0][0], label="Prompt" if hub else "Caption", elem_id="video-prompt", max_lines=3,
+                                info="Built-in words: a color, shape, size, start position and motion "
+                                     "(moving left/right/up/down, bouncing); any of them may be left out.")
+            with gr.Row():
+                # Built as wide as a Hub pipeline may go, so API callers reach it too; opening the tab or
+                # choosing a built-in model narrows it to the frames that model draws.
+                frames = gr.Slider(pipeline.MIN_FRAMES, cap.max_video_frames, value=min(16, cap.max_video_frames), step=1,
+                                   label="Frames", elem_id="video-frames")
+                fps = gr.Slider(1, pipeline.MAX_FPS, value=8, step=1, label="Frames per second", elem_id="video-fps")
+            with gr.Row():
+                steps = gr.Slider(1, cap.max_diffusion_steps, value=pipeline.HUB_STEPS, step=1, label="Denoising steps",
+                                  visible=hub, elem_id="video-steps")
+                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=HUB_GUIDANCE, step=0.5, label="Guidance scale",
+                                     visible=hub, elem_id="video-guidance")
+            with gr.Row():
+                seed = gr.Number(-1, label="Seed", info="-1 = a new random seed each time", precision=0, minimum=-1,
+                                 elem_id="video-seed")
+                dice = gr.Button("Random seed", size="sm")
+            go = gr.Button("Generate", variant="primary", elem_id="video-generate")
+        with gr.Column(scale=3):
+            video = gr.Video(label="Clip", autoplay=True, loop=True, interactive=False, height=384, elem_id="video-output")
+            strip = gr.Image(label="Frames", type="pil", interactive=False, elem_id="video-strip")
+            with gr.Row():
+                gif = gr.File(label="GIF", elem_id="video-gif")
+                notes = gr.Markdown(elem_classes="aigc-notice", elem_id="video-notes")
+    gr.Examples(EXAMPLES, [prompt, model], label="Examples (click one, then Generate)")
+
+    model.change(_controls_for, model, [steps, guidance, frames, prompt], queue=False, api_visibility="private")
+    if tab is not None:
+        tab.select(_controls_for, model, [steps, guidance, frames, prompt], queue=False, api_visibility="private")
+    inputs, outputs = [prompt, model, frames, fps, seed, steps, guidance], [video, gif, strip, notes]
+    # One clip at a time: a Hub pipeline's scheduler keeps per-call state, so two calls on it would collide.
+    go.click(generate_video, inputs, outputs, api_name="generate_video", concurrency_limit=1)
+    prompt.submit(generate_video, inputs, outputs, api_visibility="private", concurrency_limit=1)
+    dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
