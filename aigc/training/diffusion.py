@@ -22,7 +22,7 @@ from .images import ImageTask, ema_average, grid
 DEFAULTS = dict(steps=5000, batch_size=64, lr=1e-3, warmup=200, min_lr_ratio=0.1, weight_decay=0.0,
                 eval_every=1000, sample_every=500, checkpoint_every=500, precision="no")
 MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25)
-GUIDED_MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25, guidance=3.0, p_uncond=0.1)
+GUIDED_MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25, guidance=2.0, p_uncond=0.1)
 EVAL_IMAGES = 500
 
 
