@@ -48,6 +48,9 @@ METRIC_NAMES = {
     "partial_color_accuracy": "Color accuracy, partial captions (each attribute named with probability 1/2)",
     "partial_shape_accuracy": "Shape accuracy, partial captions",
     "partial_position_accuracy": "Position accuracy, partial captions",
+    "partial_raw_color_accuracy": "Color accuracy, partial captions given to the generator as they are (no completion)",
+    "partial_raw_shape_accuracy": "Shape accuracy, partial captions, no completion",
+    "partial_raw_position_accuracy": "Position accuracy, partial captions, no completion",
     "real_color_accuracy": "Baseline: color accuracy of the judge on real rendered shapes",
     "real_shape_accuracy": "Baseline: shape accuracy of the judge on real rendered shapes",
     "real_position_accuracy": "Baseline: position accuracy of the judge on real rendered shapes",
@@ -274,7 +277,10 @@ partial caption ("red", "large star") means "any value for the rest". The discri
 matching-aware: real images with one attribute of the caption changed count as fake, and it
 has heads that name the color, shape, size and position of real images (AC-GAN); the generator
 is trained to make those heads name what its caption asked for. A word outside the vocabulary
-below is refused with the list of known words, never guessed.""",
+below is refused with the list of known words, never guessed. The app completes a partial caption
+before the generator reads it: each attribute the caption leaves out is drawn at random from
+the seed, as the training data draws it. The generator follows partial captions by itself too,
+but less well; the table gives both ("no completion").""",
                  """- S. Reed et al., *Generative Adversarial Text to Image Synthesis*, ICML 2016: caption-conditioned GAN, matching-aware discriminator.
 - A. Odena, C. Olah, J. Shlens, *Conditional Image Synthesis with Auxiliary Classifier GANs*, ICML 2017: the attribute heads.
 - A. Vaswani et al., *Attention Is All You Need*, NeurIPS 2017: the encoder layer.

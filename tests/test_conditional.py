@@ -193,3 +193,20 @@ def test_the_image_editor_strokes_become_the_mask():
     painted = np.asarray(mask) > 0
     assert image is background and painted.sum() == 10 * 5 and painted[7, 10] and not painted[20, 30]
     assert _mask_from_editor(None) == (None, None)
+
+
+def test_captions_parse_to_attributes_in_any_word_order():
+    from aigc.data.shapes import VOCABULARY, complete, parse_caption
+
+    assert parse_caption("a large red star in the top right") == {"size": "large", "color": "red", "shape": "star",
+                                                                  "position": "top right"}
+    assert parse_caption("Star, RED, right top") == {"color": "red", "shape": "star", "position": "top right"}
+    assert parse_caption("purple") == {"color": "purple"}
+    assert parse_caption("a circle in the center") == {"shape": "circle", "position": "center"}
+    assert parse_caption("at the bottom") == {"position": "bottom"}
+    import random
+
+    filled = [complete({"color": "red"}, random.Random(i)) for i in range(40)]
+    assert all(f["color"] == "red" and set(f) == set(VOCABULARY) for f in filled)
+    assert len({f["shape"] for f in filled}) == 4 and len({f["position"] for f in filled}) >= 6  # drawn, not fixed
+    assert complete({"color": "red"}, random.Random(3)) == complete({"color": "red"}, random.Random(3))

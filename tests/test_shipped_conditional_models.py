@@ -43,6 +43,15 @@ def test_the_caption_model_draws_color_shape_and_position():
     assert card["color_accuracy"] >= 0.9 and card["shape_accuracy"] >= 0.8 and card["position_accuracy"] >= 0.8
     for attr in ("color", "shape", "position"):  # partial captions do as well as full ones
         assert card[f"partial_{attr}_accuracy"] >= card[f"full_{attr}_accuracy"] - 0.05
+        assert f"partial_raw_{attr}_accuracy" in card  # the generator alone, without completion, is measured too
+
+
+def test_a_partial_caption_leaves_the_rest_to_chance():
+    from aigc.evaluation.shapes import shapes_of
+
+    images = generate_conditional("red", model=CAPTION_MODEL, num_images=16, seed=3)
+    batch = torch.stack([torch.from_numpy(np.asarray(im)).permute(2, 0, 1) for im in images]).float() / 127.5 - 1
+    assert len({s for s in shapes_of(batch) if s}) >= 3  # "red" is any red shape, not one shape every time
 
 
 def test_a_one_word_caption_is_enough():

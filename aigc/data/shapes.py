@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import numpy as np
 import torch
@@ -49,6 +50,29 @@ def caption(attrs: dict[str, str]) -> str:
 
 def sample_attributes(rng: random.Random) -> dict[str, str]:
     return {name: rng.choice(values) for name, values in VOCABULARY.items()}
+
+
+def parse_caption(text: str) -> dict[str, str]:
+    """The attributes a caption names (the first word of each kind wins); position words
+    combine in any order: "left top" and "in the top left" are both `top left`."""
+    words = re.findall(r"[a-z]+", text.lower())
+    attrs = {}
+    for key in ("color", "shape", "size"):
+        found = [w for w in words if w in VOCABULARY[key]]
+        if found:
+            attrs[key] = found[0]
+    vertical = next((w for w in words if w in ("top", "bottom")), None)
+    horizontal = next((w for w in words if w in ("left", "right")), None)
+    if vertical or horizontal:
+        attrs["position"] = " ".join(w for w in (vertical, horizontal) if w)
+    elif "center" in words:
+        attrs["position"] = "center"
+    return attrs
+
+
+def complete(attrs: dict[str, str], rng: random.Random) -> dict[str, str]:
+    """`attrs` with every attribute it does not name drawn at random, as the data draws them."""
+    return {name: attrs.get(name) or rng.choice(values) for name, values in VOCABULARY.items()}
 
 
 def polygon(shape: str, cx: float, cy: float, r: float, turn: float = 0.0) -> list[tuple[float, float]]:

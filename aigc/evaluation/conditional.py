@@ -23,10 +23,18 @@ SPEED_BATCH = 16
 
 
 def eval_captions(count: int, seed: int = 4321) -> list[dict[str, str]]:
-    """Even rows: full captions; odd rows: each attribute kept with probability 1/2."""
+    """Even rows: full captions; odd rows: each attribute kept with probability 1/2, and at
+    least one (a caption that names nothing is refused by the app, and would measure nothing)."""
     rng = random.Random(seed)
-    attrs = [shapes.sample_attributes(rng) for _ in range(count)]
-    return [a if i % 2 == 0 else {k: v for k, v in a.items() if rng.random() < 0.5} for i, a in enumerate(attrs)]
+    out = []
+    for i in range(count):
+        attrs = shapes.sample_attributes(rng)
+        if i % 2:
+            kept = {k: v for k, v in attrs.items() if rng.random() < 0.5}
+            key = rng.choice(sorted(attrs))
+            attrs = kept or {key: attrs[key]}
+        out.append(attrs)
+    return out
 
 
 @torch.inference_mode()
@@ -58,11 +66,18 @@ def label_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str, 
 
 
 def caption_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str, float]:
+    from ..pipelines.conditional import _gan, completed_captions
     from .shapes import judge
 
     attrs = eval_captions(samples)
     images = sample_images(model, [shapes.caption(a) for a in attrs], seed)
     out = {"samples": float(samples)}
+    # The generator alone on the partial captions, without the pipeline's completion of them.
+    partial = [shapes.caption(a) for a in attrs[1::2]]
+    with torch.inference_mode():
+        raw = _gan(model, completed_captions(model, partial, seed, complete=False), seed)
+    scores = judge(raw, attrs[1::2])
+    out.update({f"partial_raw_{k}": v for k, v in scores.items() if k.endswith("accuracy")})
     for part, rows in (("full", slice(0, None, 2)), ("partial", slice(1, None, 2))):
         scores = judge(images[rows], attrs[rows])
         out.update({f"{part}_{k}": v for k, v in scores.items() if k.endswith("accuracy")})
