@@ -50,7 +50,7 @@ def test_a_partial_caption_leaves_the_rest_to_chance():
     from aigc.evaluation.shapes import shapes_of
 
     images = generate_conditional("red", model=CAPTION_MODEL, num_images=16, seed=3)
-    batch = torch.stack([torch.from_numpy(np.asarray(im)).permute(2, 0, 1) for im in images]).float() / 127.5 - 1
+    batch = torch.stack([torch.from_numpy(np.array(im)).permute(2, 0, 1) for im in images]).float() / 127.5 - 1
     assert len({s for s in shapes_of(batch) if s}) >= 3  # "red" is any red shape, not one shape every time
 
 
@@ -58,7 +58,7 @@ def test_a_one_word_caption_is_enough():
     from aigc.evaluation.shapes import colors_and_positions
 
     images = generate_conditional("purple", model=CAPTION_MODEL, num_images=16, seed=1)
-    batch = torch.stack([torch.from_numpy(np.asarray(im)).permute(2, 0, 1) for im in images]).float() / 127.5 - 1
+    batch = torch.stack([torch.from_numpy(np.array(im)).permute(2, 0, 1) for im in images]).float() / 127.5 - 1
     colors, _ = colors_and_positions(batch)
     assert sum(c == "purple" for c in colors) >= 13
 
