@@ -300,8 +300,9 @@ with DDIM and 25 "trailing" steps; the guidance scale w is a control of the app 
 caption vector (a small caption encoder trained with the GAN: word and position embeddings, one
 Transformer encoder layer, the mean over words) are shared by every frame, and each frame adds
 a learned embedding of its time step; a small MLP mixes them and the DCGAN generator draws the
-frame. What all frames share (color, shape, size, background) cannot flicker; where the object
-is at frame t comes from the caption's motion and t. The discriminator reads the whole clip with
+frame. Color, shape, size and background can only come from what all frames share, which
+discourages flicker (the table measures how much is left); where the object is at frame t
+comes from the caption's motion and t. The discriminator reads the whole clip with
 3D convolutions (time, height, width) and the caption tiled as extra channels; it is
 matching-aware (real clips with one attribute of their caption changed, the motion included,
 count as fake) and has heads that name color, shape, size, start position and motion (AC-GAN),
@@ -363,7 +364,7 @@ def _conditional_body(m: dict[str, Any]) -> str:
 
 ```python
 import aigc
-images = {usage}
+{"path" if "generate_video" in usage else "images"} = {usage}
 ```
 
 ![samples](samples.png)
