@@ -150,7 +150,7 @@ def label_rows(model: str = DEFAULT_MODEL, per_label: int = PER_LABEL, seed: int
 
 # -- Hub image-to-image and inpainting --------------------------------------------------------------
 
-def open_image(value, what: str = "image") -> Image.Image:
+def open_image(value, what: str = "image", mode: str | None = None) -> Image.Image:
     """An uploaded picture (PIL image, array or file path) as RGB, refused when it is not an
     image or too large. The size is read from the header before any pixel is decoded."""
     lim = limits.current
@@ -175,7 +175,7 @@ def open_image(value, what: str = "image") -> Image.Image:
     if value.width * value.height > lim.upload_pixels:
         raise AigcError(f"The {what} is {value.width}x{value.height} pixels; the limit is {lim.upload_pixels:,} pixels in all.")
     try:
-        return value.convert("RGB") if what == "image" else value.convert("L")
+        return value.convert(mode or ("RGB" if what == "image" else "L"))
     except (OSError, Image.DecompressionBombError):
         raise AigcError(f"The {what} file is damaged or not a picture this app can read.") from None
 

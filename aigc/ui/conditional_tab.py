@@ -8,7 +8,7 @@ import time
 
 import gradio as gr
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from .. import limits
 from ..device import random_seed
@@ -23,34 +23,6 @@ EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in t
             ["green", "text2img-shapes"]]
 PER_LABEL = 6  # one gallery row per label: the gallery fits six thumbnails across
 HUB_EXAMPLES = ["a watercolor painting of a lighthouse at dawn", "a corgi astronaut, studio photo"]
-
-
-NOT_A_PICTURE = "The uploaded file is not a picture this app can read (PNG, JPEG, WebP, ...)."
-
-
-class Picture(gr.Image):
-    """gr.Image whose upload, when it is not a picture, is answered with one sentence
-    (Gradio opens every upload with PIL before the event sees it)."""
-
-    is_template = True  # drawn by the frontend as a plain Image
-
-    def preprocess(self, payload):
-        try:
-            return super().preprocess(payload)
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-            raise gr.Error(NOT_A_PICTURE, print_exception=False) from None
-
-
-class PictureEditor(gr.ImageEditor):
-    """gr.ImageEditor with the same answer to an upload that is not a picture."""
-
-    is_template = True
-
-    def preprocess(self, payload):
-        try:
-            return super().preprocess(payload)
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-            raise gr.Error(NOT_A_PICTURE, print_exception=False) from None
 
 
 def _kind(model: str) -> str:
@@ -126,16 +98,30 @@ def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: 
             f"Seed {seed} · one row per label ({', '.join(labels)}) in {seconds:.2f} s.")
 
 
+def _file(value):
+    """The Hub events run with preprocess=False, so that a file that is not a picture reaches
+    `open_image` (and its one sentence) instead of Gradio's own PIL call; an upload then arrives
+    as Gradio's file payload, a dict holding the cached file's path."""
+    return value.get("path") if isinstance(value, dict) else value
+
+
+def _picture(value, what: str, mode: str | None = None) -> Image.Image | None:
+    """An upload as a checked picture (see `_file`)."""
+    if value is None or isinstance(value, Image.Image):
+        return value
+    return pipeline.open_image(_file(value), what, mode)
+
+
 def _mask_from_editor(edited) -> tuple[Image.Image | None, Image.Image | None]:
     """(the uploaded picture, the painted strokes as a white-on-black mask) from gr.ImageEditor."""
     if not edited or edited.get("background") is None:
         return None, None
-    background = edited["background"]
+    background = _picture(edited["background"], "image")
     painted = np.zeros((background.height, background.width), dtype=bool)
     for layer in edited.get("layers") or []:
         if layer is None:
             continue
-        alpha = np.asarray(layer.convert("RGBA"))[..., 3]
+        alpha = np.asarray(_picture(layer, "mask", "RGBA"))[..., 3]
         if alpha.shape == painted.shape:
             painted |= alpha > 0
     return background, Image.fromarray((painted * 255).astype(np.uint8))
@@ -147,8 +133,9 @@ def image_to_image(image, prompt: str, model: str, strength: float, guidance_sca
     seed = random_seed() if seed in (None, -1) else seed
     try:
         with names_from_the_web():
-            images = pipeline.image_to_image(image, prompt, model=model, strength=strength, guidance_scale=guidance_scale,
-                                             seed=seed, steps=steps, negative_prompt=negative_prompt)
+            images = pipeline.image_to_image(_file(image), prompt, model=model, strength=strength,
+                                             guidance_scale=guidance_scale, seed=seed, steps=steps,
+                                             negative_prompt=negative_prompt)
     except AigcError as exc:
         raise _error(exc) from None
     return images, f"Seed {seed}."
@@ -158,8 +145,8 @@ def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: fl
             negative_prompt: str):
     """Endpoint `inpaint`: the painted part of the picture redrawn: (gallery, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
-    image, mask = _mask_from_editor(edited)
     try:
+        image, mask = _mask_from_editor(edited)
         with names_from_the_web():
             images = pipeline.inpaint(image, mask, prompt, model=model, strength=strength, guidance_scale=guidance_scale,
                                       seed=seed, steps=steps, negative_prompt=negative_prompt)
@@ -224,7 +211,7 @@ def build() -> None:
     with gr.Tab("Image to image (Hub)"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
-                source = Picture(label="Picture to redraw", type="filepath", sources=["upload", "clipboard"], height=300)
+                source = gr.Image(label="Picture to redraw", type="filepath", sources=["upload", "clipboard"], height=300)
                 i2i = _hub_settings(cap, "img2img")
                 i2i_go = gr.Button("Redraw", variant="primary")
             with gr.Column(scale=3):
@@ -233,7 +220,7 @@ def build() -> None:
     with gr.Tab("Inpaint (Hub)"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
-                editor = PictureEditor(label="Upload a picture, then paint over what should change", type="pil",
+                editor = gr.ImageEditor(label="Upload a picture, then paint over what should change", type="pil",
                                         sources=["upload", "clipboard"], layers=False, height=360,
                                         brush=gr.Brush(colors=["#ffffff"], color_mode="fixed"))
                 inp = _hub_settings(cap, "inpaint")
@@ -252,7 +239,7 @@ def build() -> None:
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
     m, prompt, negative_i, strength, steps_i, guidance_i, seed_i = i2i
     i2i_go.click(image_to_image, [source, prompt, m, strength, guidance_i, seed_i, steps_i, negative_i],
-                 [i2i_gallery, i2i_notes], api_name="image_to_image", concurrency_limit=1)
+                 [i2i_gallery, i2i_notes], api_name="image_to_image", concurrency_limit=1, preprocess=False)
     m, prompt, negative_p, strength, steps_p, guidance_p, seed_p = inp
     inp_go.click(inpaint, [editor, prompt, m, strength, guidance_p, seed_p, steps_p, negative_p],
-                 [inp_gallery, inp_notes], api_name="inpaint", concurrency_limit=1)
+                 [inp_gallery, inp_notes], api_name="inpaint", concurrency_limit=1, preprocess=False)
