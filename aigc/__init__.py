@@ -28,30 +28,10 @@ def train(model_kind: str, dataset: str, *, epochs: float | None = None, steps: 
     """Start training in the background and return its `Run` (iterate it for events; `.stop()`).
 
     `epochs` counts passes over the training data (for text: over its characters);
-    `steps` overrides it. A run folder that holds a checkpoint is resumed.
+    `steps` overrides it. `dataset` is a built-in name or a .zip of images (image kinds).
+    A run folder that holds a checkpoint is resumed.
     """
-    from .training import Run, cli_command, make_config, run_folder
+    from .training import start
 
-    config = make_config(model_kind, dataset, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-                         device=device, **options)
-    if epochs is not None and steps is None:
-        config.steps = max(1, round(epochs * _epoch_steps(config)))
-    folder = Path(out) if out is not None else run_folder(f"{model_kind}-{dataset}")
-    if not config.command:
-        config.command = cli_command(config, folder)
-    return Run(config, folder, list(listeners))
-
-
-def _epoch_steps(config) -> float:
-    if config.kind == "gpt":
-        from .data.text import load_corpus, split_corpus
-
-        chars = len(split_corpus(load_corpus(config.dataset))[0])
-        return chars / (config.batch_size * config.model["block_size"])
-    from .training import KINDS
-    from .training.images import ImageTask, epoch_steps, training_images
-
-    if issubclass(KINDS[config.kind][0], ImageTask):
-
-        return epoch_steps(training_images(config.dataset), config.batch_size)
-    raise AigcError(f"'{config.kind}' counts training in steps; pass steps=.")
+    return start(model_kind, dataset, epochs=epochs, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                 out=out, device=device, listeners=list(listeners), **options)

@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
 
+import yaml
+
 from .cards import read_card
 from .device import best_device, inference_dtype
 from .errors import AigcError
-from .paths import CHECKPOINTS
+from .paths import CHECKPOINTS, RUNS
 
 TASKS = ("text", "image", "conditional", "video")
 # Shown as choices in the app; any other Hub id can be typed.
@@ -41,10 +43,16 @@ MAX_HUB_MODELS_IN_MEMORY = 2
 class ModelInfo:
     name: str
     task: str
-    source: str  # "builtin", "local" (a folder) or "hub"
+    source: str  # "builtin", "run" (the best model of a training run), "local" (a folder) or "hub"
     location: str  # a folder, or a Hub id
     description: str = ""
     card: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    version: int = 0  # a run's best model changes as it trains: the cache keys on this too
+
+    @property
+    def own(self) -> bool:
+        """Trained by this project (a card and a config.json that name its kind)."""
+        return self.source in ("builtin", "run")
 
 
 def _describe(folder: Path) -> str:
@@ -66,11 +74,28 @@ def builtin_models() -> list[ModelInfo]:
     return found
 
 
+def run_models() -> list[ModelInfo]:
+    """The best model of every training run (finished or still going), newest run first."""
+    found = []
+    folders = sorted(RUNS.glob("*/best/"), key=lambda f: f.stat().st_mtime, reverse=True) if RUNS.is_dir() else []
+    for folder in folders:
+        readme = folder / "README.md"
+        try:
+            card, version = read_card(folder), readme.stat().st_mtime_ns
+        except (OSError, ValueError, yaml.YAMLError):  # a run saving its best right now: seen at the next look
+            continue
+        if card.get("task") in TASKS:
+            found.append(ModelInfo(folder.parent.name, card["task"], "run", str(folder), _describe(folder), card, version))
+    return found
+
+
 def list_models(task: str | None = None) -> list[ModelInfo]:
-    """Built-in models first, then the suggested Hub ids (usable when online)."""
+    """Built-in models first, then finished training runs, then the suggested Hub ids (usable when online)."""
     if task is not None and task not in TASKS:
         raise AigcError(f"Unknown task '{task}'; tasks are {', '.join(TASKS)}.")
-    models = [m for m in builtin_models() if task in (None, m.task)]
+    builtin = [m for m in builtin_models() if task in (None, m.task)]
+    names = {m.name for m in builtin}
+    models = builtin + [m for m in run_models() if task in (None, m.task) and m.name not in names]
     for t, ids in HUB_DEFAULTS.items():
         if task in (None, t):
             models += [ModelInfo(i, t, "hub", i, d) for i, d in ids]
@@ -85,6 +110,9 @@ def resolve(name: str, task: str) -> ModelInfo:
     builtin = {m.name: m for m in builtin_models() if m.task == task}
     if name in builtin:
         return builtin[name]
+    runs = {m.name: m for m in run_models() if m.task == task}
+    if name in runs:
+        return runs[name]
     if _web_request.get() and os.path.exists(name):  # transformers and diffusers would load it as a folder
         raise AigcError(f"Unknown model '{name[:80]}': the app loads built-in models and Hub ids, not folders on the server.")
     if os.path.isdir(name):
@@ -150,7 +178,7 @@ class ModelCache:
         self._guard = threading.Lock()
 
     def get(self, info: ModelInfo, loader: Callable[[ModelInfo], Any]) -> Any:
-        key = (info.task, info.location)
+        key = (info.task, info.location, info.version)
         with self._guard:
             if key in self._models:
                 self._models.move_to_end(key)
@@ -167,6 +195,8 @@ class ModelCache:
             except Exception as exc:  # the hub, the file system and the weights all fail differently
                 raise friendly_load_error(info, exc) from exc
             with self._guard:
+                for stale in [k for k in self._models if k[:2] == key[:2]]:  # an older best of the same run
+                    del self._models[stale]
                 self._models[key] = model
                 hub_keys = [k for k, m in self._models.items() if getattr(m, "info", None) and m.info.source == "hub"]
                 for old in hub_keys[:-MAX_HUB_MODELS_IN_MEMORY]:

@@ -107,3 +107,28 @@ def test_type_a_caption_in_the_video_tab_and_watch_the_clip(page, tmp_path):
     shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "video-tab.png"), full_page=True)
+
+
+def test_start_a_run_in_the_train_tab_and_watch_the_curves_grow(page, tmp_path):
+    page.get_by_role("tab", name="Train", exact=True).click()
+    page.locator("#train-name textarea").fill("browser-run")
+    for box, value in (("#train-steps", "80"), ("#train-batch", "16"), ("#train-sample-every", "20")):
+        field = page.locator(f"{box} input[type='number']")
+        field.fill(value)
+        field.press("Tab")
+    page.locator("#train-start").click()
+    step_now = ("() => { const m = document.querySelector('#train-status').innerText.match(/step (\\d+) \\/ 80/);"
+                " return m ? Number(m[1]) : -1; }")
+    page.wait_for_function(f"() => ({step_now})() >= 10", timeout=120_000)
+    plot = page.locator("#train-loss")
+    early_step, early = page.evaluate(step_now), plot.screenshot()
+    page.wait_for_function(f"() => ({step_now})() >= {early_step} + 30", timeout=120_000)
+    later = plot.screenshot()
+    assert later != early  # the curve was redrawn with the new points
+    page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('finished')", timeout=120_000)
+    page.wait_for_function("() => { const i = document.querySelector('#train-sample img');"
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
+    assert "★ best checkpoint" in page.locator("#train-status").inner_text()
+    shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "train-tab.png"), full_page=True)

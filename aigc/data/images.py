@@ -85,6 +85,15 @@ def digits(size: int = 32) -> ImageSet:
     return ImageSet("digits", images, torch.tensor(bunch.target, dtype=torch.long), [str(i) for i in range(10)])
 
 
+def at_size(data: ImageSet, size: int) -> ImageSet:
+    """The set with square images of side `size` (area-averaged when shrinking, stretched if not square)."""
+    if data.images.shape[-2:] == (size, size):
+        return data
+    resized = F.interpolate(data.images.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    images = resized.round().clamp(0, 255).to(torch.uint8)
+    return ImageSet(data.name, images, data.labels, data.class_names, data.captions, data.attributes)
+
+
 def split(data: ImageSet, held_out: float = 0.2, seed: int = 0) -> tuple[ImageSet, ImageSet]:
     """A fixed random split, stratified by label when there are labels."""
     gen = torch.Generator().manual_seed(seed)
@@ -149,7 +158,12 @@ BUILTIN = ("digits", "shapes")
 
 
 def load_images(name: str) -> ImageSet:
-    """A dataset by name: 'digits', 'shapes' (32x32), 'shapes-64', or a torchvision one."""
+    """A dataset by name: 'digits', 'shapes' (32x32), 'shapes-64', a torchvision one, or the
+    path of a user's .zip of images (served at 32x32, the size the built-in models draw)."""
+    if name.endswith(".zip"):
+        from .uploads import load_zip
+
+        return at_size(load_zip(name), 32)
     if name == "digits":
         return digits()
     if name in ("shapes", "shapes-32"):

@@ -96,7 +96,7 @@ def builtin_frames(model: str) -> int | None:
     """How many frames a built-in video model draws (from its config.json, without loading it);
     None when `model` is not a built-in name (a Hub id or a folder)."""
     for info in list_models("video"):
-        if info.source == "builtin" and info.name == model:
+        if info.own and info.name == model:
             config = Path(info.location) / "config.json"
             return int(json.loads(config.read_text()).get("frames", 16)) if config.is_file() else None
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import shlex
@@ -19,6 +20,7 @@ from .dcgan import DEFAULTS as DCGAN_DEFAULTS, MODEL_DEFAULTS as DCGAN_MODEL, DC
 from .diffusion import DEFAULTS as DIFFUSION_DEFAULTS, GUIDED_MODEL_DEFAULTS as GUIDED_MODEL, MODEL_DEFAULTS as DIFFUSION_MODEL
 from .diffusion import DiffusionTask, GuidedDiffusionTask
 from .gpt import DEFAULTS as GPT_DEFAULTS, MODEL_DEFAULTS as GPT_MODEL, GPTTask
+from .checkpoint import existing_checkpoint
 from .trainer import TrainConfig, Trainer
 from .video import DEFAULTS as VIDEO_DEFAULTS, MODEL_DEFAULTS as VIDEO_MODEL, Text2VideoTask
 from .vae import DEFAULTS as VAE_DEFAULTS, MODEL_DEFAULTS as VAE_MODEL, VAETask
@@ -34,6 +36,52 @@ KINDS: dict[str, tuple[type, dict[str, Any], dict[str, Any], tuple[str, ...]]] =
     "text2img": (Text2ImgTask, CGAN_DEFAULTS, TEXT2IMG_MODEL, ("shapes",)),
     "text2video": (Text2VideoTask, VIDEO_DEFAULTS, VIDEO_MODEL, ("moving-shapes",)),
 }
+# Kinds that learn from images alone, so a user's .zip of pictures can teach them.
+TRAIN_ON_UPLOADS = ("dcgan", "vae", "diffusion")
+
+
+def start(model_kind: str, dataset: str, *, epochs: float | None = None, steps: int | None = None,
+          out: str | Path | None = None, listeners: list[Listener] = (), **options: Any) -> "Run":
+    """`aigc.train`: a run of `model_kind` on `dataset` in a background thread (see there)."""
+    config = make_config(model_kind, dataset, steps=steps, **options)
+    if epochs is not None and steps is None:
+        config.steps = max(1, round(epochs * epoch_steps(config)))
+    folder = Path(out) if out is not None else run_folder(f"{model_kind}-{_dataset_name(dataset)}")
+    if not config.command:
+        config.command = cli_command(config, folder)
+    return Run(config, folder, list(listeners))
+
+
+def resume(folder: Path, steps: int | None = None, listeners: list[Listener] = ()) -> "Run":
+    """Continue the run in `folder` with its own settings, up to `steps` (default: its own total)."""
+    folder = Path(folder)
+    if existing_checkpoint(folder / "checkpoint") is None or not (folder / "config.json").is_file():
+        raise AigcError(f"There is no checkpoint to resume in run '{folder.name}'.")
+    config = TrainConfig(**json.loads((folder / "config.json").read_text()))
+    if steps is not None:
+        state = json.loads((existing_checkpoint(folder / "checkpoint") / "trainer_state.json").read_text())
+        if steps <= state["step"]:
+            raise AigcError(f"Run '{folder.name}' is at step {state['step']}; resume it with more steps than that.")
+        config.steps = steps
+    return Run(config, folder, list(listeners))
+
+
+def epoch_steps(config: TrainConfig) -> float:
+    """Training steps in one pass over the data (for text: over its characters)."""
+    if config.kind == "gpt":
+        from ..data.text import load_corpus, split_corpus
+
+        chars = len(split_corpus(load_corpus(config.dataset))[0])
+        return chars / (config.batch_size * config.model["block_size"])
+    from .images import ImageTask, epoch_steps as image_epoch_steps, training_images
+
+    if issubclass(KINDS[config.kind][0], ImageTask):
+        return image_epoch_steps(training_images(config.dataset), config.batch_size)
+    raise AigcError(f"'{config.kind}' counts training in steps, not epochs.")
+
+
+def _dataset_name(dataset: str) -> str:
+    return Path(dataset).stem if dataset.endswith(".zip") else dataset
 
 
 def run_folder(name: str) -> Path:
@@ -47,7 +95,7 @@ def make_config(kind: str, dataset: str, **overrides: Any) -> TrainConfig:
     if kind not in KINDS:
         raise AigcError(f"Unknown model kind '{kind}'; kinds that train: {', '.join(KINDS)}.")
     _, defaults, model_defaults, datasets = KINDS[kind]
-    if dataset not in datasets:
+    if dataset not in datasets and not (dataset.endswith(".zip") and kind in TRAIN_ON_UPLOADS):
         raise AigcError(f"'{kind}' trains on {', '.join(datasets)}, not '{dataset}'.")
     names = {f.name for f in fields(TrainConfig)}
     values = {**defaults, **{k: v for k, v in overrides.items() if v is not None and k in names}}

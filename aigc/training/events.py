@@ -54,7 +54,9 @@ def read_metrics(path: Path) -> list[Event]:
 def truncate_metrics(path: Path, last_step: int) -> None:
     """Forget what was logged after `last_step`, so a resumed run draws one continuous curve."""
     kept = [e for e in read_metrics(path) if e.step <= last_step and e.type not in ("end", "error")]
-    path.write_text("".join(e.to_json() + "\n" for e in kept), encoding="utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(e.to_json() + "\n" for e in kept), encoding="utf-8")
+    tmp.replace(path)  # a new file, so a reader that follows the old one by offset notices
 
 
 class ProgressBar:

@@ -6,7 +6,8 @@ import gradio as gr
 
 from .. import limits
 from ..device import best_device
-from . import conditional_tab, image_tab, text_tab, video_tab
+from ..registry import list_models
+from . import conditional_tab, image_tab, text_tab, train_tab, video_tab
 
 # System fonts only: the default theme fonts come from a web font service, which an
 # offline machine cannot reach.
@@ -16,6 +17,8 @@ CSS = """
 #aigc-header h1 { margin-bottom: 0; }
 #aigc-header p { margin-top: 4px; opacity: 0.8; }
 .aigc-notice { min-height: 1.5em; }
+.aigc-train-status progress { height: 14px; accent-color: #4f46e5; }
+#train-zip { max-height: 150px; }
 #text-output textarea { font-family: Georgia, "DejaVu Serif", serif; font-size: 1.05em; line-height: 1.45; }
 """
 
@@ -31,12 +34,18 @@ def build_demo(public: bool = False) -> gr.Blocks:
             elem_id="aigc-header",
         )
         with gr.Tabs():
-            with gr.Tab("Text", id="text"):
-                text_tab.build()
-            with gr.Tab("Image", id="image"):
-                image_tab.build()
-            with gr.Tab("Conditional image", id="conditional"):
-                conditional_tab.build()
+            with gr.Tab("Text", id="text") as text:
+                pickers = {"text": (text, text_tab.build())}
+            with gr.Tab("Image", id="image") as image:
+                pickers["image"] = (image, image_tab.build())
+            with gr.Tab("Conditional image", id="conditional") as conditional:
+                pickers["conditional"] = (conditional, conditional_tab.build())
             with gr.Tab("Video", id="video") as video:
-                video_tab.build(video)
+                pickers["video"] = (video, video_tab.build(video))
+            with gr.Tab("Train", id="train"):
+                train_tab.build(demo)
+        for task, (tab, picker) in pickers.items():
+            # A model a training run just saved is offered as soon as its tab is opened.
+            tab.select(lambda task=task: gr.update(choices=[m.name for m in list_models(task)]), None, picker,
+                       queue=False, api_visibility="private")
     return demo

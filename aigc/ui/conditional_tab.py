@@ -27,7 +27,7 @@ HUB_EXAMPLES = ["a watercolor painting of a lighthouse at dawn", "a corgi astron
 
 def _kind(model: str) -> str:
     """A built-in model's kind from its card; anything else is taken for a Hub pipeline."""
-    builtin = {m.name: m.card.get("kind") for m in list_models("conditional") if m.source == "builtin"}
+    builtin = {m.name: m.card.get("kind") for m in list_models("conditional") if m.own}
     return builtin.get(model) or "hub"
 
 
@@ -171,7 +171,7 @@ def _hub_settings(cap, prefix: str):
     return model, prompt, negative, strength, steps, guidance, seed
 
 
-def build() -> None:
+def build() -> gr.Dropdown:
     cap = limits.current
     models = list_models("conditional")
     names = [m.name for m in models]
@@ -243,3 +243,4 @@ def build() -> None:
     m, prompt, negative_p, strength, steps_p, guidance_p, seed_p = inp
     inp_go.click(inpaint, [editor, prompt, m, strength, guidance_p, seed_p, steps_p, negative_p],
                  [inp_gallery, inp_notes], api_name="inpaint", concurrency_limit=1, preprocess=False)
+    return model  # the app refreshes its choices when a training run adds a model

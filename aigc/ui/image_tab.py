@@ -75,7 +75,7 @@ def reconstruct(model: str):
 
 def _kind(model: str) -> str:
     """A built-in model's kind from its card; anything else is taken for a diffusers pipeline."""
-    builtin = {m.name: m.card.get("kind") for m in list_models("image") if m.source == "builtin"}
+    builtin = {m.name: m.card.get("kind") for m in list_models("image") if m.own}
     return builtin.get(model) or "diffusion"
 
 
@@ -86,7 +86,7 @@ def _controls_for(model: str):
             gr.update(visible=kind == "vae"))
 
 
-def build() -> None:
+def build() -> gr.Dropdown:
     cap = limits.current
     models = list_models("image")
     names = [m.name for m in models]
@@ -129,3 +129,4 @@ def build() -> None:
     walk_go.click(walk, [model, seed_a, seed_b, frames], animation, api_name="latent_walk", concurrency_limit=2)
     recon_go.click(reconstruct, model, [original, rebuilt], api_name="reconstruct", concurrency_limit=2)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
+    return model  # the app refreshes its choices when a training run adds a model

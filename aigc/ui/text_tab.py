@@ -58,7 +58,7 @@ def stop(request: gr.Request = None) -> None:
         stream.close()
 
 
-def build() -> None:
+def build() -> gr.Dropdown:
     cap = limits.current
     builtin = [m.name for m in list_models("text")]
     examples = json.loads((ASSETS / "examples.json").read_text(encoding="utf-8"))["text"]
@@ -89,3 +89,4 @@ def build() -> None:
     prompt.submit(generate_text, inputs, [output, notes], api_visibility="private", concurrency_limit=4)
     halt.click(stop, None, None, cancels=[event], api_visibility="private", queue=False)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
+    return model  # the app refreshes its choices when a training run adds a model

@@ -50,7 +50,7 @@ def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int
             f"Seed {seed} · {n} frames in {seconds:.2f} s ({clip.seconds:.1f} s of video at {clip.fps} fps).")
 
 
-def build(tab: gr.Tab | None = None) -> None:
+def build(tab: gr.Tab | None = None) -> gr.Dropdown:
     """The tab's layout and events; `tab`, when given, fits the frames slider to the model when opened."""
     cap = limits.current
     models = list_models("video")
@@ -97,3 +97,4 @@ def build(tab: gr.Tab | None = None) -> None:
     go.click(generate_video, inputs, outputs, api_name="generate_video", concurrency_limit=1)
     prompt.submit(generate_video, inputs, outputs, api_visibility="private", concurrency_limit=1)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
+    return model  # the app refreshes its choices when a training run adds a model

@@ -1,0 +1,231 @@
+"""The runs an app process trains, and what a watcher sees of any run folder.
+
+`JOBS` starts runs for the app (one at a time unless AIGC_MAX_RUNS says more), refuses a
+second Start with a sentence, and remembers the newest run so that a reloaded page finds
+it again. `RunView` reads a run folder's `metrics.jsonl` as it grows: the curves, the
+newest sample, progress and a log, the same whether the run is live, stopped or finished.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import AigcError
+from ..paths import OUTPUTS, RUNS
+from .events import Event
+
+# Step-event fields that are bookkeeping, not curves.
+NOT_CURVES = {"lr", "steps_per_s", "samples_per_s", "eta_s"}
+
+
+class Jobs:
+    def __init__(self, max_running: int | None = None):
+        self.max_running = max_running or int(os.environ.get("AIGC_MAX_RUNS", "1"))
+        self._runs: dict[str, Any] = {}  # name -> Run, in start order
+        self._lock = threading.Lock()
+
+    def start(self, kind: str, dataset: str, name: str | None = None, upload: str | Path | None = None, **options: Any):
+        """A new run named `name` (default: kind-dataset, numbered if taken). `upload` is a .zip
+        of images for image kinds: it is checked, then copied into the run folder."""
+        from . import make_config, run_folder, start
+
+        make_config(kind, "upload.zip" if upload else dataset, **options)  # refuse bad settings before any folder exists
+        with self._lock:
+            self._check_capacity()
+            folder = run_folder(name) if name else self._fresh_folder(f"{kind}-{Path(upload).stem if upload else dataset}")
+            if folder.exists() and any(folder.iterdir()):
+                raise AigcError(f"A run named '{folder.name}' exists already: Resume it, or choose another name.")
+            if upload:
+                from ..data.images import load_images
+
+                folder.mkdir(parents=True, exist_ok=True)
+                dataset = str(folder / "dataset.zip")
+                shutil.copyfile(upload, dataset)
+                try:
+                    load_images(dataset)  # a bad archive gets its sentence now, not from the training thread
+                except AigcError:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    raise
+            run = start(kind, dataset, out=folder, **options)
+            self._runs[folder.name] = run
+            return run
+
+    def resume(self, name: str, steps: int | None = None):
+        from . import resume, run_folder
+
+        with self._lock:
+            self._check_capacity()
+            run = resume(run_folder(name), steps)
+            self._runs.pop(run.out.name, None)
+            self._runs[run.out.name] = run
+            return run
+
+    def stop(self, name: str | None = None) -> str:
+        run = self._runs.get(name) if name else self.active()
+        if run is None or not run.running:
+            return "No run is training."
+        run.stop()
+        return f"Stopping '{run.out.name}': it saves a checkpoint, then ends."
+
+    def active(self):
+        """The newest run still training, if any."""
+        live = [r for r in self._runs.values() if r.running]
+        return live[-1] if live else None
+
+    def newest(self) -> str | None:
+        """The name of the run to show a page that just opened: the live one, else the last started."""
+        run = self.active() or (list(self._runs.values())[-1] if self._runs else None)
+        return run.out.name if run else None
+
+    def is_running(self, name: str) -> bool:
+        run = self._runs.get(name)
+        return bool(run and run.running)
+
+    def _check_capacity(self) -> None:
+        live = [r.out.name for r in self._runs.values() if r.running]
+        if len(live) >= self.max_running:
+            raise AigcError(f"'{live[-1]}' is training now; stop it or let it finish first "
+                            f"(this app trains {self.max_running} run{'s' if self.max_running > 1 else ''} at a time).")
+
+    @staticmethod
+    def _fresh_folder(base: str) -> Path:
+        from . import run_folder
+
+        folder, n = run_folder(base), 1
+        while folder.exists() and any(folder.iterdir()):
+            n += 1
+            folder = run_folder(f"{base}-{n}")
+        return folder
+
+
+JOBS = Jobs()
+
+
+def past_runs() -> list[str]:
+    """Run folders that can be shown or resumed, newest first."""
+    if not RUNS.is_dir():
+        return []
+    folders = [f for f in RUNS.iterdir() if (f / "metrics.jsonl").is_file()]
+    return [f.name for f in sorted(folders, key=lambda f: (f / "metrics.jsonl").stat().st_mtime, reverse=True)]
+
+
+def export_zip(name: str) -> Path:
+    """The run's best model (else its latest checkpoint's model) as a .zip to download."""
+    from . import run_folder
+
+    folder = run_folder(name)
+    model = folder / "best" if (folder / "best").is_dir() else folder / "checkpoint" / "model"
+    if not model.is_dir():
+        raise AigcError(f"Run '{name}' has no saved model yet.")
+    OUTPUTS.mkdir(parents=True, exist_ok=True)
+    base = OUTPUTS / "runs" / name
+    base.parent.mkdir(exist_ok=True)
+    return Path(shutil.make_archive(str(base), "zip", root_dir=model))
+
+
+@dataclass
+class RunView:
+    """A run folder's metrics, read incrementally (only the new lines on each `refresh`)."""
+
+    folder: Path
+    config: dict[str, Any] = field(default_factory=dict)
+    start: Event | None = None
+    steps: list[Event] = field(default_factory=list)
+    evals: list[Event] = field(default_factory=list)
+    sample: Event | None = None
+    end: Event | None = None
+    log: list[str] = field(default_factory=list)
+    _offset: int = 0
+    _inode: int = 0
+
+    def refresh(self) -> "RunView":
+        path = self.folder / "metrics.jsonl"
+        if not self.config and (self.folder / "config.json").is_file():
+            self.config = json.loads((self.folder / "config.json").read_text())
+        if not path.is_file():
+            return self
+        stat = path.stat()
+        if stat.st_ino != self._inode or stat.st_size < self._offset:  # new, or rewritten by a resume
+            config = self.config
+            self.__init__(self.folder)
+            self.config, self._inode = config, stat.st_ino
+        with open(path, "rb") as f:
+            f.seek(self._offset)
+            chunk = f.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for the next look
+        self._offset += len(complete)
+        for line in complete.decode("utf-8", errors="replace").splitlines():
+            try:
+                self._take(Event.from_json(line))
+            except (ValueError, TypeError):  # not an event: skip it rather than stop watching
+                continue
+        return self
+
+    def _take(self, event: Event) -> None:
+        kind, data = event.type, event.data
+        if kind == "start":
+            self.start, self.end = event, None
+            self.log.append(f"step {event.step}: {'resumed' if data.get('resumed') else 'started'} on {data.get('hardware', '?')}")
+        elif kind == "step":
+            self.steps.append(event)
+        elif kind == "eval":
+            self.evals.append(event)
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in data.items() if isinstance(v, float) and k != "best")
+            self.log.append(f"step {event.step}: {shown}" + ("  ★ best so far, saved" if data.get("best") else ""))
+        elif kind == "sample":
+            self.sample = event
+        elif kind == "checkpoint":
+            self.log.append(f"step {event.step}: checkpoint saved")
+        elif kind in ("end", "error"):
+            self.end = event
+            self.log.append(f"step {event.step}: {data.get('message', kind)}")
+
+    @property
+    def step(self) -> int:
+        events = [e for e in (self.end, self.steps[-1] if self.steps else None, self.start) if e is not None]
+        return max((e.step for e in events), default=0)
+
+    @property
+    def total(self) -> int:
+        return int(self.config.get("steps") or (self.start.data.get("total_steps", 0) if self.start else 0))
+
+    @property
+    def best(self) -> Event | None:
+        marked = [e for e in self.evals if e.data.get("best")]
+        return marked[-1] if marked else None
+
+    def curves(self) -> list[dict[str, Any]]:
+        """Rows (step, series, value, kind): every loss of the step events (raw and smoothed),
+        the evaluation's losses, and D(x) / D(G(z)) for GANs, ready for a line plot."""
+        rows = []
+        names = [k for k in (self.steps[-1].data if self.steps else {}) if k not in NOT_CURVES]
+        for name in names:
+            points = [(e.step, e.data[name]) for e in self.steps if isinstance(e.data.get(name), (int, float))]
+            for (step, value), smooth in zip(points, smoothed([v for _, v in points])):
+                group = "discriminator" if name.startswith("d_") and "loss" not in name else "loss"
+                rows.append({"step": step, "series": name, "value": value, "group": group, "kind": "raw"})
+                rows.append({"step": step, "series": f"{name} (smoothed)", "value": smooth, "group": group, "kind": "smoothed"})
+        for e in self.evals:
+            for name, value in e.data.items():
+                if name.startswith("val_") and isinstance(value, (int, float)) and math.isfinite(value):
+                    rows.append({"step": e.step, "series": name, "value": value, "group": "loss", "kind": "validation"})
+        return rows
+
+    def lr_curve(self) -> list[dict[str, Any]]:
+        return [{"step": e.step, "series": "learning rate", "value": e.data["lr"]} for e in self.steps if "lr" in e.data]
+
+
+def smoothed(values: list[float], weight: float = 0.9) -> list[float]:
+    """TensorBoard's smoothing: an exponential moving average, debiased so the start is not pulled to 0."""
+    out, average = [], 0.0
+    for i, value in enumerate(values, 1):
+        average = weight * average + (1 - weight) * value
+        out.append(average / (1 - weight**i))
+    return out

@@ -1,0 +1,162 @@
+"""The Train tab and the app's runs: streaming curves, one run at a time, resume, uploads, export."""
+
+import io
+import json
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from gradio_client import Client
+from PIL import Image
+
+import aigc
+from aigc.errors import AigcError
+from aigc.paths import RUNS
+from aigc.registry import list_models
+from aigc.training.jobs import Jobs, RunView, export_zip, smoothed
+
+TINY_DCGAN = dict(width=8, z_dim=16, batch_size=16, eval_every=1000, checkpoint_every=1000)
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def test_a_run_streams_growing_curves_and_its_model_joins_the_image_tab(client):
+    # kind, dataset, upload, name, steps, batch size, lr, seed, sample every
+    job = client.submit("dcgan", "digits", None, "tab-dcgan", 40, 16, 2e-4, 0, 10, api_name="/start_training")
+    updates = list(job)
+    plotted = [u[2]["value"] for u in updates if isinstance(u[2], dict) and u[2].get("value")]
+    steps_seen = [max((row[0] for row in v["data"]), default=0) for v in plotted]
+    assert len(steps_seen) >= 3 and steps_seen == sorted(steps_seen) and steps_seen[-1] == 40
+    series = {row[1] for row in plotted[-1]["data"]}
+    assert {"g_loss", "d_loss", "g_loss (smoothed)", "d_loss (smoothed)"} <= series
+    d_series = {row[1] for u in updates if isinstance(u[3], dict) and u[3].get("value") for row in u[3]["value"]["data"]}
+    assert {"D(x)", "D(G(z))"} <= d_series
+    status, log = updates[-1][1], updates[-1][7]
+    assert "finished" in status and "step 40 / 40" in status and "Finished 40 steps" in log
+    assert any(isinstance(u[5], dict) and "Samples at step" in str(u[5].get("label")) for u in updates)
+
+    run = next(m for m in list_models("image") if m.name == "tab-dcgan")
+    assert run.source == "run" and run.card["kind"] == "dcgan"
+    images = aigc.generate_images("tab-dcgan", num_images=2, seed=0)
+    assert len(images) == 2 and images[0].size == (32, 32)
+
+    archive = client.predict("tab-dcgan", api_name="/download_run")
+    names = zipfile.ZipFile(archive).namelist()
+    assert {"generator.safetensors", "config.json", "README.md"} <= set(names)
+
+
+def test_watching_a_finished_run_shows_it_once(client):
+    runs = client.predict("dcgan", "digits", None, "tab-watch", 10, 16, 2e-4, 0, 10, api_name="/start_training")
+    updates = list(client.submit("tab-watch", api_name="/watch_training"))
+    assert len(updates) == 1 and "finished" in updates[0][1]
+    with pytest.raises(Exception, match="no run named"):
+        client.predict("no-such-run", api_name="/watch_training")
+    with pytest.raises(Exception, match="letters, digits"):
+        client.predict("../../etc", api_name="/watch_training")
+
+
+@pytest.mark.parametrize("args, words", [
+    (("dcgan", "digits", None, "", 0, 16, 2e-4, 0, 10), "less than minimum value 1|Steps must be a whole number"),
+    (("dcgan", "digits", None, "", 10, 16, 5.0, 0, 10), "learning rate must be a number above 0 and at most 1"),
+    (("dcgan", "shakespeare", None, "", 10, 16, 2e-4, 0, 10), "trains on digits, shapes"),
+    (("nonsense", "digits", None, "", 10, 16, 2e-4, 0, 10), "Unknown model kind"),
+    (("dcgan", "upload", None, "", 10, 16, 2e-4, 0, 10), "Upload a .zip"),
+    (("dcgan", "digits", None, "../x", 10, 16, 2e-4, 0, 10), "letters, digits"),
+])
+def test_bad_training_requests_get_one_sentence(client, args, words):
+    with pytest.raises(Exception, match=words):
+        client.predict(*args, api_name="/start_training")
+
+
+def test_one_run_at_a_time_stop_and_resume_continue_the_curve(tmp_path):
+    jobs = Jobs(max_running=1)
+    first = jobs.start("dcgan", "digits", name="jobs-a", steps=2000, **TINY_DCGAN)
+    with pytest.raises(AigcError, match="'jobs-a' is training now.*1 run at a time"):
+        jobs.start("dcgan", "digits", name="jobs-b", steps=10, **TINY_DCGAN)
+    view = RunView(first.out)
+    while not view.refresh().steps:
+        time.sleep(0.2)
+    assert jobs.newest() == "jobs-a" and "Stopping 'jobs-a'" in jobs.stop()
+    last = first.wait()
+    assert last.data["reason"] == "stopped"
+    stopped_at = last.step
+    assert jobs.stop() == "No run is training."
+    resumed = jobs.resume("jobs-a", steps=stopped_at + 20)
+    assert resumed.wait().data["reason"] == "finished"
+    view.refresh()
+    steps = [e.step for e in view.steps]
+    assert steps == sorted(set(steps)) and steps[-1] == stopped_at + 20  # one curve, no repeats
+    with pytest.raises(AigcError, match="more steps than that"):
+        jobs.resume("jobs-a", steps=5)
+    with pytest.raises(AigcError, match="exists already: Resume it"):
+        jobs.start("dcgan", "digits", name="jobs-a", steps=10)
+
+
+def _zip_of_images(path, n=40, size=24, folders=("dots", "bars")):
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(n):
+            picture = Image.fromarray((rng.random((size, size, 3)) * 255).astype(np.uint8))
+            data = io.BytesIO()
+            picture.save(data, format="PNG")
+            archive.writestr(f"{folders[i % len(folders)]}/{i}.png", data.getvalue())
+    return path
+
+
+def test_a_run_trains_on_an_uploaded_zip_of_images(tmp_path):
+    jobs = Jobs()
+    run = jobs.start("vae", "upload", name="jobs-upload", upload=_zip_of_images(tmp_path / "mine.zip"), steps=20,
+                     width=8, latent=4, batch_size=8, eval_every=20, sample_every=20, checkpoint_every=20)
+    events = list(run)
+    assert events[-1].data["reason"] == "finished", events[-1].data
+    losses = [e.data["loss"] for e in events if e.type == "step"]
+    assert losses[-1] < losses[0]
+    config = json.loads((run.out / "config.json").read_text())
+    assert config["dataset"] == str(run.out / "dataset.zip") and (run.out / "dataset.zip").is_file()
+    assert json.loads((run.out / "best" / "config.json").read_text())["channels"] == 3
+
+
+def test_a_bad_upload_is_refused_before_a_run_starts(tmp_path):
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a zip at all")
+    with pytest.raises(AigcError, match="not a .zip"):
+        Jobs().start("dcgan", "upload", name="jobs-bad", upload=bad, steps=5)
+    assert not (RUNS / "jobs-bad").exists()
+    with pytest.raises(AigcError, match="trains on"):
+        Jobs().start("text2img", "upload", name="jobs-bad", upload=_zip_of_images(tmp_path / "ok.zip"), steps=5)
+
+
+def test_run_view_reads_only_whole_lines_and_follows_a_rewrite(tmp_path):
+    metrics = tmp_path / "metrics.jsonl"
+    start = {"type": "start", "step": 0, "data": {"total_steps": 30}, "time": 0}
+    step = lambda s, loss: {"type": "step", "step": s, "data": {"loss": loss, "lr": 0.1}, "time": 0}
+    metrics.write_text(json.dumps(start) + "\n" + json.dumps(step(10, 2.0)) + "\n" + json.dumps(step(20, 1.0))[:20])
+    view = RunView(tmp_path).refresh()
+    assert [e.step for e in view.steps] == [10] and view.total == 30
+    with open(metrics, "a") as f:
+        f.write(json.dumps(step(20, 1.0))[20:] + "\n")
+    assert [e.step for e in view.refresh().steps] == [10, 20]
+    replacement = tmp_path / "new.jsonl"  # what a resume does: the file is replaced, shorter
+    replacement.write_text(json.dumps(start) + "\n" + json.dumps(step(10, 2.0)) + "\n")
+    replacement.replace(metrics)
+    assert [e.step for e in view.refresh().steps] == [10]
+    kinds = {(r["series"], r["kind"]) for r in view.curves()}
+    assert kinds == {("loss", "raw"), ("loss (smoothed)", "smoothed")}
+
+
+def test_smoothing_is_debiased_and_follows_a_trend():
+    assert smoothed([5.0]) == [5.0]  # no pull towards zero at the start
+    values = smoothed([10.0] * 5 + [0.0] * 50)
+    assert values[4] == pytest.approx(10.0) and 0 < values[10] < 10 and values[-1] < 0.1
+
+
+def test_export_needs_a_saved_model():
+    with pytest.raises(AigcError, match="letters, digits"):
+        export_zip("../secrets")
+    (RUNS / "jobs-empty").mkdir(parents=True, exist_ok=True)
+    with pytest.raises(AigcError, match="no saved model"):
+        export_zip("jobs-empty")
