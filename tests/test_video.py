@@ -186,3 +186,20 @@ def test_the_tab_shows_the_hub_controls_for_hub_models():
 
     steps, guidance, frames, prompt = _controls_for("ali-vilab/text-to-video-ms-1.7b")
     assert steps["visible"] and guidance["visible"] and frames["maximum"] == 64 and prompt["label"] == "Prompt"
+
+
+def test_text2video_trains_through_the_trainer_and_learns_to_name_attributes(tmp_path):
+    import json
+
+    import aigc
+
+    events = list(aigc.train("text2video", "moving-shapes", steps=40, seed=0, out=tmp_path, width=8, d_width=8, embed=8,
+                             z_dim=8, clips=256, batch_size=8, eval_every=40, sample_every=40, checkpoint_every=40,
+                             device="cpu"))
+    steps = [e.data for e in events if e.type == "step"]
+    # the discriminator's attribute heads (color, shape, motion...) learn from real clips: their loss falls
+    assert steps[-1]["d_aux"] < 0.85 * steps[0]["d_aux"]
+    assert all(d["d_real"] > d["d_fake"] for d in steps[-2:])
+    assert {"motion_accuracy", "color_accuracy", "color_consistency"} <= set(next(e for e in events if e.type == "eval").data)
+    config = json.loads((tmp_path / "best" / "config.json").read_text())
+    assert config["kind"] == "text2video" and config["frames"] == 16 and "bouncing" in config["vocabulary"]
