@@ -120,6 +120,10 @@ def test_start_a_run_in_the_train_tab_and_watch_the_curves_grow(page, tmp_path):
     step_now = ("() => { const m = document.querySelector('#train-status').innerText.match(/step (\\d+) \\/ 80/);"
                 " return m ? Number(m[1]) : -1; }")
     page.wait_for_function(f"() => ({step_now})() >= 10", timeout=120_000)
+    page.reload(wait_until="domcontentloaded")  # a reloaded page finds the run that is training
+    page.get_by_role("tab", name="Train", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('browser-run · training')",
+                           timeout=60_000)
     plot = page.locator("#train-loss")
     early_step, early = page.evaluate(step_now), plot.screenshot()
     page.wait_for_function(f"() => ({step_now})() >= {early_step} + 30", timeout=120_000)
@@ -132,3 +136,7 @@ def test_start_a_run_in_the_train_tab_and_watch_the_curves_grow(page, tmp_path):
     shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "train-tab.png"), full_page=True)
+    page.get_by_role("tab", name="Image", exact=True).click()  # the run's model is offered there at once
+    page.locator("#image-model input").click()
+    page.get_by_role("option", name="browser-run", exact=True).wait_for(timeout=30_000)
+    page.keyboard.press("Escape")

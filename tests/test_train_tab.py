@@ -46,7 +46,7 @@ def test_a_run_streams_growing_curves_and_its_model_joins_the_image_tab(client):
 
     archive = client.predict("tab-dcgan", api_name="/download_run")
     names = zipfile.ZipFile(archive).namelist()
-    assert {"generator.safetensors", "config.json", "README.md"} <= set(names)
+    assert {"generator.safetensors", "config.json", "README.md", "metrics.jsonl", "training-config.json"} <= set(names)
 
 
 def test_watching_a_finished_run_shows_it_once(client):

@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,17 +118,26 @@ def past_runs() -> list[str]:
 
 
 def export_zip(name: str) -> Path:
-    """The run's best model (else its latest checkpoint's model) as a .zip to download."""
+    """The run's best model (else its latest checkpoint's model) as a .zip to download, with the
+    run's curves (`metrics.jsonl`) and settings (`training-config.json`) beside the weights."""
     from . import run_folder
 
     folder = run_folder(name)
     model = folder / "best" if (folder / "best").is_dir() else folder / "checkpoint" / "model"
     if not model.is_dir():
         raise AigcError(f"Run '{name}' has no saved model yet.")
-    OUTPUTS.mkdir(parents=True, exist_ok=True)
-    base = OUTPUTS / "runs" / name
-    base.parent.mkdir(exist_ok=True)
-    return Path(shutil.make_archive(str(base), "zip", root_dir=model))
+    target = OUTPUTS / "runs" / f"{name}.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(model.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(model).as_posix())
+        for path, arcname in ((folder / "metrics.jsonl", "metrics.jsonl"), (folder / "config.json", "training-config.json")):
+            if path.is_file():
+                archive.write(path, arcname)
+    tmp.replace(target)
+    return target
 
 
 @dataclass
