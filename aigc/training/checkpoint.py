@@ -13,16 +13,21 @@ import torch
 from safetensors.torch import load_file, save_file
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as f:
-                os.fsync(f.fileno())
+def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+    for sub in [*(p for p in folder.rglob("*") if p.is_dir()), folder]:
+        _fsync_dir(sub)
 
 
 @contextmanager
@@ -43,6 +48,7 @@ def atomic_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
         target.rename(old)
     tmp.rename(target)
+    _fsync_dir(target.parent)  # the renames themselves survive a power cut, not only the files
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -61,6 +67,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     tmp.replace(path)
+    _fsync_dir(path.parent)
 
 
 def save_optimizer(optimizer: torch.optim.Optimizer, path: Path) -> None:
