@@ -22,9 +22,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     command = "python -m aigc " + shlex.join(sys.argv[1:])
     run = aigc.train(args.kind, args.dataset, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size,
                      lr=args.lr, seed=args.seed, out=args.out, device=args.device, precision=args.precision,
-                     command=command, **model_opts, **schedule)
-    bar = ProgressBar(run.config.steps, run.trainer.state["step"])
-    run.trainer.listeners.append(bar)
+                     command=command, log_with=args.log_with, **model_opts, **schedule)
+    if run.trainer.is_main:  # under `accelerate launch`, one progress bar for all processes
+        run.trainer.listeners.append(ProgressBar(run.config.steps, run.trainer.state["step"]))
     try:
         last = run.wait()
     except KeyboardInterrupt:
@@ -33,7 +33,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         last = run.wait()
     if last is None or last.type == "error":
         return 1
-    if args.export and run.best.is_dir():
+    if args.export and run.best.is_dir() and run.trainer.is_main:  # under `accelerate launch`: one copy
         shutil.rmtree(args.export, ignore_errors=True)
         shutil.copytree(run.best, args.export)
         print(f"Best model copied to {args.export}")
@@ -243,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto: bf16 where the hardware has it (default for most kinds)")
     for name in ("warmup", "eval_every", "sample_every", "checkpoint_every"):
         p.add_argument("--" + name.replace("_", "-"), dest=name, type=int)
+    p.add_argument("--log-with", choices=["tensorboard"],
+                   help="also log the step and eval scalars with an accelerate tracker, into RUN/tensorboard")
     p.add_argument("--export", type=Path, help="copy the best model here at the end")
     from .training import KINDS
 

@@ -67,7 +67,7 @@ class CGANTask(ImageTask):
         self.G, self.D, self.g_opt, self.d_opt = accelerator.prepare(generator, discriminator, g_opt, d_opt)
         self.ema = ema.to(accelerator.device)
         self.parameters = sum(p.numel() for p in generator.parameters())
-        self.rng = torch.Generator().manual_seed(config.seed + 17)
+        self.rng = torch.Generator().manual_seed(self.process_seed(config.seed + 17))
         self.fixed_z = torch.randn(EVAL_SAMPLES, self.z_dim, generator=torch.Generator().manual_seed(1234))
 
     # -- what differs between labels and captions --------------------------------------------------

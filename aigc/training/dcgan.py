@@ -78,7 +78,7 @@ class DCGANTask(ImageTask):
         self.G, self.D, self.g_opt, self.d_opt = accelerator.prepare(generator, discriminator, g_opt, d_opt)
         self.ema = ema.to(accelerator.device)
         self.parameters = sum(p.numel() for p in generator.parameters())
-        self.aug_gen = torch.Generator().manual_seed(config.seed + 17)
+        self.aug_gen = torch.Generator().manual_seed(self.process_seed(config.seed + 17))
         self.fixed_z = torch.randn(EVAL_SAMPLES, self.z_dim, generator=torch.Generator().manual_seed(1234))
 
     @property

@@ -46,7 +46,7 @@ class DiffusionTask(ImageTask):
         self.ema = ema.to(accelerator.device)
         self.scheduler = training_scheduler()
         self.parameters = sum(p.numel() for p in unet.parameters())
-        self.noise = torch.Generator().manual_seed(config.seed + 53)
+        self.noise = torch.Generator().manual_seed(self.process_seed(config.seed + 53))
 
     @property
     def optimizers(self):

@@ -53,18 +53,17 @@ class ImageTask(Task):
         self.judged = config.dataset == "digits"
         self.train_set, self.test_set = split(data) if self.judged else (data, None)
         self.channels = data.channels
-        self.steps_per_epoch = epoch_steps(len(self.train_set), config.batch_size)
+        self.steps_per_epoch = epoch_steps(len(self.train_set), config.batch_size * accelerator.num_processes)
         self.step = 0
 
     def batch_at(self, step: int) -> dict[str, Any]:
         """Batch `step` of a shuffled epoch (images on the device, with labels, captions and
-        attributes where the data has them): a function of (seed, step) only, so a resumed
-        run sees the same data."""
+        attributes where the data has them): a function of (seed, step, process) only, so a
+        resumed run sees the same data."""
         self.step = step + 1
         epoch, i = divmod(step, self.steps_per_epoch)
         order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(self.config.seed * 7919 + epoch))
-        bs = self.config.batch_size
-        index = order[i * bs : (i + 1) * bs]
+        index = self.shard(order, i, self.config.batch_size)
         batch = self.train_set.batch(index)
         batch["image"] = batch["image"].to(self.accelerator.device)
         if self.train_set.attributes is not None:

@@ -22,6 +22,7 @@ from accelerate import Accelerator
 from transformers.utils import logging as hf_logging
 
 from ..device import best_device, training_precision
+from ..errors import AigcError
 from .checkpoint import atomic_folder, atomic_write_text, existing_checkpoint, load_optimizer, save_optimizer
 from .events import Event, Listener, MetricsFile, truncate_metrics
 
@@ -46,6 +47,7 @@ class TrainConfig:
     device: str | None = None
     model: dict[str, Any] = field(default_factory=dict)  # kind-specific sizes
     command: str = ""
+    log_with: str | None = None  # an accelerate tracker ("tensorboard"), writing under the run folder
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then a cosine decay to `min_lr_ratio * lr` at the last step."""
@@ -88,13 +90,57 @@ class Task(ABC):
 
     @property
     def samples_per_step(self) -> int:
+        """Samples one process trains on in a step (the trainer multiplies by the processes)."""
         return self.config.batch_size
 
+    def process_seed(self, seed: int) -> int:
+        """`seed` on the main process, another one on each other process, so that processes
+        launched together (`accelerate launch`) draw different noise, not the same noise twice."""
+        return seed + 1_000_003 * self.accelerator.process_index
 
-def make_accelerator(config: TrainConfig) -> Accelerator:
+    def shard(self, order: torch.Tensor, i: int, batch_size: int) -> torch.Tensor:
+        """This process's `batch_size` items of batch `i` of an epoch drawn in `order`. With P
+        processes a step takes P consecutive slices, one per process, so processes see different
+        data; items wrap around when the data holds fewer than P batches."""
+        processes, rank = self.accelerator.num_processes, self.accelerator.process_index
+        start = (i * processes + rank) * batch_size
+        index = order[start : start + batch_size]
+        if processes > 1 and len(index) < batch_size:
+            index = order[torch.arange(start, start + batch_size) % len(order)]
+        return index
+
+
+#: folder of the run that accelerate's trackers write into (`tensorboard --logdir runs/`)
+TRACKER_FOLDER = "tensorboard"
+
+
+def check_tracker(name: str) -> None:
+    """One sentence, before training starts, when a tracker cannot run here."""
+    from accelerate.tracking import get_available_trackers
+    from accelerate.utils import LoggerType
+
+    if name not in LoggerType.list() or name == "all":
+        raise AigcError(f"Unknown tracker '{name}'; accelerate logs with {', '.join(t for t in LoggerType.list() if t != 'all')}.")
+    if name not in {str(getattr(t, "value", t)) for t in get_available_trackers()}:
+        package = {"tensorboard": "tensorboard", "wandb": "wandb", "comet_ml": "comet_ml", "mlflow": "mlflow"}.get(name, name)
+        raise AigcError(f"Logging with {name} needs the '{package}' package, which is not installed: pip install {package}.")
+
+
+def make_accelerator(config: TrainConfig, project_dir: Path | None = None) -> Accelerator:
     device = torch.device(config.device) if config.device else best_device()
     precision = training_precision(device) if config.precision == "auto" else config.precision
-    return Accelerator(mixed_precision=precision, cpu=device.type == "cpu")
+    tracking = {}
+    if config.log_with:
+        check_tracker(config.log_with)
+        tracking = dict(log_with=config.log_with, project_dir=str(project_dir) if project_dir is not None else None)
+    return Accelerator(mixed_precision=precision, cpu=device.type == "cpu", **tracking)
+
+
+def tracker_config(config: TrainConfig) -> dict[str, Any]:
+    """The run's config as trackers take it: flat, and only strings, numbers and booleans."""
+    flat = {k: v for k, v in asdict(config).items() if k != "model"}
+    flat.update({f"model.{k}": v for k, v in config.model.items()})
+    return {k: v for k, v in flat.items() if isinstance(v, (str, int, float, bool))}
 
 
 def hardware(device: torch.device) -> str:
@@ -120,7 +166,7 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         self.listeners = list(listeners)
         self.stop_requested = threading.Event()
-        self.accelerator = make_accelerator(config)
+        self.accelerator = make_accelerator(config, self.out)
         hf_logging.disable_progress_bar()  # the run has its own progress report
         resume = existing_checkpoint(self.out / "checkpoint")
         self.state = {"step": 0, "best": math.inf, "best_step": None, "train_seconds": 0.0}
@@ -130,7 +176,16 @@ class Trainer:
         if resume is not None:
             for name, opt in self.task.optimizers.items():
                 load_optimizer(opt, resume / f"optimizer-{name}.safetensors")
+        self.processes = self.accelerator.num_processes
+        if self.accelerator.process_index > 0:  # the models are built alike; from here on, each draws its own noise
+            torch.manual_seed(self.task.process_seed(config.seed * 7 + 3))
         self.is_main = self.accelerator.is_main_process
+        self.tracking = bool(config.log_with)
+        if self.tracking:
+            # A resumed run hides what the earlier one logged after its checkpoint, as metrics.jsonl does.
+            purge = ({"tensorboard": {"purge_step": self.state["step"] + 1}}
+                     if resume is not None and config.log_with == "tensorboard" else {})
+            self.accelerator.init_trackers(TRACKER_FOLDER, config=tracker_config(config), init_kwargs=purge)
         if self.is_main:
             metrics = self.out / "metrics.jsonl"
             if resume is not None:
@@ -143,6 +198,9 @@ class Trainer:
     def emit(self, type_: str, step: int, **data: Any) -> Event:
         event = Event(type_, step, data)
         if self.is_main:
+            if self.tracking and type_ in ("step", "eval"):
+                self.accelerator.log({k: v for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+                                     step=step)
             for listener in self.listeners:
                 listener(event)
         return event
@@ -154,7 +212,26 @@ class Trainer:
         self.accelerator.wait_for_everyone()
         if self.is_main:
             self._write_checkpoint()
+        self.accelerator.wait_for_everyone()  # no process goes on (or ends) before the checkpoint is whole
         return self.emit("checkpoint", self.state["step"], path=str(self.out / "checkpoint"))
+
+    def _agree(self, losses: dict[str, float]) -> tuple[dict[str, float], bool]:
+        """With several processes, every process must take the same decisions: the losses become
+        their mean over the processes (a NaN anywhere is a NaN everywhere), and a stop asked of
+        any process stops them all. One small all-reduce per step; none with one process."""
+        if self.processes == 1:
+            return losses, self.stop_requested.is_set()
+        values = torch.tensor([*losses.values(), float(self.stop_requested.is_set())], device=self.accelerator.device)
+        values = self.accelerator.reduce(values, reduction="sum").tolist()
+        return {k: v / self.processes for k, v in zip(losses, values)}, values[-1] > 0
+
+    def _agreed_score(self, score: float) -> float:
+        """The main process's score, on every process (each evaluates; only the main one's counts)."""
+        if self.processes == 1:
+            return score
+        from accelerate.utils import broadcast
+
+        return broadcast(torch.tensor([score], dtype=torch.float64, device=self.accelerator.device)).item()
 
     def _write_checkpoint(self) -> None:
         with atomic_folder(self.out / "checkpoint") as tmp:
@@ -188,11 +265,18 @@ class Trainer:
 
     def run(self) -> Iterator[Event]:
         """Train, yielding each event as it happens (listeners receive them too)."""
+        try:
+            yield from self._run()
+        finally:
+            self.accelerator.end_training()  # trackers flush and close; a launched process group ends
+
+    def _run(self) -> Iterator[Event]:
         cfg, state = self.config, self.state
         yield self.emit("start", state["step"], total_steps=cfg.steps, resumed=state["step"] > 0, **self.stats())
         window_start, window_steps = time.perf_counter(), 0
+        stopping = False
         while state["step"] < cfg.steps:
-            if self.stop_requested.is_set():
+            if stopping or (self.processes == 1 and self.stop_requested.is_set()):
                 yield self.save_checkpoint()
                 yield self.emit("end", state["step"], reason="stopped", message=f"Stopped at step {state['step']}; the checkpoint is saved.")
                 return
@@ -202,7 +286,7 @@ class Trainer:
                 for group in opt.param_groups:
                     group["lr"] = lr
             t0 = time.perf_counter()
-            losses = self.task.train_step(step)
+            losses, stopping = self._agree(self.task.train_step(step))
             state["train_seconds"] += time.perf_counter() - t0
             state["step"] = step = step + 1
             window_steps += 1
@@ -215,22 +299,22 @@ class Trainer:
                 rate = window_steps / elapsed if elapsed > 0 else 0.0
                 window_start, window_steps = time.perf_counter(), 0
                 eta = (cfg.steps - step) / rate if rate else None
-                yield self.emit("step", step, lr=lr, steps_per_s=rate, samples_per_s=rate * self.task.samples_per_step * self.accelerator.num_processes, eta_s=eta, **losses)
+                yield self.emit("step", step, lr=lr, steps_per_s=rate, samples_per_s=rate * self.task.samples_per_step * self.processes, eta_s=eta, **losses)
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 metrics = self.task.evaluate()
-                score = metrics.get(self.task.best_metric, math.inf)
+                score = self._agreed_score(metrics.get(self.task.best_metric, math.inf))
                 is_best = score < state["best"]
                 if is_best:
                     state["best"], state["best_step"] = score, step
                     if self.is_main:
                         self.save_best(metrics)
                 yield self.emit("eval", step, best=is_best, **metrics)
-            if step % cfg.sample_every == 0 or step == cfg.steps:
+            if (step % cfg.sample_every == 0 or step == cfg.steps) and self.is_main:  # samples use unwrapped models
                 try:
                     sample = self.task.sample(step)
                 except Exception as exc:  # a failed preview must not cost the run
                     sample = {"error": f"Could not draw a sample: {exc}"}
-                if isinstance(sample.get("image"), torch.Tensor) and self.is_main:
+                if isinstance(sample.get("image"), torch.Tensor):
                     sample["image"] = self._save_sample_image(sample["image"], step)
                 yield self.emit("sample", step, **sample)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:

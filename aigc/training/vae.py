@@ -33,7 +33,7 @@ class VAETask(ImageTask):
         opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.model, self.opt = accelerator.prepare(model, opt)
         self.parameters = sum(p.numel() for p in model.parameters())
-        self.noise = torch.Generator().manual_seed(config.seed + 31)
+        self.noise = torch.Generator().manual_seed(self.process_seed(config.seed + 31))
         self.fixed_z = torch.randn(EVAL_SAMPLES, self.latent, generator=torch.Generator().manual_seed(1234))
         held_out = self.test_set if self.test_set is not None else self.train_set
         self.held_out = held_out.batch(torch.arange(min(len(held_out), 512)))["image"]

@@ -62,7 +62,7 @@ class Text2VideoTask(Task):
         self.vocab = Vocabulary(VIDEO_WORDS, FILLER_WORDS)
         # A fixed pool of clips, rendered once (clips are a pure function of seed and index).
         self.clips, self.attributes = moving_shapes.render_clips(sizes["clips"], seed=config.seed)
-        self.steps_per_epoch = max(1, len(self.clips) // config.batch_size)
+        self.steps_per_epoch = max(1, len(self.clips) // (config.batch_size * accelerator.num_processes))
         torch.manual_seed(config.seed)
         generator = VideoGenerator(self.make_encoder(), self.z_dim, FRAMES, 3, sizes["width"])
         discriminator = VideoDiscriminator(self.make_encoder(), 3, sizes["d_width"], frames=FRAMES,
@@ -78,7 +78,7 @@ class Text2VideoTask(Task):
         self.G, self.D, self.g_opt, self.d_opt = accelerator.prepare(generator, discriminator, g_opt, d_opt)
         self.ema = ema.to(accelerator.device)
         self.parameters = sum(p.numel() for p in generator.parameters())
-        self.caption_rng = random.Random(config.seed + 29)
+        self.caption_rng = random.Random(self.process_seed(config.seed + 29))
         self.eval_attrs = eval_captions(EVAL_CLIPS)
         self.fixed_z = torch.randn(EVAL_CLIPS, self.z_dim, generator=torch.Generator().manual_seed(1234))
 
@@ -93,10 +93,10 @@ class Text2VideoTask(Task):
         return {"generator": self.g_opt, "discriminator": self.d_opt}
 
     def batch_at(self, step: int) -> tuple[torch.Tensor, list[dict[str, str]]]:
-        """Batch `step` of a shuffled epoch: a function of (seed, step), so a resumed run sees the same data."""
+        """Batch `step` of a shuffled epoch: a function of (seed, step, process), so a resumed run sees the same data."""
         epoch, i = divmod(step, self.steps_per_epoch)
         order = torch.randperm(len(self.clips), generator=torch.Generator().manual_seed(self.config.seed * 7919 + epoch))
-        index = order[i * self.config.batch_size : (i + 1) * self.config.batch_size]
+        index = self.shard(order, i, self.config.batch_size)
         clips = self.clips[index].float().div(127.5).sub(1).to(self.accelerator.device)
         return clips, [self.attributes[j] for j in index.tolist()]
 
