@@ -140,3 +140,18 @@ def test_start_a_run_in_the_train_tab_and_watch_the_curves_grow(page, tmp_path):
     page.locator("#image-model input").click()
     page.get_by_role("option", name="browser-run", exact=True).wait_for(timeout=30_000)
     page.keyboard.press("Escape")
+
+
+def test_the_models_tab_shows_every_model_and_a_card(page, tmp_path):
+    page.get_by_role("tab", name="Models", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#models-table').innerText.includes('text2video-shapes')",
+                           timeout=60_000)
+    page.locator("#models-pick input").click()
+    page.get_by_role("option", name="cgan-digits", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#models-card').innerText.includes('python -m aigc train cgan')",
+                           timeout=60_000)
+    page.wait_for_function("() => { const i = document.querySelector('#models-samples img');"
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
+    shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "models-tab.png"), full_page=True)

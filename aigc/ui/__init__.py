@@ -7,7 +7,7 @@ import gradio as gr
 from .. import limits
 from ..device import best_device
 from ..registry import list_models
-from . import conditional_tab, image_tab, text_tab, train_tab, video_tab
+from . import conditional_tab, image_tab, models_tab, text_tab, train_tab, video_tab
 
 # System fonts only: the default theme fonts come from a web font service, which an
 # offline machine cannot reach.
@@ -44,6 +44,9 @@ def build_demo(public: bool = False) -> gr.Blocks:
                 pickers["video"] = (video, video_tab.build(video))
             with gr.Tab("Train", id="train"):
                 train_tab.build(demo)
+            with gr.Tab("Models", id="models") as models:
+                table, pick = models_tab.build()
+        models.select(models_tab.refresh, None, [table, pick], queue=False, api_visibility="private")
         for task, (tab, picker) in pickers.items():
             # A model a training run just saved is offered as soon as its tab is opened.
             tab.select(lambda task=task: gr.update(choices=[m.name for m in list_models(task)]), None, picker,

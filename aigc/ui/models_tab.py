@@ -1,0 +1,92 @@
+"""Models tab: every model this app can run without the internet, each with its card.
+
+The cards are the models' README.md files (written by training and `python -m aigc eval`);
+this tab shows one table of them all and, for the chosen model, its card and samples.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from ..registry import ModelInfo, list_models
+
+# The figure that says most about each kind, and the real-data baseline beside it.
+HEADLINE = {
+    "gpt": ("heldout_perplexity", "held-out perplexity", None),
+    "dcgan": ("frechet_distance", "Frechet distance", "real_frechet_distance"),
+    "vae": ("frechet_distance", "Frechet distance", "real_frechet_distance"),
+    "diffusion": ("frechet_distance", "Frechet distance", "real_frechet_distance"),
+    "cgan": ("label_accuracy", "label accuracy", "real_label_accuracy"),
+    "guided-diffusion": ("label_accuracy", "label accuracy", "real_label_accuracy"),
+    "text2img": ("color_accuracy", "color accuracy", "real_color_accuracy"),
+    "text2video": ("motion_accuracy", "motion accuracy", "real_motion_accuracy"),
+}
+SPEED = {"images_per_s": "{:,.0f} images/s", "conditional_images_per_s": "{:,.0f} images/s",
+         "tokens_per_s": "{:,.0f} tokens/s", "clip_seconds": "{:.2f} s per clip"}
+COLUMNS = ["Model", "Task", "Kind", "Data", "Parameters", "Quality (real data)", "Speed", "Source"]
+
+
+def _own_models() -> list[ModelInfo]:
+    return [m for m in list_models() if m.own]
+
+
+def _quality(card: dict) -> str:
+    key, label, baseline = HEADLINE.get(card.get("kind"), (None, "", None))
+    metrics = card.get("metrics") or {}
+    if key not in metrics:
+        return "not measured yet"
+    shown = f"{label} {metrics[key]:.3g}"
+    return shown + (f" ({metrics[baseline]:.3g})" if baseline in metrics else "")
+
+
+def _speed(card: dict) -> str:
+    metrics = card.get("metrics") or {}
+    return next((fmt.format(metrics[k]) for k, fmt in SPEED.items() if k in metrics), "")
+
+
+def overview() -> pd.DataFrame:
+    rows = []
+    for m in _own_models():
+        card = m.card
+        params = card.get("parameters")
+        rows.append([m.name, m.task, card.get("kind", ""), card.get("dataset", ""),
+                     f"{params / 1e6:.2f} M" if isinstance(params, (int, float)) else "",
+                     _quality(card), _speed(card), "built in" if m.source == "builtin" else "your run"])
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def show_card(name: str):
+    """Endpoint `model_card`: the card (Markdown) and sample grid of a built-in model or a run."""
+    models = {m.name: m for m in _own_models()}
+    if name not in models:
+        raise gr.Error(f"Unknown model '{str(name)[:80]}'; choose one of: {', '.join(models)}.", print_exception=False)
+    folder = Path(models[name].location)
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    body = text.split("---", 2)[2] if text.startswith("---") else text
+    # Pictures are shown beside the card: Markdown paths relative to the card do not resolve in the page.
+    body = "\n".join(line for line in body.splitlines() if not line.startswith("!["))
+    samples = next((folder / f for f in ("samples.png", "samples.gif") if (folder / f).is_file()), None)
+    return body, (str(samples) if samples else None)
+
+
+def build() -> tuple[gr.Dataframe, gr.Dropdown]:
+    table = gr.Dataframe(overview(), label="Models", interactive=False, wrap=True, elem_id="models-table")
+    names = [m.name for m in _own_models()]
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            pick = gr.Dropdown(names, value=names[0] if names else None, label="Model", elem_id="models-pick",
+                               allow_custom_value=True)  # runs finished after the page was built count too
+            card = gr.Markdown(show_card(names[0])[0] if names else "No models yet.", elem_id="models-card")
+        with gr.Column(scale=2):
+            samples = gr.Image(show_card(names[0])[1] if names else None, label="Samples", type="filepath",
+                               elem_id="models-samples", buttons=["download", "fullscreen"])
+    pick.change(show_card, pick, [card, samples], api_name="model_card")
+    return table, pick
+
+
+def refresh():
+    """The table and the choices again (a training run may have added a model)."""
+    return overview(), gr.update(choices=[m.name for m in _own_models()])
