@@ -86,4 +86,22 @@ def evaluate_text_model(name: str, samples: int = 8) -> dict[str, float]:
         "heldout_tokens": float(len(tokens)),
         **sample_quality(name, vocabulary, samples=samples),
         "real_known_words": known_word_rate(held_out, vocabulary),
+        **streaming_speed(name),
     }
+
+
+def streaming_speed(name: str, runs: int = 5, tokens: int = 200) -> dict[str, float]:
+    """Median streamed tokens/s and time to first token at batch 1 (what a user of the Text tab waits)."""
+    import statistics
+
+    from ..pipelines.text import generate_text
+
+    generate_text("ROMEO.\n", model=name, max_new_tokens=20, seed=0)  # load and warm up
+    rates, firsts = [], []
+    for seed in range(runs):
+        stream = generate_text("ROMEO.\n", model=name, max_new_tokens=tokens, seed=seed, stream=True)
+        for _ in stream:
+            pass
+        rates.append(stream.tokens_per_s)
+        firsts.append(stream.first_token_s)
+    return {"tokens_per_s": statistics.median(rates), "first_token_ms": 1000 * statistics.median(firsts)}
