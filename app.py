@@ -1,4 +1,4 @@
-"""AIGC Studio: python app.py [--host H] [--port P] [--share] [--auth USER:PASS] [--public]"""
+"""AIGC Studio: python app.py [--host H] [--port P] [--share] [--auth USER:PASS] [--public] [--no-training]"""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--auth", metavar="USER:PASS", help="require this login")
     p.add_argument("--public", action="store_true", default=None,
                    help="lower size limits for strangers (on by default with --share or on a Space)")
+    p.add_argument("--no-training", action="store_true",
+                   help="the Train tab only shows runs (public mode otherwise caps training at 2,000 steps a run)")
+    p.add_argument("--max-runs", type=int, default=None, help="training runs at the same time (default 1)")
     return p.parse_args(argv)
 
 
@@ -33,7 +36,9 @@ def main(argv=None) -> None:
 
     from aigc.ui import CSS, THEME, build_demo
 
-    demo = build_demo(public=public)
+    if args.max_runs is not None:
+        os.environ["AIGC_MAX_RUNS"] = str(max(1, args.max_runs))
+    demo = build_demo(public=public, training=not args.no_training)
     demo.queue(default_concurrency_limit=2, max_size=64 if public else None)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth, theme=THEME, css=CSS,
                 prevent_thread_lock=True)

@@ -160,3 +160,24 @@ def test_export_needs_a_saved_model():
     (RUNS / "jobs-empty").mkdir(parents=True, exist_ok=True)
     with pytest.raises(AigcError, match="no saved model"):
         export_zip("jobs-empty")
+
+
+def test_public_limits_cap_training_and_can_turn_it_off():
+    from aigc import limits
+    from aigc.ui.train_tab import start_training
+
+    before = limits.current
+    try:
+        limits.set_public(True)
+        with pytest.raises(Exception, match="at most 2,000 steps"):
+            next(start_training("dcgan", "digits", None, "", 5000, 16, 2e-4, 0, 10))
+        limits.set_public(True, training=False)
+        with pytest.raises(Exception, match="Training is turned off"):
+            next(start_training("dcgan", "digits", None, "", 10, 16, 2e-4, 0, 10))
+    finally:
+        limits.current = before
+
+
+def test_the_number_of_runs_at_a_time_is_configurable(monkeypatch):
+    monkeypatch.setenv("AIGC_MAX_RUNS", "3")
+    assert Jobs().max_running == 3 and Jobs(max_running=2).max_running == 2

@@ -28,7 +28,7 @@ NOT_CURVES = {"lr", "steps_per_s", "samples_per_s", "eta_s"}
 
 class Jobs:
     def __init__(self, max_running: int | None = None):
-        self.max_running = max_running or int(os.environ.get("AIGC_MAX_RUNS", "1"))
+        self._max_running = max_running
         self._runs: dict[str, Any] = {}  # name -> Run, in start order
         self._lock = threading.Lock()
 
@@ -88,6 +88,10 @@ class Jobs:
     def is_running(self, name: str) -> bool:
         run = self._runs.get(name)
         return bool(run and run.running)
+
+    @property
+    def max_running(self) -> int:
+        return self._max_running or max(1, int(os.environ.get("AIGC_MAX_RUNS", "1")))
 
     def _check_capacity(self) -> None:
         live = [r.out.name for r in self._runs.values() if r.running]

@@ -23,9 +23,10 @@ CSS = """
 """
 
 
-def build_demo(public: bool = False) -> gr.Blocks:
-    """The whole app. `public` lowers size limits (see aigc.limits) for strangers' use."""
-    limits.set_public(public)
+def build_demo(public: bool = False, training: bool = True) -> gr.Blocks:
+    """The whole app. `public` lowers size limits (see aigc.limits) for strangers' use;
+    `training=False` keeps the Train tab to watching runs."""
+    limits.set_public(public, training)
     with gr.Blocks(title="AIGC Studio") as demo:
         gr.Markdown(
             "# AIGC Studio\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from .. import limits
 from ..errors import AigcError
 from ..training import KINDS, TRAIN_ON_UPLOADS, run_folder
 from ..training.jobs import JOBS, RunView, export_zip, past_runs
@@ -178,6 +179,7 @@ def start_training(kind: str, dataset: str, upload, name: str, steps: float, bat
                    sample_every: float):
     """Endpoint `start_training`: starts a run and streams it as `watch_training` does."""
     try:
+        _check_allowed(steps, batch_size)
         if kind not in KINDS:
             raise AigcError(f"Unknown model kind '{kind}'; kinds that train: {', '.join(KINDS)}.")
         numbers = {"steps": steps, "batch_size": batch_size, "sample_every": sample_every, "seed": seed}
@@ -202,6 +204,7 @@ def start_training(kind: str, dataset: str, upload, name: str, steps: float, bat
 def resume_training(name: str, steps: float):
     """Endpoint `resume_training`: continues a stopped run (or a finished one, up to more steps)."""
     try:
+        _check_allowed(steps, None)
         if not name:
             raise AigcError("Choose a run to resume.")
         view = RunView(run_folder(name)).refresh()
@@ -212,6 +215,16 @@ def resume_training(name: str, steps: float):
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     yield from watch(run.out.name)
+
+
+def _check_allowed(steps, batch_size) -> None:
+    cap = limits.current
+    if not cap.training:
+        raise AigcError("Training is turned off on this server; run the app on your own machine to train.")
+    if isinstance(steps, (int, float)) and steps > cap.max_train_steps:
+        raise AigcError(f"This server trains at most {cap.max_train_steps:,} steps a run.")
+    if isinstance(batch_size, (int, float)) and batch_size > cap.max_train_batch:
+        raise AigcError(f"This server trains with batches of at most {cap.max_train_batch:,}.")
 
 
 def stop_training(name: str | None):
@@ -235,6 +248,9 @@ def attach():
 def build(demo: gr.Blocks | None = None) -> None:
     kind0 = "dcgan"
     defaults = KINDS[kind0][1]
+    cap = limits.current
+    if not cap.training:
+        gr.Markdown("Training is turned off on this server: you can watch runs and download their models.")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
             kind = gr.Dropdown([(label, k) for k, label in KIND_LABELS.items()], value=kind0, label="Model kind",
@@ -245,7 +261,8 @@ def build(demo: gr.Blocks | None = None) -> None:
                              elem_id="train-upload")
             name = gr.Textbox(label="Run name", placeholder="kind-data (numbered if taken)", max_length=64, elem_id="train-name")
             with gr.Row():
-                steps = gr.Number(FIRST_RUN_STEPS[kind0], label="Steps", precision=0, minimum=1, elem_id="train-steps")
+                steps = gr.Number(FIRST_RUN_STEPS[kind0], label="Steps", precision=0, minimum=1, maximum=cap.max_train_steps,
+                                  elem_id="train-steps")
                 batch = gr.Number(defaults["batch_size"], label="Batch size", precision=0, minimum=1, elem_id="train-batch")
             with gr.Row():
                 lr = gr.Number(defaults["lr"], label="Learning rate", minimum=0, elem_id="train-lr")
@@ -253,13 +270,13 @@ def build(demo: gr.Blocks | None = None) -> None:
             sample_every = gr.Number(FIRST_RUN_STEPS[kind0] // 10, label="Sample every N steps", precision=0, minimum=1,
                                      elem_id="train-sample-every")
             with gr.Row():
-                start = gr.Button("Start", variant="primary", elem_id="train-start")
+                start = gr.Button("Start", variant="primary", elem_id="train-start", interactive=cap.training)
                 stop = gr.Button("Stop", variant="stop", elem_id="train-stop")
             with gr.Row():
                 runs = gr.Dropdown(past_runs(), value=None, label="Run", elem_id="train-run", allow_custom_value=True,
                                    info="Pick a past run to see its curves, resume it or download its model.")
             with gr.Row():
-                resume = gr.Button("Resume", elem_id="train-resume")
+                resume = gr.Button("Resume", elem_id="train-resume", interactive=cap.training)
                 fetch = gr.Button("Download model (.zip)", elem_id="train-download")
             model_zip = gr.File(label="Model (.zip): the best checkpoint, with its card", height=90, elem_id="train-zip")
         with gr.Column(scale=4):
