@@ -98,7 +98,140 @@ def bench_video(runs: int) -> list[tuple[str, str]]:
     return rows
 
 
-BENCHES = {"text": bench_text, "image": bench_image, "conditional": bench_conditional, "video": bench_video}
+def _bare_dcgan_loop(batch_size: int, device: torch.device, seed: int = 0):
+    """DCGAN on `digits` as a plain PyTorch loop: the trainer's models, data order, Adam, loss,
+    augmentation and EMA, with nothing around them (no events, no evaluation, no files).
+    Returns `step()`, which trains one step (its models are `step.G`, `step.D`, `step.ema`)."""
+    import torch.nn.functional as F
+    from torch.optim.swa_utils import AveragedModel
+
+    from .data.images import load_images, split
+    from .models.dcgan import Discriminator, Generator
+    from .training.dcgan import DEFAULTS, MODEL_DEFAULTS, diff_augment
+    from .training.images import ema_average
+
+    sizes = MODEL_DEFAULTS
+    train_set = split(load_images("digits"))[0]
+    torch.manual_seed(seed)
+    G = Generator(sizes["z_dim"], train_set.channels, sizes["width"]).to(device)
+    D = Discriminator(train_set.channels, sizes["width"], sizes["d_norm"]).to(device)
+    ema = AveragedModel(G, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True).to(device)
+    g_opt = torch.optim.Adam(G.parameters(), lr=DEFAULTS["lr"], betas=(0.5, 0.999))  # the task's constant rate
+    d_opt = torch.optim.Adam(D.parameters(), lr=DEFAULTS["lr"], betas=(0.5, 0.999))
+    aug = torch.Generator().manual_seed(seed + 17)
+    p = sizes["augment_p"]
+    per_epoch = len(train_set) // batch_size
+    count = 0
+
+    def step() -> None:
+        nonlocal count
+        epoch, i = divmod(count, per_epoch)
+        count += 1
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed * 7919 + epoch))
+        real = train_set.batch(order[i * batch_size : (i + 1) * batch_size])["image"].to(device)
+        G.train()
+        fake = G(torch.randn(len(real), sizes["z_dim"], device=device))
+        d_real = D(diff_augment(real, aug, p))
+        d_fake = D(diff_augment(fake.detach(), aug, p))
+        d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_opt.step()
+        g_loss = F.softplus(-D(diff_augment(fake, aug, p))).mean()
+        g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_opt.step()
+        ema.update_parameters(G)
+
+    step.G, step.D, step.ema = G, D, ema  # for the test that checks the work is the trainer's
+    return step
+
+
+def bench_train(runs: int, batch_size: int = 128, steps: int = 30, warmup: int = 10) -> list[tuple[str, str]]:
+    """DCGAN on `digits`: the trainer (as `aigc.train` runs it, with its metrics file and a
+    listener consuming every event) against a bare PyTorch loop doing the same work per step.
+    Each of `runs` repetitions times `steps` steps after `warmup` steps, trainer and bare loop
+    alternating (which goes first alternates too); the rows are medians."""
+    import tempfile
+    import threading
+
+    import aigc
+
+    device = best_device()
+    no_extras = dict(eval_every=10**9, sample_every=10**9, checkpoint_every=10**9, log_every=warmup)
+    if steps % warmup:
+        raise ValueError("steps must be a multiple of warmup (the step events come every `warmup` steps)")
+
+    def trainer_rate(folder: str) -> float:
+        marks: dict[int, float] = {}
+        done = threading.Event()
+        run = None
+
+        def listener(event) -> None:  # runs in the training thread, as the app's listeners do
+            if event.type == "step":
+                marks[event.step] = time.perf_counter()
+                if event.step >= warmup + steps:
+                    run.stop()  # the next loop turn saves a checkpoint and ends: outside the window
+            elif event.type in ("end", "error"):
+                done.set()
+
+        run = aigc.train("dcgan", "digits", steps=10**6, batch_size=batch_size, seed=0, out=folder,
+                         device=str(device), precision="no", listeners=[listener], **no_extras)
+        consumed = sum(1 for _ in run)  # the caller drains the event queue, as the UI does
+        if run.last is None or run.last.type == "error" or consumed < 2:
+            raise RuntimeError(f"the benchmark run failed: {run.last and run.last.data.get('message')}")
+        return steps * batch_size / (marks[warmup + steps] - marks[warmup])
+
+    def bare_rate() -> float:
+        step = _bare_dcgan_loop(batch_size, device)
+        for _ in range(warmup):
+            step()
+        sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+        sync()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        sync()
+        return steps * batch_size / (time.perf_counter() - start)
+
+    trainer, bare = [], []
+    with tempfile.TemporaryDirectory(prefix="aigc-bench-") as tmp:
+        for rep in range(runs):
+            order = ("trainer", "bare") if rep % 2 == 0 else ("bare", "trainer")
+            for which in order:
+                if which == "trainer":
+                    trainer.append(trainer_rate(f"{tmp}/run-{rep}"))
+                else:
+                    bare.append(bare_rate())
+        # One epoch as a user runs it: start, the epoch's steps, then the end-of-run evaluation
+        # (500 samples judged), sample grid and checkpoint.
+        start = time.perf_counter()
+        run = aigc.train("dcgan", "digits", epochs=1, batch_size=batch_size, seed=0, out=f"{tmp}/epoch",
+                         device=str(device), precision="no")
+        events = list(run)
+        total = time.perf_counter() - start
+    steps_end = next(e.time for e in events if e.type == "step" and e.step == run.config.steps)
+    train_part = steps_end - events[0].time
+    # Each repetition's pair ran back to back, so its ratio is the least troubled by drift
+    # in what else the machine is doing; the row gives their median and range.
+    ratios = sorted(t / b for t, b in zip(trainer, bare))
+    window = f"batch {batch_size}, {steps} steps; neither evaluates, samples or saves in the window"
+    return [
+        (f"train dcgan-digits: trainer (aigc.train, metrics.jsonl, a listener), {window}",
+         f"{statistics.median(trainer):.0f} samples/s ({min(trainer):.0f}-{max(trainer):.0f})"),
+        ("train dcgan-digits: bare PyTorch loop, same models, data, Adam, loss, augmentation, EMA",
+         f"{statistics.median(bare):.0f} samples/s ({min(bare):.0f}-{max(bare):.0f})"),
+        ("train dcgan-digits: trainer / bare loop, median of the back-to-back pairs (target >= 0.95)",
+         f"{statistics.median(ratios):.3f} ({ratios[0]:.3f}-{ratios[-1]:.3f})"),
+        (f"train dcgan-digits: one epoch ({run.config.steps} steps of {batch_size}) through the trainer, "
+         "its steps", f"{train_part:.1f} s"),
+        ("train dcgan-digits: the same epoch from aigc.train to its end (start-up, final eval of 500 samples, "
+         "grid, checkpoint)", f"{total:.1f} s"),
+    ]
+
+
+BENCHES = {"text": bench_text, "image": bench_image, "conditional": bench_conditional, "video": bench_video,
+           "train": bench_train}
 
 
 def run_bench(what: str, runs: int = 7) -> list[tuple[str, str]]:

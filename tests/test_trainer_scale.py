@@ -99,3 +99,24 @@ def test_two_processes_through_accelerate_launch_share_one_run_folder(tmp_path):
     assert trainer.state["step"] == 6
     assert all(int(s["step"]) == 6 for s in trainer.task.optimizer.state_dict()["state"].values())
     assert (out / "best" / "model.safetensors").is_file() and not (out / "checkpoint.tmp").exists()
+
+
+def test_the_bench_s_bare_loop_does_the_trainer_s_work(tmp_path):
+    # `python -m aigc bench train` compares the trainer with a bare loop; the comparison is fair
+    # only if both compute the same thing: after the same steps their weights are identical.
+    from aigc.bench import _bare_dcgan_loop
+    from aigc.training import make_config
+    from aigc.training.dcgan import DCGANTask
+
+    config = make_config("dcgan", "digits", steps=3, batch_size=16, device="cpu", precision="no")
+    trainer = Trainer(config, DCGANTask, tmp_path)
+    for step in range(3):
+        trainer.task.train_step(step)
+    bare = _bare_dcgan_loop(16, torch.device("cpu"))
+    for _ in range(3):
+        bare()
+    task = trainer.task
+    for mine, theirs in ((task.accelerator.unwrap_model(task.G), bare.G), (task.accelerator.unwrap_model(task.D), bare.D),
+                         (task.ema, bare.ema)):
+        a, b = mine.state_dict(), theirs.state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
