@@ -158,9 +158,17 @@ def hub_offline() -> bool:
     return not ok
 
 
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+
+
 def friendly_load_error(info: ModelInfo, exc: Exception) -> AigcError:
     text = str(exc)
     if info.source != "hub":
+        folder = Path(info.location)
+        pickles = [p.name for p in folder.rglob("*") if p.suffix in PICKLE_SUFFIXES] if folder.is_dir() else []
+        if pickles and not any(folder.rglob("*.safetensors")):
+            return AigcError(f"'{info.name}' has only pickle weights ({pickles[0]}), and this app never loads pickle "
+                             "files: save the model with safetensors.")
         return AigcError(f"Could not load '{info.name}' from {info.location}: {text.splitlines()[0][:200]}")
     if "safetensors" in text.lower() and "not found" not in text.lower():
         return AigcError(f"'{info.name}' has no safetensors weights, and this app never loads pickle files.")
