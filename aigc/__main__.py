@@ -163,8 +163,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    runs = args.runs if args.runs is not None else (5 if args.what == "train" else 7)
-    run_bench(args.what, runs=runs)
+    run_bench(args.what, runs=args.runs)
     return 0
 
 
@@ -226,9 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")
-    p.add_argument("what", nargs="?", default="text", choices=["text", "image", "conditional", "video", "train"],
-                   help="train: the trainer's throughput against a bare PyTorch loop (DCGAN on digits)")
-    p.add_argument("--runs", type=int, help="repetitions (default 7; train: 5, each about 30 steps per side)")
+    p.add_argument("what", nargs="?", default="all", choices=["all", "text", "image", "conditional", "video", "train", "app"],
+                   help="train: the trainer's throughput against a bare PyTorch loop (DCGAN on digits); "
+                        "app: start time and memory; all (the default): every one, in one table")
+    p.add_argument("--runs", type=int, help="repetitions (default 7; train: 5, each about 30 steps per side; app: 3)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a model kind on a dataset (resumes from --out)")

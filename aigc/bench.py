@@ -19,19 +19,12 @@ def machine() -> str:
 
 
 def bench_text(runs: int, model: str = "shakespeare-gpt", tokens: int = 200) -> list[tuple[str, str]]:
-    from .pipelines.text import generate_text
+    from .evaluation.text import streaming_speed
 
-    generate_text("ROMEO.\n", model=model, max_new_tokens=20, seed=0)  # load and warm up
-    rates, firsts = [], []
-    for i in range(runs):
-        stream = generate_text("ROMEO.\n", model=model, max_new_tokens=tokens, seed=i, stream=True)
-        for _ in stream:
-            pass
-        rates.append(stream.tokens_per_s)
-        firsts.append(stream.first_token_s)
+    speed = streaming_speed(model, runs=runs, tokens=tokens)
     return [
-        (f"text {model}: streamed tokens/s (batch 1, {tokens} tokens)", f"{statistics.median(rates):.0f}"),
-        (f"text {model}: time to first token", f"{statistics.median(firsts) * 1000:.0f} ms"),
+        (f"text {model}: streamed tokens/s (batch 1, {tokens} tokens)", f"{speed['tokens_per_s']:.0f}"),
+        (f"text {model}: time to first token", f"{speed['first_token_ms']:.0f} ms"),
     ]
 
 
@@ -230,14 +223,74 @@ def bench_train(runs: int, batch_size: int = 128, steps: int = 30, warmup: int =
     ]
 
 
+def bench_app(runs: int = 3) -> list[tuple[str, str]]:
+    """`python app.py` until its page answers, and the memory of a process holding every built-in model."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from .paths import ROOT
+
+    def start_seconds() -> float:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+        start = time.perf_counter()
+        server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError("app.py exited before it served its page")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as page:
+                        if page.status == 200:
+                            return time.perf_counter() - start
+                except OSError:
+                    time.sleep(0.05)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    seconds = statistics.median(start_seconds() for _ in range(runs))
+    holding = subprocess.run([sys.executable, "-c", _LOAD_ALL], cwd=ROOT, capture_output=True, text=True,
+                             env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=True).stdout.split()
+    return [
+        ("app: python app.py until its page answers (models load lazily, on first use)", f"{seconds:.1f} s"),
+        ("app: resident memory of the app's imports (torch, transformers, diffusers, gradio)", f"{int(holding[0])} MB"),
+        (f"app: resident memory with all {holding[2]} built-in models loaded", f"{int(holding[1])} MB"),
+    ]
+
+
+# Run in a fresh process, so the figure is that of an app, not of this benchmark.
+_LOAD_ALL = """
+import psutil
+import aigc.ui
+from aigc.registry import builtin_models, load
+before = psutil.Process().memory_info().rss
+models = builtin_models()
+for m in models:
+    load(m.name, m.task)
+print(before // 2**20, psutil.Process().memory_info().rss // 2**20, len(models))
+"""
+
 BENCHES = {"text": bench_text, "image": bench_image, "conditional": bench_conditional, "video": bench_video,
-           "train": bench_train}
+           "train": bench_train, "app": bench_app}
+RUNS = {"train": 5, "app": 3}  # each repetition of these takes seconds, not milliseconds
 
 
-def run_bench(what: str, runs: int = 7) -> list[tuple[str, str]]:
-    rows = BENCHES[what](runs)
+def run_bench(what: str = "all", runs: int | None = None) -> list[tuple[str, str]]:
+    """One table: the machine at the top, then each bench's rows (`what`: one of BENCHES, or all)."""
+    chosen = list(BENCHES) if what == "all" else [what]
+    rows = []
+    for name in chosen:
+        rows += BENCHES[name](runs or RUNS.get(name, 7))
     print(f"Machine: {machine()}")
-    print(f"Median of {runs} runs.\n")
+    print(f"Medians of {runs} runs.\n" if runs else "Medians of 7 runs (train: 5, app: 3).\n")
     width = max(len(r[0]) for r in rows)
     value_width = max(5, *(len(r[1]) for r in rows))
     print(f"| {'measure':<{width}} | {'value':<{value_width}} |\n|{'-' * (width + 2)}|{'-' * (value_width + 2)}|")
