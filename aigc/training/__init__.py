@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
 import shlex
@@ -45,7 +46,9 @@ def start(model_kind: str, dataset: str, *, epochs: float | None = None, steps: 
     """`aigc.train`: a run of `model_kind` on `dataset` in a background thread (see there)."""
     config = make_config(model_kind, dataset, steps=steps, **options)
     if epochs is not None and steps is None:
-        config.steps = max(1, round(epochs * epoch_steps(config)))
+        # under `accelerate launch` every process takes its own batch: N processes pass over the data N times faster
+        processes = max(1, int(os.environ.get("WORLD_SIZE", "1")))
+        config.steps = max(1, round(epochs * epoch_steps(config) / processes))
     folder = Path(out) if out is not None else run_folder(f"{model_kind}-{_dataset_name(dataset)}")
     if not config.command:
         config.command = cli_command(config, folder)
@@ -112,7 +115,8 @@ def cli_command(config: TrainConfig, out: Path) -> str:
     base = TrainConfig(kind=config.kind, dataset=config.dataset, **defaults)
     args = ["python", "-m", "aigc", "train", config.kind, "--dataset", config.dataset, "--steps", str(config.steps),
             "--seed", str(config.seed), "--out", str(out)]
-    for name in ("batch_size", "lr", "warmup", "eval_every", "sample_every", "checkpoint_every", "device", "precision"):
+    for name in ("batch_size", "lr", "warmup", "eval_every", "sample_every", "checkpoint_every", "device", "precision",
+                 "log_with"):
         if getattr(config, name) != getattr(base, name):
             args += ["--" + name.replace("_", "-"), str(getattr(config, name))]
     for name, value in config.model.items():

@@ -46,9 +46,16 @@ class MetricsFile:
 
 
 def read_metrics(path: Path) -> list[Event]:
+    """The events of a metrics file; a line cut short (the process died while writing it) is skipped."""
     if not path.exists():
         return []
-    return [Event.from_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    events = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            events.append(Event.from_json(line))
+        except (ValueError, TypeError):
+            continue
+    return events
 
 
 def truncate_metrics(path: Path, last_step: int) -> None:
