@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 
@@ -14,6 +16,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     p.add_argument("--share", action="store_true", help="also serve on a public *.gradio.live link (needs the internet)")
     p.add_argument("--auth", metavar="USER:PASS", help="require this login")
+    p.add_argument("--auth-file", metavar="FILE", help="require a login from this file: one USER:PASS a line, # comments")
     p.add_argument("--public", action="store_true", default=None,
                    help="lower size limits for strangers (on by default with --share or on a Space)")
     p.add_argument("--no-training", action="store_true",
@@ -25,13 +28,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     public = args.public if args.public is not None else bool(args.share or os.environ.get("SPACE_ID"))
-    auth = None
-    if args.auth:
-        user, sep, password = args.auth.partition(":")
-        if not sep or not user or not password:
-            sys.exit("--auth takes USER:PASS")
-        auth = (user, password)
-    if args.share and auth is None:
+    auth = logins(args)
+    if args.share and not auth:
         print("Warning: --share without --auth lets anyone with the link use this machine.", file=sys.stderr)
 
     from aigc.ui import CSS, THEME, build_demo
@@ -40,11 +38,34 @@ def main(argv=None) -> None:
         os.environ["AIGC_MAX_RUNS"] = str(max(1, args.max_runs))
     demo = build_demo(public=public, training=not args.no_training)
     demo.queue(default_concurrency_limit=2, max_size=64 if public else None)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth, theme=THEME, css=CSS,
-                prevent_thread_lock=True)
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):  # Gradio explains a failed share link at length; one sentence is ours
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth or None, theme=THEME,
+                    css=CSS, prevent_thread_lock=True, max_file_size=(50 if public else 200) * 2**20)
     if args.share and not demo.share_url:
         print(f"No public link: the share tunnel needs the internet. Still serving at {demo.local_url}", file=sys.stderr)
+    else:
+        print(said.getvalue(), end="")
     demo.block_thread()
+
+
+def logins(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The (user, password) pairs of --auth and --auth-file; a malformed one ends the program with a sentence."""
+    pairs = [("--auth", args.auth)] if args.auth else []
+    if args.auth_file:
+        try:
+            lines = open(args.auth_file, encoding="utf-8").read().splitlines()
+        except OSError as exc:
+            sys.exit(f"--auth-file: cannot read {args.auth_file} ({exc.strerror}).")
+        pairs += [(f"{args.auth_file} line {i}", line.strip()) for i, line in enumerate(lines, 1)
+                  if line.strip() and not line.lstrip().startswith("#")]
+    found = []
+    for where, pair in pairs:
+        user, sep, password = pair.partition(":")
+        if not sep or not user.strip() or not password:
+            sys.exit(f"{where}: a login is USER:PASS.")
+        found.append((user.strip(), password))
+    return found
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""The app as strangers meet it: share links offline, logins, and the flags of public mode."""
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+import app
+from aigc.paths import ROOT
+from conftest import free_port
+
+
+def test_logins_come_from_the_flag_and_a_file(tmp_path):
+    users = tmp_path / "users.txt"
+    users.write_text("# teachers\nada:lovelace\n\n  alan:turing:machine\n")
+    args = app.parse_args(["--auth", "root:secret", "--auth-file", str(users)])
+    assert app.logins(args) == [("root", "secret"), ("ada", "lovelace"), ("alan", "turing:machine")]
+    users.write_text("nobody\n")
+    with pytest.raises(SystemExit, match="line 1: a login is USER:PASS"):
+        app.logins(app.parse_args(["--auth-file", str(users)]))
+    with pytest.raises(SystemExit, match="cannot read"):
+        app.logins(app.parse_args(["--auth-file", str(tmp_path / "missing.txt")]))
+
+
+def test_offline_share_fails_with_one_sentence_and_the_login_still_guards_the_local_server(tmp_path):
+    users = tmp_path / "users.txt"
+    users.write_text("ada:lovelace\n")
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen([sys.executable, "app.py", "--share", "--auth-file", str(users), "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if httpx.get(url + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the local server did not answer")
+        assert httpx.get(url + "/gradio_api/info", timeout=10).status_code == 401  # no login, no API
+        with httpx.Client(base_url=url, timeout=10) as browser:
+            assert browser.post("/login", data={"username": "ada", "password": "wrong"}).status_code == 400
+            assert browser.post("/login", data={"username": "ada", "password": "lovelace"}).status_code == 200
+            assert browser.get("/gradio_api/info").status_code == 200
+        time.sleep(1)
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    assert "No public link: the share tunnel needs the internet. Still serving at" in err
+    assert "frpc" not in out + err and "Warning: --share without --auth" not in err
