@@ -122,3 +122,11 @@ def test_chat_template_is_used_when_the_model_has_one(tiny_chat_gpt2):
     stream.text()
     assert "chat template" in " ".join(stream.notices)
     assert stream.prompt.startswith("[user] Who are you?") and stream.prompt.rstrip().endswith("[assistant]")
+
+
+def test_a_stream_can_be_read_in_fewer_larger_chunks():
+    whole = aigc.generate_text("ROMEO.\n", max_new_tokens=120, seed=3)
+    stream = aigc.generate_text("ROMEO.\n", max_new_tokens=120, seed=3, stream=True)
+    chunks = list(stream.every(0.02))
+    assert "".join(chunks) == whole and 1 <= len(chunks) < len(stream.tokens)
+    assert list(aigc.generate_text("ROMEO.\n", max_new_tokens=30, seed=3, stream=True).every(0)) != []
