@@ -50,9 +50,11 @@ def test_diffusion_lowers_its_denoising_loss_and_saves_a_diffusers_pipeline(tmp_
     from diffusers import DDPMPipeline
 
     events = list(aigc.train("diffusion", "digits", steps=60, seed=0, out=tmp_path, width=8, batch_size=32, lr=2e-3,
-                             warmup=5, eval_every=60, sample_every=60, checkpoint_every=60, sample_steps=2))
+                             warmup=5, eval_every=30, sample_every=60, checkpoint_every=60, sample_steps=2))
     losses = [e.data["loss"] for e in events if e.type == "step"]
     assert sum(losses[-3:]) / 3 < 0.6 * sum(losses[:2]) / 2  # noise prediction beats the untrained guess
+    validation = [e.data["val_loss"] for e in events if e.type == "eval"]  # held-out digits, fixed noise
+    assert len(validation) == 2 and validation[1] < validation[0] < 1.5
     pipe = DDPMPipeline.from_pretrained(tmp_path / "best")
     assert list(pipe.unet.config.block_out_channels) == [8, 16, 32]
 

@@ -74,6 +74,27 @@ class DiffusionTask(ImageTask):
         """Extra inputs of the network for this batch (none: unconditional)."""
         return {}
 
+    def held_out_condition(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        return {}
+
+    @torch.no_grad()
+    def validation_loss(self, images: int = 256) -> dict[str, float]:
+        """The sampling (EMA) network's denoising loss on held-out images, at fixed noise and
+        timesteps, so the curve moves only when the network does. Data without a held-out split: none."""
+        if self.test_set is None:
+            return {}
+        device = self.accelerator.device
+        batch = self.test_set.batch(torch.arange(min(images, len(self.test_set))))
+        x = batch["image"].to(device)
+        fixed = torch.Generator().manual_seed(99)
+        noise = torch.randn(x.shape, generator=fixed).to(device)
+        t = torch.randint(0, self.scheduler.config.num_train_timesteps, (len(x),), generator=fixed).to(device)
+        pred = self.ema.module.eval()(self.scheduler.add_noise(x, noise, t), t, **self.held_out_condition(batch)).sample
+        return {"val_loss": F.mse_loss(pred.float(), noise).item()}
+
+    def evaluate(self) -> dict[str, float]:
+        return {**super().evaluate(), **self.validation_loss()}
+
     def pipeline(self) -> DDPMPipeline:
         return DDPMPipeline(unet=self.ema.module.eval(), scheduler=self.scheduler)
 
@@ -113,6 +134,9 @@ class GuidedDiffusionTask(DiffusionTask):
         dropped = torch.rand(len(labels), generator=self.noise) < self.p_uncond
         return {"class_labels": labels.masked_fill(dropped, self.classes).to(self.accelerator.device)}
 
+    def held_out_condition(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        return {"class_labels": batch["label"].to(self.accelerator.device)}
+
     def generate_labels(self, labels: torch.Tensor, seed: int = 1234) -> torch.Tensor:
         unet = self.ema.module.eval()
         return sample_guided(unet, self.scheduler, labels, self.guidance, self.sample_steps,
@@ -130,7 +154,7 @@ class GuidedDiffusionTask(DiffusionTask):
         images = self.eval_images()
         scores = {**self.digit_scores(images), **judge(images, self.eval_labels())}
         scores["score"] = scores["frechet_distance"] * (1 + 10 * (1 - scores["label_accuracy"]))
-        return scores
+        return {**scores, **self.validation_loss()}
 
     def sample(self, step: int) -> dict[str, Any]:
         return {"image": grid(self.generate_labels(torch.arange(10).repeat_interleave(8)))}
