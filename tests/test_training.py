@@ -135,3 +135,19 @@ def test_a_run_started_from_python_records_the_command_that_repeats_it(tmp_path)
     assert (args.kind, args.dataset, args.steps, args.lr, args.batch_size, args.n_layer, args.seed, args.out) == \
         ("gpt", "shakespeare", 30, 1e-3, 8, 2, 5, tmp_path)
     assert args.n_embd is None  # defaults stay implicit
+
+
+def test_a_slow_run_still_reports_at_least_every_log_seconds(tmp_path, monkeypatch):
+    import time as clock
+
+    original = GPTTask.train_step
+
+    def slow(self, step):
+        clock.sleep(0.06)
+        return original(self, step)
+
+    monkeypatch.setattr(GPTTask, "train_step", slow)
+    run = aigc.train("gpt", "shakespeare", steps=9, seed=0, out=tmp_path, log_every=1000, log_seconds=0.2,
+                     **{**TINY, "eval_every": 1000, "sample_every": 1000, "checkpoint_every": 1000})
+    steps = [e.step for e in run if e.type == "step"]
+    assert len(steps) >= 3 and steps[-1] == 9  # about every 3 steps (0.2 s), not only at the end

@@ -43,6 +43,7 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 500
     log_every: int = 10
+    log_seconds: float = 1.0  # also report when this long has passed, so slow kinds' curves still move
     precision: str = "auto"  # auto | no | bf16 | fp16
     device: str | None = None
     model: dict[str, Any] = field(default_factory=dict)  # kind-specific sizes
@@ -294,7 +295,7 @@ class Trainer:
                 bad = ", ".join(k for k, v in losses.items() if not math.isfinite(v))
                 yield self.emit("error", step, reason="nan", message=f"Training stopped at step {step}: {bad} became infinite or NaN; the last good checkpoint is kept (try a lower learning rate).")
                 return
-            if step % cfg.log_every == 0 or step == cfg.steps:
+            if step % cfg.log_every == 0 or step == cfg.steps or time.perf_counter() - window_start >= cfg.log_seconds:
                 elapsed = time.perf_counter() - window_start
                 rate = window_steps / elapsed if elapsed > 0 else 0.0
                 window_start, window_steps = time.perf_counter(), 0
