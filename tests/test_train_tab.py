@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import time
 import zipfile
 
@@ -37,7 +38,9 @@ def test_a_run_streams_growing_curves_and_its_model_joins_the_image_tab(client):
     assert {"D(x)", "D(G(z))"} <= d_series
     status, log = updates[-1][1], updates[-1][7]
     assert "finished" in status and "step 40 / 40" in status and "Finished 40 steps" in log
-    assert any(isinstance(u[5], dict) and "Samples at step" in str(u[5].get("label")) for u in updates)
+    # the label's words are an i18n key (the page shows "Samples at step" or "样本 · 训练步数"), then the step
+    assert any(isinstance(u[5], dict) and re.search(r'"train.samples_at"\} [\d,]+$', str(u[5].get("label")))
+               for u in updates)
 
     run = next(m for m in list_models("image") if m.name == "tab-dcgan")
     assert run.source == "run" and run.card["kind"] == "dcgan"

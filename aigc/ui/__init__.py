@@ -8,6 +8,9 @@ from .. import limits
 from ..device import best_device
 from ..registry import list_models
 from . import conditional_tab, image_tab, models_tab, text_tab, train_tab, video_tab
+from .i18n import I18N, i18n
+
+__all__ = ["CSS", "I18N", "THEME", "Studio", "build_demo"]
 
 # System fonts only: the default theme fonts come from a web font service, which an
 # offline machine cannot reach.
@@ -17,39 +20,68 @@ CSS = """
 #aigc-header h1 { margin-bottom: 0; }
 #aigc-header p { margin-top: 4px; opacity: 0.8; }
 .aigc-notice { min-height: 1.5em; }
+#train-d:has(> .empty) { display: none; }  /* the discriminator's plot, while the run is no GAN */
 .aigc-train-status progress { height: 14px; accent-color: #4f46e5; }
 #train-zip { max-height: 150px; }
 #text-output textarea { font-family: Georgia, "DejaVu Serif", serif; font-size: 1.05em; line-height: 1.45; }
 """
 
 
+class Studio(gr.Blocks):
+    """The app's Blocks: `launch` passes the English and Chinese words (`I18N`) unless the caller
+    gives its own `i18n`, so `build_demo().launch(...)` is translated wherever it is launched."""
+
+    def launch(self, *args, **kwargs):
+        if kwargs.get("i18n") is None:
+            kwargs["i18n"] = I18N
+        return super().launch(*args, **kwargs)
+
+
+# Run in the page: when the language changes (the footer's Settings), click the hidden relabel button.
+WATCH_LANGUAGE = """() => {
+  if (window.aigcLanguageWatch) return;
+  window.aigcLanguageWatch = new MutationObserver(() => document.querySelector('#aigc-relabel')?.click());
+  window.aigcLanguageWatch.observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
+}"""
+
+
+def _relabel_tabs_on_language_change(demo: gr.Blocks) -> None:
+    """Gradio translates a tab's name when the tab is drawn, so after a language change in Settings
+    the tabs not yet opened keep their old names; sending every tab its name again fixes that."""
+    tabs = [block for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+    relabel = gr.Button(visible="hidden", elem_id="aigc-relabel")
+    relabel.click(lambda: [gr.update(label=tab.label) for tab in tabs], None, tabs, queue=False,
+                  api_visibility="private", show_progress="hidden")
+    demo.load(None, None, None, js=WATCH_LANGUAGE)
+
+
 def build_demo(public: bool = False, training: bool = True) -> gr.Blocks:
     """The whole app. `public` lowers size limits (see aigc.limits) for strangers' use;
-    `training=False` keeps the Train tab to watching runs."""
+    `training=False` keeps the Train tab to watching runs. Its words follow the browser's
+    language (English or Simplified Chinese; see aigc.ui.i18n), or the footer's Settings."""
     limits.set_public(public, training)
-    with gr.Blocks(title="AIGC Studio") as demo:
-        gr.Markdown(
-            "# AIGC Studio\n"
-            f"Generate with small models trained by this project, offline on your {best_device().type.upper()}, "
-            "or with Hugging Face Hub models when online.",
-            elem_id="aigc-header",
-        )
+    with Studio(title="AIGC Studio") as demo:
+        # one key per string: the device's name follows the translated sentence
+        gr.Markdown("# AIGC Studio\n" + str(i18n("app.intro")) + f"**{best_device().type.upper()}**",
+                    elem_id="aigc-header")
         with gr.Tabs():
-            with gr.Tab("Text", id="text") as text:
+            with gr.Tab(i18n("tab.text"), id="text") as text:
                 pickers = {"text": (text, text_tab.build())}
-            with gr.Tab("Image", id="image") as image:
+            with gr.Tab(i18n("tab.image"), id="image") as image:
                 pickers["image"] = (image, image_tab.build())
-            with gr.Tab("Conditional image", id="conditional") as conditional:
+            with gr.Tab(i18n("tab.conditional"), id="conditional") as conditional:
                 pickers["conditional"] = (conditional, conditional_tab.build())
-            with gr.Tab("Video", id="video") as video:
+            with gr.Tab(i18n("tab.video"), id="video") as video:
                 pickers["video"] = (video, video_tab.build(video))
-            with gr.Tab("Train", id="train"):
+            with gr.Tab(i18n("tab.train"), id="train"):
                 train_tab.build(demo)
-            with gr.Tab("Models", id="models") as models:
+            with gr.Tab(i18n("tab.models"), id="models") as models:
                 table, pick = models_tab.build()
         models.select(models_tab.refresh, None, [table, pick], queue=False, api_visibility="private")
         for task, (tab, picker) in pickers.items():
             # A model a training run just saved is offered as soon as its tab is opened.
             tab.select(lambda task=task: gr.update(choices=[m.name for m in list_models(task)]), None, picker,
                        queue=False, api_visibility="private")
+        _relabel_tabs_on_language_change(demo)
+    demo.i18n_instance = I18N  # the config has the words before launch too (launch sets it again)
     return demo

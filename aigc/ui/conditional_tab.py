@@ -16,6 +16,7 @@ from ..errors import AigcError
 from ..pipelines import conditional as pipeline
 from ..pipelines.image import image_grid
 from ..registry import list_models, names_from_the_web
+from .i18n import i18n
 from .image_tab import DISPLAY_SCALE, _enlarge, _save
 
 EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in the top right", "text2img-shapes"],
@@ -46,7 +47,8 @@ def _controls_for(model: str):
     diffusion = kind in ("guided-diffusion", "hub")
     return (gr.update(visible=diffusion, value=guidance), gr.update(visible=diffusion, value=steps),
             gr.update(visible=kind == "hub"), gr.update(visible=kind in ("cgan", "guided-diffusion")),
-            gr.update(label="Prompt" if kind == "hub" else "Label" if kind != "text2img" else "Caption"))
+            gr.update(label=i18n("common.prompt") if kind == "hub" else
+                      i18n("common.label") if kind != "text2img" else i18n("common.caption")))
 
 
 def _error(exc: AigcError) -> gr.Error:
@@ -157,17 +159,17 @@ def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: fl
 
 def _hub_settings(cap, prefix: str):
     guidance_default, steps_default = _defaults(pipeline.DEFAULT_HUB_MODEL)
-    model = gr.Textbox(pipeline.DEFAULT_HUB_MODEL, label="Hub model", elem_id=f"{prefix}-model",
-                       info="The id of a diffusers text-to-image pipeline; it needs the internet the first time.")
-    prompt = gr.Textbox(label="Prompt", lines=2, placeholder=HUB_EXAMPLES[0], elem_id=f"{prefix}-prompt")
-    negative = gr.Textbox(label="Negative prompt", placeholder="blurry, low quality")
+    model = gr.Textbox(pipeline.DEFAULT_HUB_MODEL, label=i18n("hub.model"), elem_id=f"{prefix}-model",
+                       info=i18n("hub.model_info"))
+    prompt = gr.Textbox(label=i18n("common.prompt"), lines=2, placeholder=HUB_EXAMPLES[0], elem_id=f"{prefix}-prompt")
+    negative = gr.Textbox(label=i18n("common.negative_prompt"), placeholder="blurry, low quality")
     with gr.Row():
-        strength = gr.Slider(0.05, 1.0, value=0.6 if prefix == "img2img" else 1.0, step=0.05, label="Strength",
-                             info="How much to change: 0 keeps the picture, 1 redraws it.")
-        steps = gr.Slider(1, cap.max_diffusion_steps, value=max(steps_default, 2), step=1, label="Steps")
+        strength = gr.Slider(0.05, 1.0, value=0.6 if prefix == "img2img" else 1.0, step=0.05, label=i18n("hub.strength"),
+                             info=i18n("hub.strength_info"))
+        steps = gr.Slider(1, cap.max_diffusion_steps, value=max(steps_default, 2), step=1, label=i18n("hub.steps"))
     with gr.Row():
-        guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=guidance_default, step=0.5, label="Guidance scale")
-        seed = gr.Number(-1, label="Seed", info="-1 = random", precision=0, minimum=-1)
+        guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=guidance_default, step=0.5, label=i18n("common.guidance"))
+        seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("hub.seed_info"), precision=0, minimum=-1)
     return model, prompt, negative, strength, steps, guidance, seed
 
 
@@ -178,55 +180,56 @@ def build() -> gr.Dropdown:
     default = pipeline.DEFAULT_MODEL if pipeline.DEFAULT_MODEL in names else (names[0] if names else None)
     kind = _kind(default)
     guidance_default, steps_default = _defaults(default)
-    with gr.Tab("By label or caption"):
+    with gr.Tab(i18n("cond.by_condition")):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
-                model = gr.Dropdown(names, value=default, label="Model", allow_custom_value=True, elem_id="cond-model",
-                                    info="Built-in: digits by label, shapes by caption. Or the Hub id of a text-to-image pipeline.")
-                condition = gr.Textbox("7", label="Label", elem_id="cond-condition", max_lines=3,
-                                       info="A label ('7') for label models; a caption ('a large red star in the top right') for caption models.")
-                num = gr.Slider(1, cap.max_images, value=min(16, cap.max_images), step=1, label="Number of images")
-                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=guidance_default, step=0.5, label="Guidance scale",
+                model = gr.Dropdown(names, value=default, label=i18n("common.model"), allow_custom_value=True, elem_id="cond-model",
+                                    info=i18n("cond.model_info"))
+                condition = gr.Textbox("7", label=i18n("common.label"), elem_id="cond-condition", max_lines=3,
+                                       info=i18n("cond.condition_info"))
+                num = gr.Slider(1, cap.max_images, value=min(16, cap.max_images), step=1, label=i18n("common.num_images"))
+                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=guidance_default, step=0.5, label=i18n("common.guidance"),
                                      visible=kind in ("guided-diffusion", "hub"),
-                                     info="Classifier-free guidance: higher follows the condition more closely, with less variety.")
-                steps = gr.Slider(1, cap.max_diffusion_steps, value=steps_default, step=1, label="Denoising steps",
+                                     info=i18n("cond.guidance_info"))
+                steps = gr.Slider(1, cap.max_diffusion_steps, value=steps_default, step=1, label=i18n("common.denoising_steps"),
                                   visible=kind in ("guided-diffusion", "hub"))
                 with gr.Row():
-                    seed = gr.Number(-1, label="Seed", info="-1 = a new random seed each time", precision=0, minimum=-1)
-                    dice = gr.Button("Random seed", size="sm")
-                with gr.Accordion("Hub options", open=False, visible=kind == "hub") as hub_box:
-                    negative = gr.Textbox(label="Negative prompt", placeholder="blurry, low quality")
+                    seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("common.seed_info"), precision=0, minimum=-1)
+                    dice = gr.Button(i18n("common.random_seed"), size="sm")
+                with gr.Accordion(i18n("cond.hub_options"), open=False, visible=kind == "hub") as hub_box:
+                    negative = gr.Textbox(label=i18n("common.negative_prompt"), placeholder="blurry, low quality")
                     with gr.Row():
-                        width = gr.Slider(64, cap.max_side, value=512, step=8, label="Width")
-                        height = gr.Slider(64, cap.max_side, value=512, step=8, label="Height")
+                        width = gr.Slider(64, cap.max_side, value=512, step=8, label=i18n("cond.width"))
+                        height = gr.Slider(64, cap.max_side, value=512, step=8, label=i18n("cond.height"))
                 with gr.Row():
-                    go = gr.Button("Generate", variant="primary", elem_id="cond-generate")
-                    all_go = gr.Button("Show all labels", visible=kind in ("cgan", "guided-diffusion"), elem_id="cond-all")
+                    go = gr.Button(i18n("common.generate"), variant="primary", elem_id="cond-generate")
+                    all_go = gr.Button(i18n("cond.show_all"), visible=kind in ("cgan", "guided-diffusion"), elem_id="cond-all")
             with gr.Column(scale=3):
-                gallery = gr.Gallery(label="Samples", columns=PER_LABEL, height="auto", object_fit="contain", elem_id="cond-gallery")
+                gallery = gr.Gallery(label=i18n("common.samples"), columns=PER_LABEL, height="auto", object_fit="contain", elem_id="cond-gallery")
                 with gr.Row():
-                    grid_file = gr.File(label="Grid (PNG)")
+                    grid_file = gr.File(label=i18n("common.grid"))
                     notes = gr.Markdown(elem_classes="aigc-notice", elem_id="cond-notes")
-        gr.Examples(EXAMPLES, [condition, model], label="Examples (click one, then Generate)")
-    with gr.Tab("Image to image (Hub)"):
+        examples = gr.Examples(EXAMPLES, [condition, model], label=i18n("common.examples_then_generate"))
+        examples.dataset.headers = []  # the header row would show the labels' keys: Gradio does not translate it
+    with gr.Tab(i18n("cond.img2img")):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
-                source = gr.Image(label="Picture to redraw", type="filepath", sources=["upload", "clipboard"], height=300)
+                source = gr.Image(label=i18n("cond.source"), type="filepath", sources=["upload", "clipboard"], height=300)
                 i2i = _hub_settings(cap, "img2img")
-                i2i_go = gr.Button("Redraw", variant="primary")
+                i2i_go = gr.Button(i18n("cond.redraw"), variant="primary")
             with gr.Column(scale=3):
-                i2i_gallery = gr.Gallery(label="Result", columns=2, height="auto", object_fit="contain")
+                i2i_gallery = gr.Gallery(label=i18n("cond.result"), columns=2, height="auto", object_fit="contain")
                 i2i_notes = gr.Markdown(elem_classes="aigc-notice")
-    with gr.Tab("Inpaint (Hub)"):
+    with gr.Tab(i18n("cond.inpaint")):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
-                editor = gr.ImageEditor(label="Upload a picture, then paint over what should change", type="pil",
+                editor = gr.ImageEditor(label=i18n("cond.editor"), type="pil",
                                         sources=["upload", "clipboard"], layers=False, height=360,
                                         brush=gr.Brush(colors=["#ffffff"], color_mode="fixed"))
                 inp = _hub_settings(cap, "inpaint")
-                inp_go = gr.Button("Repaint", variant="primary")
+                inp_go = gr.Button(i18n("cond.repaint"), variant="primary")
             with gr.Column(scale=3):
-                inp_gallery = gr.Gallery(label="Result", columns=2, height="auto", object_fit="contain")
+                inp_gallery = gr.Gallery(label=i18n("cond.result"), columns=2, height="auto", object_fit="contain")
                 inp_notes = gr.Markdown(elem_classes="aigc-notice")
 
     model.change(_controls_for, model, [guidance, steps, hub_box, all_go, condition], queue=False, api_visibility="private")

@@ -16,6 +16,7 @@ from ..errors import AigcError
 from ..paths import OUTPUTS
 from ..pipelines import image as pipeline
 from ..registry import list_models, names_from_the_web
+from .i18n import i18n
 
 DISPLAY_SCALE = 4  # 32x32 samples are enlarged without blur, so strokes stay crisp
 
@@ -94,34 +95,34 @@ def build() -> gr.Dropdown:
     kind = _kind(default)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
-            model = gr.Dropdown(names, value=default, label="Model", allow_custom_value=True, elem_id="image-model",
-                                info="A built-in model, or the Hub id of an unconditional diffusers pipeline.")
-            num = gr.Slider(1, cap.max_images, value=min(16, cap.max_images), step=1, label="Number of images")
+            model = gr.Dropdown(names, value=default, label=i18n("common.model"), allow_custom_value=True, elem_id="image-model",
+                                info=i18n("image.model_info"))
+            num = gr.Slider(1, cap.max_images, value=min(16, cap.max_images), step=1, label=i18n("common.num_images"))
             with gr.Row():
-                seed = gr.Number(-1, label="Seed", info="-1 = a new random seed each time", precision=0, minimum=-1)
-                dice = gr.Button("Random seed", size="sm")
+                seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("common.seed_info"), precision=0, minimum=-1)
+                dice = gr.Button(i18n("common.random_seed"), size="sm")
             with gr.Group(visible=kind == "diffusion") as diffusion_box:
-                steps = gr.Slider(1, cap.max_diffusion_steps, value=25, step=1, label="Denoising steps")
-                scheduler = gr.Radio(list(pipeline.SCHEDULERS), value=pipeline.DEFAULT_SCHEDULER, label="Scheduler",
-                                     info="DDIM and DPM-Solver++ need 10 to 50 steps; DDPM needs hundreds.")
-            go = gr.Button("Generate", variant="primary", elem_id="image-generate")
+                steps = gr.Slider(1, cap.max_diffusion_steps, value=25, step=1, label=i18n("common.denoising_steps"))
+                scheduler = gr.Radio(list(pipeline.SCHEDULERS), value=pipeline.DEFAULT_SCHEDULER, label=i18n("image.scheduler"),
+                                     info=i18n("image.scheduler_info"))
+            go = gr.Button(i18n("common.generate"), variant="primary", elem_id="image-generate")
         with gr.Column(scale=3):
-            gallery = gr.Gallery(label="Samples", columns=6, height="auto", object_fit="contain", elem_id="image-gallery")
+            gallery = gr.Gallery(label=i18n("common.samples"), columns=6, height="auto", object_fit="contain", elem_id="image-gallery")
             with gr.Row():
-                grid_file = gr.File(label="Grid (PNG)", elem_id="image-grid")
+                grid_file = gr.File(label=i18n("common.grid"), elem_id="image-grid")
                 notes = gr.Markdown(elem_classes="aigc-notice", elem_id="image-notes")
-    with gr.Accordion("Latent walk: morph one seed's image into another's", open=False, visible=kind in ("dcgan", "vae")) as walk_box:
+    with gr.Accordion(i18n("image.walk"), open=False, visible=kind in ("dcgan", "vae")) as walk_box:
         with gr.Row():
-            seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0)
-            seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0)
-            frames = gr.Slider(2, cap.max_walk_frames, value=16, step=1, label="Frames")
-            walk_go = gr.Button("Walk")
-        animation = gr.Image(label="Walk (GIF)", type="filepath", elem_id="image-walk", height=160)
-    with gr.Accordion("VAE: reconstruct a real held-out digit", open=False, visible=kind == "vae") as recon_box:
-        recon_go = gr.Button("Reconstruct a random real digit")
+            seed_a = gr.Number(0, label=i18n("image.seed_a"), precision=0, minimum=0)
+            seed_b = gr.Number(1, label=i18n("image.seed_b"), precision=0, minimum=0)
+            frames = gr.Slider(2, cap.max_walk_frames, value=16, step=1, label=i18n("common.frames"))
+            walk_go = gr.Button(i18n("image.walk_button"))
+        animation = gr.Image(label=i18n("image.walk_gif"), type="filepath", elem_id="image-walk", height=160)
+    with gr.Accordion(i18n("image.vae"), open=False, visible=kind == "vae") as recon_box:
+        recon_go = gr.Button(i18n("image.reconstruct_button"))
         with gr.Row():
-            original = gr.Image(label="Real digit", height=160)
-            rebuilt = gr.Image(label="Reconstruction", height=160)
+            original = gr.Image(label=i18n("image.real_digit"), height=160)
+            rebuilt = gr.Image(label=i18n("image.reconstruction"), height=160)
 
     model.change(_controls_for, model, [diffusion_box, walk_box, recon_box], queue=False, api_visibility="private")
     go.click(generate_images, [model, num, seed, steps, scheduler], [gallery, grid_file, notes],

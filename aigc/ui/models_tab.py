@@ -2,6 +2,8 @@
 
 The cards are the models' README.md files (written by training and `python -m aigc eval`);
 this tab shows one table of them all and, for the chosen model, its card and samples.
+The table is Markdown, so that its header row is translated with the page (see aigc.ui.i18n);
+its cells and the cards are the models' own words, in English.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import gradio as gr
 import pandas as pd
 
 from ..registry import ModelInfo, list_models
+from .i18n import i18n
 
 # The figure that says most about each kind, and the real-data baseline beside it.
 HEADLINE = {
@@ -58,6 +61,14 @@ def overview() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def table(frame: pd.DataFrame | None = None) -> str:
+    """The overview as a Markdown table under the translated header row."""
+    frame = overview() if frame is None else frame
+    cells = [[str(v).replace("|", "\\|").replace("\n", " ") for v in row] for row in frame.itertuples(index=False)]
+    return "\n".join([str(i18n("models.header")), "|" + " --- |" * len(COLUMNS),
+                      *("| " + " | ".join(row) + " |" for row in cells)])
+
+
 def show_card(name: str):
     """Endpoint `model_card`: the card (Markdown) and sample grid of a built-in model or a run."""
     models = {m.name: m for m in _own_models()}
@@ -72,21 +83,21 @@ def show_card(name: str):
     return body, (str(samples) if samples else None)
 
 
-def build() -> tuple[gr.Dataframe, gr.Dropdown]:
-    table = gr.Dataframe(overview(), label="Models", interactive=False, wrap=True, elem_id="models-table")
+def build() -> tuple[gr.Markdown, gr.Dropdown]:
+    overview_table = gr.Markdown(table(), elem_id="models-table")
     names = [m.name for m in _own_models()]
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
-            pick = gr.Dropdown(names, value=names[0] if names else None, label="Model", elem_id="models-pick",
-                               allow_custom_value=True)  # runs finished after the page was built count too
-            card = gr.Markdown(show_card(names[0])[0] if names else "No models yet.", elem_id="models-card")
+            pick = gr.Dropdown(names, value=names[0] if names else None, label=i18n("common.model"),
+                               elem_id="models-pick", allow_custom_value=True)  # runs finished after the page was built count too
+            card = gr.Markdown(show_card(names[0])[0] if names else i18n("models.none"), elem_id="models-card")
         with gr.Column(scale=2):
-            samples = gr.Image(show_card(names[0])[1] if names else None, label="Samples", type="filepath",
+            samples = gr.Image(show_card(names[0])[1] if names else None, label=i18n("common.samples"), type="filepath",
                                elem_id="models-samples", buttons=["download", "fullscreen"])
     pick.change(show_card, pick, [card, samples], api_name="model_card")
-    return table, pick
+    return overview_table, pick
 
 
 def refresh():
     """The table and the choices again (a training run may have added a model)."""
-    return overview(), gr.update(choices=[m.name for m in _own_models()])
+    return table(), gr.update(choices=[m.name for m in _own_models()])

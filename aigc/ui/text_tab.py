@@ -14,6 +14,7 @@ from ..errors import AigcError
 from ..paths import ASSETS
 from ..pipelines.text import TextStream, generate_text as _generate_text
 from ..registry import list_models, names_from_the_web
+from .i18n import i18n
 
 # Streams being written, by browser session, so that Stop ends the right one at once.
 _active: dict[str, TextStream] = {}
@@ -64,26 +65,26 @@ def build() -> gr.Dropdown:
     examples = json.loads((ASSETS / "examples.json").read_text(encoding="utf-8"))["text"]
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
-            prompt = gr.Textbox(label="Prompt", lines=5, placeholder="Type the start of a scene, or leave empty to begin a new work.",
+            prompt = gr.Textbox(label=i18n("common.prompt"), lines=5, placeholder=i18n("text.prompt_placeholder"),
                                 elem_id="text-prompt")
-            model = gr.Dropdown(builtin, value=builtin[0] if builtin else None, label="Model", allow_custom_value=True,
-                                info="A built-in model, or type any Hugging Face Hub id (needs the internet the first time).")
-            with gr.Accordion("Sampling", open=True):
-                max_new_tokens = gr.Slider(1, cap.max_new_tokens, value=min(300, cap.max_new_tokens), step=1, label="Max new tokens")
-                temperature = gr.Slider(0, 2, value=0.8, step=0.05, label="Temperature", info="0 = always the most likely token")
+            model = gr.Dropdown(builtin, value=builtin[0] if builtin else None, label=i18n("common.model"), allow_custom_value=True,
+                                info=i18n("text.model_info"))
+            with gr.Accordion(i18n("text.sampling"), open=True):
+                max_new_tokens = gr.Slider(1, cap.max_new_tokens, value=min(300, cap.max_new_tokens), step=1, label=i18n("text.max_new_tokens"))
+                temperature = gr.Slider(0, 2, value=0.8, step=0.05, label=i18n("text.temperature"), info=i18n("text.temperature_info"))
                 with gr.Row():
-                    top_k = gr.Slider(0, 200, value=50, step=1, label="Top-k", info="0 = off")
+                    top_k = gr.Slider(0, 200, value=50, step=1, label="Top-k", info=i18n("text.top_k_info"))
                     top_p = gr.Slider(0.05, 1, value=0.95, step=0.01, label="Top-p")
                 with gr.Row():
-                    seed = gr.Number(-1, label="Seed", info="-1 = a new random seed each time", precision=0, minimum=-1)
-                    dice = gr.Button("Random seed", size="sm")
+                    seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("common.seed_info"), precision=0, minimum=-1)
+                    dice = gr.Button(i18n("common.random_seed"), size="sm")
             with gr.Row():
-                go = gr.Button("Generate", variant="primary", elem_id="text-generate")
-                halt = gr.Button("Stop", variant="stop", elem_id="text-stop")
+                go = gr.Button(i18n("common.generate"), variant="primary", elem_id="text-generate")
+                halt = gr.Button(i18n("common.stop"), variant="stop", elem_id="text-stop")
         with gr.Column(scale=3):
-            output = gr.Textbox(label="Text", lines=22, max_lines=40, interactive=False, buttons=["copy"], elem_id="text-output", autoscroll=True)
+            output = gr.Textbox(label=i18n("text.output"), lines=22, max_lines=40, interactive=False, buttons=["copy"], elem_id="text-output", autoscroll=True)
             notes = gr.Markdown(elem_classes="aigc-notice", elem_id="text-notes")
-    gr.Examples([[e] for e in examples], inputs=[prompt], label="Examples")
+    gr.Examples([[e] for e in examples], inputs=[prompt], label=i18n("common.examples"))
     inputs = [prompt, model, max_new_tokens, temperature, top_k, top_p, seed]
     event = go.click(generate_text, inputs, [output, notes], api_name="generate_text", concurrency_limit=4)
     prompt.submit(generate_text, inputs, [output, notes], api_visibility="private", concurrency_limit=4)

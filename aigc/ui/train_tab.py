@@ -17,16 +17,17 @@ from .. import limits
 from ..errors import AigcError
 from ..training import KINDS, TRAIN_ON_UPLOADS, run_folder
 from ..training.jobs import JOBS, RunView, export_zip, past_runs
+from .i18n import i18n
 
 KIND_LABELS = {
-    "gpt": "GPT: text, one character at a time",
-    "dcgan": "DCGAN: images",
-    "vae": "VAE: images",
-    "diffusion": "Diffusion (DDPM): images",
-    "cgan": "Conditional GAN: a digit for each label",
-    "guided-diffusion": "Conditional diffusion: labels, classifier-free guidance",
-    "text2img": "Text to image: captions of shapes",
-    "text2video": "Text to video: captions of moving shapes",
+    "gpt": i18n("train.kind.gpt"),
+    "dcgan": i18n("train.kind.dcgan"),
+    "vae": i18n("train.kind.vae"),
+    "diffusion": i18n("train.kind.diffusion"),
+    "cgan": i18n("train.kind.cgan"),
+    "guided-diffusion": i18n("train.kind.guided-diffusion"),
+    "text2img": i18n("train.kind.text2img"),
+    "text2video": i18n("train.kind.text2video"),
 }
 # Steps a first run takes in the tab: enough to see it learn in a few minutes on a CPU
 # (the shipped models trained longer; their cards say how long).
@@ -38,13 +39,22 @@ GAN_OUTPUTS = {"d_real": "D(x)", "d_fake": "D(G(z))", "d_wrong": "D(x, wrong con
 SHADES = [("#a5b4fc", "#3730a3"), ("#fca5a5", "#b91c1c"), ("#86efac", "#15803d"), ("#fcd34d", "#b45309"),
           ("#d8b4fe", "#7e22ce"), ("#67e8f9", "#0e7490"), ("#f9a8d4", "#be185d"), ("#cbd5e1", "#334155")]
 POLL_SECONDS = 1.0
+# The plots' words are in their titles. Gradio translates a title whenever it changes, but a plot's
+# axis and legend titles only when the plot is drawn, not after an update that reaches a plot not yet
+# drawn (a run streamed to a page before the Train tab is opened); so those stay blank (" "; an empty
+# one would show the column's name). The discriminator's plot, which only GANs have, is hidden by the
+# page's CSS while it has no value, rather than by `visible`, which would draw it again.
+BLANK = dict(x_title=" ", y_title=" ", color_title=" ")
+LOSS_WORDS = dict(title=i18n("train.loss_plot"), **BLANK)
+D_WORDS = dict(title=i18n("train.d_plot"), **BLANK)
+LR_WORDS = dict(title=i18n("train.lr_plot"), **BLANK)
 MAX_POINTS = 400  # per curve; longer curves are thinned so each update stays small
 
 
 def _datasets(kind: str) -> list[tuple[str, str]]:
     choices = [(d, d) for d in KINDS[kind][3]]
     if kind in TRAIN_ON_UPLOADS:
-        choices.append(("Your images (.zip)", UPLOAD))
+        choices.append((i18n("train.your_images"), UPLOAD))
     return choices
 
 
@@ -76,9 +86,10 @@ def _plots(view: RunView):
     disc["series"] = disc["series"].map(_gan_name)
     lr = _thin(pd.DataFrame(view.lr_curve(), columns=["step", "series", "value"]).astype({"step": "int64", "value": "float64"}))
     if loss.empty:
-        return gr.update(), gr.update(visible=False), gr.update()
+        return gr.update(), gr.update(value=None), gr.update()
     return (gr.update(value=loss[["step", "series", "value"]], color_map=_colors(loss)),
-            gr.update(value=_thin(disc)[["step", "series", "value"]], color_map=_colors(disc), visible=not disc.empty),
+            gr.update(value=None) if disc.empty else
+            gr.update(value=_thin(disc)[["step", "series", "value"]], color_map=_colors(disc)),
             gr.update(value=lr))
 
 
@@ -101,7 +112,7 @@ def _gan_name(series: str) -> str:
 def _status(view: RunView, live: bool) -> str:
     total, step = view.total, view.step
     if not view.start:
-        return "<div class='aigc-train-status'>Waiting for the run to start…</div>"
+        return "<div class='aigc-train-status'>" + str(i18n("train.waiting")) + "</div>"
     fraction = step / total if total else 0.0
     last = view.steps[-1].data if view.steps else {}
     parts = [f"step {step:,} / {total:,}"]
@@ -163,16 +174,20 @@ def watch(name: str | None):
 def _sample_outputs(sample):
     """(picture, text): the newest sample in the one that fits it, the other hidden."""
     path, text = sample.data.get("image"), sample.data.get("text")
+    step = f" {sample.step:,}"  # after the label's key: one key per string
     if text:
-        return gr.update(visible=False), gr.update(value=text, visible=True, label=f"Sample at step {sample.step:,}")
+        return gr.update(visible=False), gr.update(value=text, visible=True, label=str(i18n("train.sample_at")) + step)
     if path and Path(path).is_file():
-        return gr.update(value=path, visible=True, label=f"Samples at step {sample.step:,}"), gr.update(visible=False)
+        return gr.update(value=path, visible=True, label=str(i18n("train.samples_at")) + step), gr.update(visible=False)
     return gr.update(), gr.update(value=sample.data.get("error", ""), visible=bool(sample.data.get("error")))
 
 
+NO_RUN = "<div class='aigc-train-status'>" + str(i18n("train.no_run")) + "</div>"
+
+
 def _empty():
-    return (gr.update(choices=past_runs()), "<div class='aigc-train-status'>No run yet: choose a kind and press Start.</div>",
-            gr.update(value=None), gr.update(value=None, visible=False), gr.update(value=None), gr.update(), gr.update(), "")
+    return (gr.update(choices=past_runs()), NO_RUN,
+            gr.update(value=None), gr.update(value=None), gr.update(value=None), gr.update(), gr.update(), "")
 
 
 def start_training(kind: str, dataset: str, upload, name: str, steps: float, batch_size: float, lr: float, seed: float,
@@ -250,48 +265,45 @@ def build(demo: gr.Blocks | None = None) -> None:
     defaults = KINDS[kind0][1]
     cap = limits.current
     if not cap.training:
-        gr.Markdown("Training is turned off on this server: you can watch runs and download their models.")
+        gr.Markdown(i18n("train.off"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
-            kind = gr.Dropdown([(label, k) for k, label in KIND_LABELS.items()], value=kind0, label="Model kind",
+            kind = gr.Dropdown([(label, k) for k, label in KIND_LABELS.items()], value=kind0, label=i18n("train.kind"),
                                elem_id="train-kind", allow_custom_value=True)
-            dataset = gr.Dropdown(_datasets(kind0), value=KINDS[kind0][3][0], label="Data", elem_id="train-dataset",
+            dataset = gr.Dropdown(_datasets(kind0), value=KINDS[kind0][3][0], label=i18n("train.data"), elem_id="train-dataset",
                               allow_custom_value=True)  # the API may name any kind's data; start_training checks it
-            upload = gr.File(label="Images (.zip; folders inside name the labels)", file_types=[".zip"], visible=False,
+            upload = gr.File(label=i18n("train.upload"), file_types=[".zip"], visible=False,
                              elem_id="train-upload")
-            name = gr.Textbox(label="Run name", placeholder="kind-data (numbered if taken)", max_length=64, elem_id="train-name")
+            name = gr.Textbox(label=i18n("train.run_name"), placeholder=i18n("train.run_name_placeholder"), max_length=64, elem_id="train-name")
             with gr.Row():
-                steps = gr.Number(FIRST_RUN_STEPS[kind0], label="Steps", precision=0, minimum=1, maximum=cap.max_train_steps,
+                steps = gr.Number(FIRST_RUN_STEPS[kind0], label=i18n("train.steps"), precision=0, minimum=1, maximum=cap.max_train_steps,
                                   elem_id="train-steps")
-                batch = gr.Number(defaults["batch_size"], label="Batch size", precision=0, minimum=1, elem_id="train-batch")
+                batch = gr.Number(defaults["batch_size"], label=i18n("train.batch"), precision=0, minimum=1, elem_id="train-batch")
             with gr.Row():
-                lr = gr.Number(defaults["lr"], label="Learning rate", minimum=0, elem_id="train-lr")
-                seed = gr.Number(0, label="Seed", precision=0, minimum=0)
-            sample_every = gr.Number(FIRST_RUN_STEPS[kind0] // 10, label="Sample every N steps", precision=0, minimum=1,
+                lr = gr.Number(defaults["lr"], label=i18n("train.lr"), minimum=0, elem_id="train-lr")
+                seed = gr.Number(0, label=i18n("common.seed"), precision=0, minimum=0)
+            sample_every = gr.Number(FIRST_RUN_STEPS[kind0] // 10, label=i18n("train.sample_every"), precision=0, minimum=1,
                                      elem_id="train-sample-every")
             with gr.Row():
-                start = gr.Button("Start", variant="primary", elem_id="train-start", interactive=cap.training)
-                stop = gr.Button("Stop", variant="stop", elem_id="train-stop")
+                start = gr.Button(i18n("train.start"), variant="primary", elem_id="train-start", interactive=cap.training)
+                stop = gr.Button(i18n("common.stop"), variant="stop", elem_id="train-stop")
             with gr.Row():
-                runs = gr.Dropdown(past_runs(), value=None, label="Run", elem_id="train-run", allow_custom_value=True,
-                                   info="Pick a past run to see its curves, resume it or download its model.")
+                runs = gr.Dropdown(past_runs(), value=None, label=i18n("train.run"), elem_id="train-run", allow_custom_value=True,
+                                   info=i18n("train.run_info"))
             with gr.Row():
-                resume = gr.Button("Resume", elem_id="train-resume", interactive=cap.training)
-                fetch = gr.Button("Download model (.zip)", elem_id="train-download")
-            model_zip = gr.File(label="Model (.zip): the best checkpoint, with its card", height=90, elem_id="train-zip")
+                resume = gr.Button(i18n("train.resume"), elem_id="train-resume", interactive=cap.training)
+                fetch = gr.Button(i18n("train.download"), elem_id="train-download")
+            model_zip = gr.File(label=i18n("train.model_zip"), height=90, elem_id="train-zip")
         with gr.Column(scale=4):
-            status = gr.HTML("<div class='aigc-train-status'>No run yet: choose a kind and press Start.</div>",
-                             elem_id="train-status")
-            loss_plot = gr.LinePlot(x="step", y="value", color="series", title="Loss (raw and smoothed; validation)",
-                                    height=260, elem_id="train-loss", x_title="step", y_title="loss")
+            status = gr.HTML(NO_RUN, elem_id="train-status")
+            loss_plot = gr.LinePlot(x="step", y="value", color="series", height=260, elem_id="train-loss", **LOSS_WORDS)
             with gr.Row():
-                d_plot = gr.LinePlot(x="step", y="value", color="series", title="Discriminator's outputs", height=220,
-                                     visible=False, elem_id="train-d", x_title="step", y_title="probability real")
-                lr_plot = gr.LinePlot(x="step", y="value", color="series", title="Learning rate", height=220,
-                                      elem_id="train-lr-plot", x_title="step", y_title="lr")
-            sample_image = gr.Image(label="Samples", type="filepath", height=360, elem_id="train-sample", buttons=["download"])
-            sample_text = gr.Textbox(label="Sample", lines=8, visible=False, elem_id="train-sample-text")
-            log = gr.Textbox(label="Log", lines=6, max_lines=12, autoscroll=True, elem_id="train-log")
+                d_plot = gr.LinePlot(x="step", y="value", color="series", height=220, elem_id="train-d",
+                                     **D_WORDS)  # hidden while empty (CSS in aigc.ui)
+                lr_plot = gr.LinePlot(x="step", y="value", color="series", height=220, elem_id="train-lr-plot", **LR_WORDS)
+            sample_image = gr.Image(label=i18n("common.samples"), type="filepath", height=360, elem_id="train-sample", buttons=["download"])
+            sample_text = gr.Textbox(label=i18n("train.sample_text"), lines=8, visible=False, elem_id="train-sample-text")
+            log = gr.Textbox(label=i18n("train.log"), lines=6, max_lines=12, autoscroll=True, elem_id="train-log")
 
     streamed = [runs, status, loss_plot, d_plot, lr_plot, sample_image, sample_text, log]
     watching = dict(concurrency_id="train-watch", concurrency_limit=16, show_progress="hidden")

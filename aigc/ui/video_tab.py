@@ -12,6 +12,7 @@ from ..device import random_seed
 from ..errors import AigcError
 from ..pipelines import video as pipeline
 from ..registry import list_models, names_from_the_web
+from .i18n import i18n
 
 EXAMPLES = [["a large red star in the top right moving left", "text2video-shapes"],
             ["blue circle bouncing", "text2video-shapes"],
@@ -28,7 +29,7 @@ def _controls_for(model: str):
     hub = frames is None
     most = limits.current.max_video_frames if hub else frames
     return (gr.update(visible=hub), gr.update(visible=hub), gr.update(maximum=most),
-            gr.update(label="Prompt" if hub else "Caption"))
+            gr.update(label=i18n("common.prompt") if hub else i18n("common.caption")))
 
 
 def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int | None, steps: int,
@@ -59,35 +60,34 @@ def build(tab: gr.Tab | None = None) -> gr.Dropdown:
     hub = pipeline.builtin_frames(default) is None
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
-            model = gr.Dropdown(names, value=default, label="Model", allow_custom_value=True, elem_id="video-model",
-                                info="Built-in: moving shapes from a caption. Or the Hub id of a diffusers "
-                                     "text-to-video pipeline.")
-            prompt = gr.Textbox(EXAMPLES[0][0], label="Prompt" if hub else "Caption", elem_id="video-prompt", max_lines=3,
-                                info="Built-in words: a color, shape, size, start position and motion "
-                                     "(moving left/right/up/down, bouncing); any of them may be left out.")
+            model = gr.Dropdown(names, value=default, label=i18n("common.model"), allow_custom_value=True, elem_id="video-model",
+                                info=i18n("video.model_info"))
+            prompt = gr.Textbox(EXAMPLES[0][0], label=i18n("common.prompt") if hub else i18n("common.caption"),
+                                elem_id="video-prompt", max_lines=3, info=i18n("video.prompt_info"))
             with gr.Row():
                 # Built as wide as a Hub pipeline may go, so API callers reach it too; opening the tab or
                 # choosing a built-in model narrows it to the frames that model draws.
                 frames = gr.Slider(pipeline.MIN_FRAMES, cap.max_video_frames, value=min(16, cap.max_video_frames), step=1,
-                                   label="Frames", elem_id="video-frames")
-                fps = gr.Slider(1, pipeline.MAX_FPS, value=8, step=1, label="Frames per second", elem_id="video-fps")
+                                   label=i18n("common.frames"), elem_id="video-frames")
+                fps = gr.Slider(1, pipeline.MAX_FPS, value=8, step=1, label=i18n("video.fps"), elem_id="video-fps")
             with gr.Row():
-                steps = gr.Slider(1, cap.max_diffusion_steps, value=pipeline.HUB_STEPS, step=1, label="Denoising steps",
+                steps = gr.Slider(1, cap.max_diffusion_steps, value=pipeline.HUB_STEPS, step=1, label=i18n("common.denoising_steps"),
                                   visible=hub, elem_id="video-steps")
-                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=HUB_GUIDANCE, step=0.5, label="Guidance scale",
+                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=HUB_GUIDANCE, step=0.5, label=i18n("common.guidance"),
                                      visible=hub, elem_id="video-guidance")
             with gr.Row():
-                seed = gr.Number(-1, label="Seed", info="-1 = a new random seed each time", precision=0, minimum=-1,
+                seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("common.seed_info"), precision=0, minimum=-1,
                                  elem_id="video-seed")
-                dice = gr.Button("Random seed", size="sm")
-            go = gr.Button("Generate", variant="primary", elem_id="video-generate")
+                dice = gr.Button(i18n("common.random_seed"), size="sm")
+            go = gr.Button(i18n("common.generate"), variant="primary", elem_id="video-generate")
         with gr.Column(scale=3):
-            video = gr.Video(label="Clip", autoplay=True, loop=True, interactive=False, height=384, elem_id="video-output")
-            strip = gr.Image(label="Frames", type="pil", interactive=False, elem_id="video-strip")
+            video = gr.Video(label=i18n("video.clip"), autoplay=True, loop=True, interactive=False, height=384, elem_id="video-output")
+            strip = gr.Image(label=i18n("video.strip"), type="pil", interactive=False, elem_id="video-strip")
             with gr.Row():
-                gif = gr.File(label="GIF", elem_id="video-gif")
+                gif = gr.File(label=i18n("video.gif"), elem_id="video-gif")
                 notes = gr.Markdown(elem_classes="aigc-notice", elem_id="video-notes")
-    gr.Examples(EXAMPLES, [prompt, model], label="Examples (click one, then Generate)")
+    examples = gr.Examples(EXAMPLES, [prompt, model], label=i18n("common.examples_then_generate"))
+    examples.dataset.headers = []  # the header row would show the labels' keys: Gradio does not translate it
 
     model.change(_controls_for, model, [steps, guidance, frames, prompt], queue=False, api_visibility="private")
     if tab is not None:
