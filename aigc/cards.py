@@ -7,6 +7,7 @@ apart.
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 from typing import Any
@@ -79,13 +80,33 @@ GPT_REFERENCES = """\
 
 
 def read_card(folder: str | Path) -> dict[str, Any]:
-    readme = Path(folder) / "README.md"
-    if not readme.is_file():
-        return {}
+    """The card's front matter (a fresh copy: callers may change it)."""
+    return copy.deepcopy(_parsed(Path(folder) / "README.md")[0])
+
+
+def card_title(folder: str | Path) -> str:
+    """The card's first `# ` heading, or ''."""
+    return _parsed(Path(folder) / "README.md")[1]
+
+
+_PARSED: dict[Path, tuple[int, tuple[dict[str, Any], str]]] = {}
+
+
+def _parsed(readme: Path) -> tuple[dict[str, Any], str]:
+    """(front matter, title) of a README, parsed again only when the file changes: the app looks
+    at every card on each request, and YAML costs milliseconds a card."""
+    try:
+        stamp = readme.stat().st_mtime_ns
+    except OSError:
+        return {}, ""
+    cached = _PARSED.get(readme)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     text = readme.read_text(encoding="utf-8")
-    if not text.startswith("---"):
-        return {}
-    return yaml.safe_load(text.split("---", 2)[1]) or {}
+    front, body = ({}, text) if not text.startswith("---") else (yaml.safe_load(text.split("---", 2)[1]) or {}, text.split("---", 2)[-1])
+    title = next((line[2:].strip() for line in body.splitlines() if line.startswith("# ")), "")
+    _PARSED[readme] = (stamp, (front, title))
+    return front, title
 
 
 def render_card(meta: dict[str, Any]) -> str:

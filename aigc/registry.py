@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from .cards import read_card
+from .cards import card_title, read_card
 from .device import best_device, inference_dtype
 from .errors import AigcError
 from .paths import CHECKPOINTS, RUNS
@@ -55,22 +55,12 @@ class ModelInfo:
         return self.source in ("builtin", "run")
 
 
-def _describe(folder: Path) -> str:
-    readme = folder / "README.md"
-    if not readme.is_file():
-        return ""
-    for line in readme.read_text(encoding="utf-8").split("---", 2)[-1].splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()
-    return ""
-
-
 def builtin_models() -> list[ModelInfo]:
     found = []
     for task in TASKS:
         for folder in sorted((CHECKPOINTS / task).glob("*/")):
             if (folder / "README.md").is_file():
-                found.append(ModelInfo(folder.name, task, "builtin", str(folder), _describe(folder), read_card(folder)))
+                found.append(ModelInfo(folder.name, task, "builtin", str(folder), card_title(folder), read_card(folder)))
     return found
 
 
@@ -85,7 +75,7 @@ def run_models() -> list[ModelInfo]:
         except (OSError, ValueError, yaml.YAMLError):  # a run saving its best right now: seen at the next look
             continue
         if card.get("task") in TASKS:
-            found.append(ModelInfo(folder.parent.name, card["task"], "run", str(folder), _describe(folder), card, version))
+            found.append(ModelInfo(folder.parent.name, card["task"], "run", str(folder), card_title(folder), card, version))
     return found
 
 

@@ -15,7 +15,7 @@ def client(app_url):
 
 
 def test_generate_text_streams_through_gradio_client(client):
-    job = client.submit("ROMEO.\n", "shakespeare-gpt", 80, 0.8, 50, 0.95, 11, api_name="/generate_text")
+    job = client.submit("ROMEO.\n", "shakespeare-gpt", 200, 0.8, 50, 0.95, 11, api_name="/generate_text")
     updates = [text for text, _ in job]
     assert len(updates) >= 5
     assert all(updates[i + 1].startswith(updates[i]) for i in range(len(updates) - 1))  # text only grows

@@ -205,7 +205,7 @@ def build() -> gr.Dropdown:
                     go = gr.Button(i18n("common.generate"), variant="primary", elem_id="cond-generate")
                     all_go = gr.Button(i18n("cond.show_all"), visible=kind in ("cgan", "guided-diffusion"), elem_id="cond-all")
             with gr.Column(scale=3):
-                gallery = gr.Gallery(label=i18n("common.samples"), columns=PER_LABEL, height="auto", object_fit="contain", elem_id="cond-gallery")
+                gallery = gr.Gallery(label=i18n("common.samples"), format="png", columns=PER_LABEL, height="auto", object_fit="contain", elem_id="cond-gallery")
                 with gr.Row():
                     grid_file = gr.File(label=i18n("common.grid"))
                     notes = gr.Markdown(elem_classes="aigc-notice", elem_id="cond-notes")

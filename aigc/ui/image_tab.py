@@ -107,7 +107,7 @@ def build() -> gr.Dropdown:
                                      info=i18n("image.scheduler_info"))
             go = gr.Button(i18n("common.generate"), variant="primary", elem_id="image-generate")
         with gr.Column(scale=3):
-            gallery = gr.Gallery(label=i18n("common.samples"), columns=6, height="auto", object_fit="contain", elem_id="image-gallery")
+            gallery = gr.Gallery(label=i18n("common.samples"), format="png", columns=6, height="auto", object_fit="contain", elem_id="image-gallery")
             with gr.Row():
                 grid_file = gr.File(label=i18n("common.grid"), elem_id="image-grid")
                 notes = gr.Markdown(elem_classes="aigc-notice", elem_id="image-notes")
