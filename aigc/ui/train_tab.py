@@ -7,6 +7,7 @@ visitor, sees the same run.
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -128,7 +129,7 @@ def _status(view: RunView, live: bool) -> str:
     message = view.end.data.get("message", "") if view.end and not live else ""
     return (f"<div class='aigc-train-status'><progress max='1' value='{fraction:.4f}' style='width:100%'></progress>"
             f"<div><b>{view.folder.name}</b> · {state} · {' · '.join(parts)}</div>"
-            + (f"<div>{message}</div>" if message else "") + "</div>")
+            + (f"<div>{html.escape(message)}</div>" if message else "") + "</div>")  # messages may quote files
 
 
 def _duration(seconds: float) -> str:
