@@ -7,17 +7,13 @@ is bound to one core by the GIL: see the closing note), so that bound is not ass
 import os
 import multiprocessing
 import statistics
-import subprocess
-import sys
 import time
 
-import httpx
 import psutil
 import pytest
 from gradio_client import Client
 
-from aigc.paths import ROOT
-from conftest import free_port
+from conftest import app_process
 
 CLIENTS = 8
 SECONDS = float(os.environ.get("AIGC_LOAD_SECONDS", 60))
@@ -40,25 +36,8 @@ def _timed(call, client, seed):
 @pytest.fixture(scope="module")
 def served():
     """`python app.py` in its own process, as it runs for users: the clients here do not share its GIL."""
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail(f"app.py did not serve: {server.stderr.read()[-2000:]}")
-        time.sleep(0.5)
-    yield url, psutil.Process(server.pid)
-    server.terminate()
-    server.wait(timeout=30)
+    with app_process() as (server, url):
+        yield url + "/", psutil.Process(server.pid)
 
 
 def _user(app_url, name, index, seconds):

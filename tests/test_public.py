@@ -1,16 +1,12 @@
 """The app as strangers meet it: share links offline, logins, and the flags of public mode."""
 
-import os
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
 import app
-from aigc.paths import ROOT
-from conftest import free_port
+from conftest import app_process
 
 
 def test_logins_come_from_the_flag_and_a_file(tmp_path):
@@ -28,29 +24,13 @@ def test_logins_come_from_the_flag_and_a_file(tmp_path):
 def test_offline_share_fails_with_one_sentence_and_the_login_still_guards_the_local_server(tmp_path):
     users = tmp_path / "users.txt"
     users.write_text("ada:lovelace\n")
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    server = subprocess.Popen([sys.executable, "app.py", "--share", "--auth-file", str(users), "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the local server did not answer")
+    with app_process("--share", "--auth-file", str(users)) as (server, url):
         assert httpx.get(url + "/gradio_api/info", timeout=10).status_code == 401  # no login, no API
         with httpx.Client(base_url=url, timeout=10) as browser:
             assert browser.post("/login", data={"username": "ada", "password": "wrong"}).status_code == 400
             assert browser.post("/login", data={"username": "ada", "password": "lovelace"}).status_code == 200
             assert browser.get("/gradio_api/info").status_code == 200
         time.sleep(1)
-    finally:
-        server.terminate()
-        out, err = server.communicate(timeout=30)
+    out, err = server.said
     assert "No public link: the share tunnel needs the internet. Still serving at" in err
     assert "frpc" not in out + err and "Warning: --share without --auth" not in err

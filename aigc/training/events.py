@@ -46,11 +46,16 @@ class MetricsFile:
 
 
 def read_metrics(path: Path) -> list[Event]:
-    """The events of a metrics file; a line cut short (the process died while writing it) is skipped."""
     if not path.exists():
         return []
+    return parse_events(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def parse_events(text: str) -> list[Event]:
+    """The events of metrics lines; a line that is no event (cut short when a process died
+    while writing it) is skipped."""
     events = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in text.splitlines():
         try:
             events.append(Event.from_json(line))
         except (ValueError, TypeError):

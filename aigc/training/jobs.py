@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import AigcError
 from ..paths import OUTPUTS, RUNS
-from .events import Event
+from .events import Event, parse_events
 
 # Step-event fields that are bookkeeping, not curves.
 NOT_CURVES = {"lr", "steps_per_s", "samples_per_s", "eta_s"}
@@ -41,7 +41,7 @@ class Jobs:
         with self._lock:
             self._check_capacity()
             folder = run_folder(name) if name else self._fresh_folder(f"{kind}-{Path(upload).stem if upload else dataset}")
-            if folder.exists() and any(folder.iterdir()):
+            if _taken(folder):
                 raise AigcError(f"A run named '{folder.name}' exists already: Resume it, or choose another name.")
             if upload:
                 from ..data.images import load_images
@@ -104,13 +104,18 @@ class Jobs:
         from . import run_folder
 
         folder, n = run_folder(base), 1
-        while folder.exists() and any(folder.iterdir()):
+        while _taken(folder):
             n += 1
             folder = run_folder(f"{base}-{n}")
         return folder
 
 
 JOBS = Jobs()
+
+
+def _taken(folder: Path) -> bool:
+    """A run folder that holds something already (an empty one may be used)."""
+    return folder.exists() and any(folder.iterdir())
 
 
 def past_runs() -> list[str]:
@@ -175,11 +180,8 @@ class RunView:
             chunk = f.read()
         complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for the next look
         self._offset += len(complete)
-        for line in complete.decode("utf-8", errors="replace").splitlines():
-            try:
-                self._take(Event.from_json(line))
-            except (ValueError, TypeError):  # not an event: skip it rather than stop watching
-                continue
+        for event in parse_events(complete.decode("utf-8", errors="replace")):
+            self._take(event)
         return self
 
     def _take(self, event: Event) -> None:

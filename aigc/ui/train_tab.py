@@ -154,6 +154,8 @@ def watch(name: str | None):
     if not folder.is_dir():
         raise gr.Error(f"There is no run named '{name[:64]}'.", print_exception=False)
     view, shown_steps, shown_sample, shown_log = RunView(folder), -1, None, -1
+    # the run list is read from disk once a watch, not at every poll
+    runs = gr.update(choices=past_runs() or [name], value=name)
     while True:
         live = JOBS.is_running(name)
         view.refresh()
@@ -161,12 +163,12 @@ def watch(name: str | None):
         new_sample = sample is not None and sample is not shown_sample
         plots = _plots(view) if len(view.steps) != shown_steps else (gr.update(),) * 3
         yield (
-            gr.update(choices=past_runs() or [name], value=name), _status(view, live), *plots,
+            runs, _status(view, live), *plots,
             *(_sample_outputs(sample) if new_sample else (gr.update(), gr.update())),
             "\n".join(view.log[-200:]) if len(view.log) != shown_log else gr.update(),
         )
         shown_steps, shown_log = len(view.steps), len(view.log)
-        shown_sample = sample
+        shown_sample, runs = sample, gr.update()
         if not live:
             return
         time.sleep(POLL_SECONDS)
