@@ -158,6 +158,16 @@ def test_flickering_color_is_caught():
     assert stability(flicker)["color_consistency"] <= 0.6
 
 
+def test_a_flickering_first_frame_is_the_worst_frame():
+    steady = square_clip(xs=[12] * 16, ys=[12] * 16, colors=["red"] * 16)
+    first_off = square_clip(xs=[12] * 16, ys=[12] * 16, colors=["blue"] + ["red"] * 15)
+    clips = torch.cat([steady, first_off])
+    scores = stability(clips)
+    assert scores["color_consistency"] == (16 + 15) / 32
+    assert scores["worst_frame_color"] == 0.5  # frame 1 holds in one clip of two
+    assert stability(steady)["worst_frame_color"] == 1
+
+
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match="N, T, 3, H, W"):
         motion_of(torch.zeros(2, 3, 32, 32))

@@ -1,3 +1,4 @@
+import threading
 import time
 import warnings
 
@@ -130,3 +131,53 @@ def test_a_stream_can_be_read_in_fewer_larger_chunks():
     chunks = list(stream.every(0.02))
     assert "".join(chunks) == whole and 1 <= len(chunks) < len(stream.tokens)
     assert list(aigc.generate_text("ROMEO.\n", max_new_tokens=30, seed=3, stream=True).every(0)) != []
+
+
+def _read_together(streams):
+    texts = [None] * len(streams)
+
+    def read(i):
+        texts[i] = "".join(streams[i])
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(streams))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return texts
+
+
+@pytest.fixture
+def batch_sizes(monkeypatch):
+    """The number of requests in each `generate` call of the built-in model."""
+    lm = load("shakespeare-gpt", "text")
+    sizes, generate = [], lm.model.generate
+
+    def counting(input_ids, **kwargs):
+        sizes.append(len(input_ids))
+        return generate(input_ids, **kwargs)
+
+    monkeypatch.setattr(lm.model, "generate", counting)
+    return sizes
+
+
+def test_requests_written_together_read_as_if_written_alone(batch_sizes):
+    asks = [("ROMEO.\n", 90, 0.8, 5), ("JULIET.\nO Romeo", 20, 1.0, 6), ("To be", 130, 0.8, 7),
+            ("KING.\nWhat say you", 60, 0, 8), ("", 45, 1.2, 9)]
+    alone = [aigc.generate_text(p, max_new_tokens=n, temperature=t, seed=s) for p, n, t, s in asks]
+    batch_sizes.clear()
+    streams = [aigc.generate_text(p, max_new_tokens=n, temperature=t, seed=s, stream=True) for p, n, t, s in asks]
+    together = _read_together(streams)
+    assert max(batch_sizes) >= 3  # they did share generate calls
+    assert together == alone  # each text follows from its own prompt, settings and seed only
+    assert [len(s.tokens) for s in streams] == [n for _, n, _, _ in asks] or any(s.finish_reason == "eos" for s in streams)
+
+
+def test_stopping_one_request_leaves_the_others_writing(batch_sizes):
+    alone = aigc.generate_text("HAMLET.\n", max_new_tokens=150, seed=2)
+    streams = [aigc.generate_text("HAMLET.\n", max_new_tokens=150, seed=2, stream=True) for _ in range(3)]
+    streams[0].close()
+    texts = _read_together(streams)
+    assert max(batch_sizes) >= 2
+    assert streams[0].finish_reason == "stopped" and len(streams[0].tokens) < 150
+    assert texts[1] == texts[2] == alone and streams[1].finish_reason == "length"

@@ -113,16 +113,20 @@ def _clip_color(frame_colors: list[str | None]) -> str | None:
 def stability(clips: torch.Tensor, frame_colors: list[list[str | None]] | None = None) -> dict[str, float]:
     """Means over clips of: the share of frames showing the clip's most common color (an empty
     frame counts as a different color), and the foreground area's std / mean over frames.
+    `worst_frame_color` is that share at the frame position where it is lowest (a clip whose
+    first frame flickers flashes where the video loops).
     A clip that is empty throughout scores 0 on color and 0 on area. `frame_colors` saves
     reading the colors again when the caller has them."""
     _, mask = foreground(_frames(clips))
     areas = mask.float().sum((1, 2)).reshape(clips.shape[:2])
     relative_std = areas.std(1, unbiased=False) / areas.mean(1).clamp(min=1)
-    consistency = []
+    holds = []  # per clip, per frame: does the frame show the clip's color?
     for colors in frame_colors or _frame_colors(clips):
         main = _clip_color(colors)
-        consistency.append(0.0 if main is None else sum(c == main for c in colors) / len(colors))
-    return {"color_consistency": sum(consistency) / max(1, len(consistency)),
+        holds.append([main is not None and c == main for c in colors])
+    held = torch.tensor(holds, dtype=torch.float).reshape(len(holds), clips.shape[1])
+    return {"color_consistency": float(held.mean()) if len(clips) else 0.0,
+            "worst_frame_color": float(held.mean(0).min()) if len(clips) else 0.0,
             "area_variation": float(relative_std.mean()) if len(clips) else 0.0}
 
 

@@ -32,51 +32,198 @@ ASCII_FORMS = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u20
                "\u2026": "...", "\u00a0": " ", "\t": "    ", "\r\n": "\n", "\r": "\n"}
 
 
-class SeededSampler(LogitsProcessor):
-    """Draws the next token with a private generator and leaves only that token possible.
-
-    `generate(do_sample=True)` draws from torch's global generator, which every thread
-    shares, so concurrent requests would change each other's samples. Sampling here and
-    decoding greedily keeps each request reproducible from its own seed.
-    """
-
-    def __init__(self, seed: int, device: torch.device):
-        self.generator = torch.Generator(device=device).manual_seed(seed)
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        choice = torch.multinomial(scores.float().softmax(-1), 1, generator=self.generator)
-        forced = torch.full_like(scores, float("-inf"))
-        return forced.scatter_(1, choice, 0.0)
+# Requests for the same model are written together, one `generate` call for all of them
+# (continuous batching at the grain of a round): a round writes at most ROUND_TOKENS tokens
+# per request, so a new request waits at most one round before it joins. Eight strangers
+# then cost the server about what one does, instead of eight loops over the same model.
+MAX_BATCH = 8
+ROUND_TOKENS = 48
 
 
-class _StopFlag(StoppingCriteria):
-    def __init__(self, flag: threading.Event):
-        self.flag = flag
+class _Job:
+    """One request's state between rounds: its context, what is left to write, its sampling."""
 
-    def __call__(self, input_ids, scores, **kwargs) -> torch.BoolTensor:
-        return torch.full((input_ids.shape[0],), self.flag.is_set(), dtype=torch.bool, device=input_ids.device)
+    def __init__(self, lm: registry.TextModel, ids: list[int], max_new_tokens: int, temperature: float,
+                 top_k: int, top_p: float, seed: int):
+        self.context, self.remaining = list(ids), max_new_tokens
+        self.warpers = LogitsProcessorList()
+        if temperature > 0:
+            self.warpers.append(TemperatureLogitsWarper(temperature))
+            if top_k:
+                self.warpers.append(TopKLogitsWarper(top_k))
+            if top_p < 1:
+                self.warpers.append(TopPLogitsWarper(top_p))
+        self.greedy = temperature == 0
+        # Each request draws from its own generator: torch's global one is shared by every
+        # request in the batch and every thread, and the text must follow from the seed alone.
+        self.generator = torch.Generator(device=lm.device).manual_seed(seed)
+        self.out: queue.Queue = queue.Queue()  # lists of new token ids, then None
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        self.finish_reason: str | None = None
+        self.error: BaseException | None = None
+
+    def pick(self, input_ids: torch.Tensor, scores: torch.Tensor) -> int:
+        """The next token for this request from its (1, vocab) scores."""
+        if self.greedy:
+            return int(scores.argmax())
+        scores = self.warpers(input_ids, scores)
+        return int(torch.multinomial(scores.float().softmax(-1), 1, generator=self.generator))
+
+    def finish(self, reason: str | None = None, error: BaseException | None = None) -> None:
+        self.finish_reason, self.error = reason, error
+        self.out.put(None)
+        self.done.set()
 
 
-class _TokenQueue(BaseStreamer):
-    """transformers' streamer interface: `generate` hands it each new token as it is chosen.
+class _Round(BaseStreamer):
+    """One `generate` call over several requests. It samples each row's token with that
+    request's own settings and generator (`_Sampler`; greedy decoding then keeps it); as
+    streamer it hands each row's tokens to its request; and it ends each row (`_StopRows`)
+    at the row's own length, at its end of text, or when its request is stopped."""
 
-    Not `TextIteratorStreamer`: that one releases text only at word boundaries and ends
-    its iterator when a `generate` call ends, while this app streams every token and
-    chains several `generate` calls (the sliding window) into one stream.
-    """
-
-    def __init__(self, out: queue.Queue):
-        self.out = out
+    def __init__(self, jobs: list[_Job], chunks: list[int], eos: set[int]):
+        self.jobs, self.chunks, self.eos = jobs, chunks, eos
+        self.made = [[] for _ in jobs]
+        self.writing = [True] * len(jobs)
         self.prompt_seen = False
 
+    def _sample(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        forced = torch.full_like(scores, float("-inf"))
+        for i, job in enumerate(self.jobs):
+            # A finished row's token is thrown away: drawing it would spend that request's randomness.
+            token = job.pick(input_ids[i : i + 1], scores[i : i + 1]) if self.writing[i] else 0
+            forced[i, token] = 0.0
+        return forced
+
+    def _finished(self, input_ids: torch.LongTensor) -> torch.BoolTensor:
+        return torch.tensor([not w for w in self.writing], dtype=torch.bool, device=input_ids.device)
+
     def put(self, value: torch.Tensor) -> None:
-        if not self.prompt_seen:  # the first call carries the prompt
+        if not self.prompt_seen:  # the first call carries the prompts
             self.prompt_seen = True
             return
-        self.out.put(value.reshape(-1).tolist())
+        for i, token in enumerate(value.reshape(-1).tolist()):
+            if not self.writing[i]:
+                continue
+            job = self.jobs[i]
+            self.made[i].append(token)
+            job.out.put([token])
+            if token in self.eos or len(self.made[i]) >= self.chunks[i] or job.stop.is_set():
+                self.writing[i] = False
 
     def end(self) -> None:
-        self.prompt_seen = False  # the next generate() call (next window) starts with its prompt
+        pass
+
+
+class _StopRows(StoppingCriteria):
+    def __init__(self, round_: _Round):
+        self.round = round_
+
+    def __call__(self, input_ids, scores, **kwargs) -> torch.BoolTensor:
+        return self.round._finished(input_ids)
+
+
+class _Batcher:
+    """Writes every waiting request of one model, up to MAX_BATCH at a time, in rounds.
+    Its thread runs while there is work and ends when there is none."""
+
+    def __init__(self, lm: registry.TextModel):
+        self.lm = lm
+        self.waiting: list[_Job] = []
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        configured = lm.model.generation_config.eos_token_id
+        self.eos = {*(configured if isinstance(configured, list) else [configured]), lm.tokenizer.eos_token_id} - {None}
+        tok = lm.tokenizer
+        self.pad = tok.pad_token_id if tok.pad_token_id is not None else min(self.eos, default=0)
+
+    def submit(self, job: _Job) -> None:
+        with self.lock:
+            self.waiting.append(job)
+            if self.thread is None:
+                # Not a daemon: the interpreter waits for the round to end (torch aborts when a
+                # thread is still inside it at exit); the thread ends as soon as no one waits.
+                self.thread = threading.Thread(target=self._run, name=f"text-{self.lm.info.name}")
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self.lock:
+                for job in [j for j in self.waiting if j.stop.is_set()]:
+                    self.waiting.remove(job)
+                    job.finish("stopped")
+                jobs, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+                if not jobs:
+                    self.thread = None
+                    return
+            going = self._round(jobs)
+            with self.lock:
+                self.waiting += going  # behind the requests that came meanwhile
+
+    @torch.inference_mode()
+    def _round(self, jobs: list[_Job]) -> list[_Job]:
+        """Writes one round for `jobs`; returns those with more to write."""
+        window = self.lm.context_length
+        chunks = []
+        for job in jobs:
+            # A model with a short context keeps writing: once the context is full, each round
+            # continues from its latest part, so the text can be longer than the context.
+            room = window - len(job.context) if len(job.context) < window else window // 2
+            chunk = min(job.remaining, ROUND_TOKENS, max(1, room))
+            job.context = job.context[-(window - chunk):]
+            chunks.append(chunk)
+        longest = max(len(j.context) for j in jobs)
+        # Left padding: every row's next token is at the same place.
+        ids = torch.tensor([[self.pad] * (longest - len(j.context)) + j.context for j in jobs], device=self.lm.device)
+        mask = torch.tensor([[0] * (longest - len(j.context)) + [1] * len(j.context) for j in jobs], device=self.lm.device)
+        round_ = _Round(jobs, chunks, self.eos)
+        try:
+            self.lm.model.generate(
+                ids, attention_mask=mask, max_new_tokens=max(chunks), min_new_tokens=0, do_sample=False,
+                temperature=None, top_k=None, top_p=None, logits_processor=LogitsProcessorList([_Sampler(round_)]),
+                stopping_criteria=StoppingCriteriaList([_StopRows(round_)]), streamer=round_, pad_token_id=self.pad,
+            )
+        except BaseException as exc:  # surfaced to the readers of the streams
+            for job in jobs:
+                job.finish(error=exc)
+            return []
+        going = []
+        for job, made in zip(jobs, round_.made):
+            job.context += made
+            job.remaining -= len(made)
+            if made and made[-1] in self.eos:
+                job.finish("eos")
+            elif job.stop.is_set() or not made:
+                job.finish("stopped" if job.remaining > 0 else "length")
+            elif job.remaining <= 0:
+                job.finish("length")
+            else:
+                going.append(job)
+        return going
+
+
+class _Sampler(LogitsProcessor):
+    def __init__(self, round_: _Round):
+        self.round = round_
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        return self.round._sample(input_ids, scores)
+
+
+_batchers: dict[int, _Batcher] = {}
+_batchers_lock = threading.Lock()
+
+
+def _batcher(lm: registry.TextModel) -> _Batcher:
+    """The model's batcher; a model loaded again (a newer checkpoint) gets a new one."""
+    with _batchers_lock:
+        for key in [k for k, b in _batchers.items() if b.thread is None and b.lm is not lm]:
+            del _batchers[key]  # idle batchers of models no longer asked for
+        batcher = _batchers.get(id(lm))
+        if batcher is None or batcher.lm is not lm:
+            batcher = _batchers[id(lm)] = _Batcher(lm)
+        return batcher
 
 
 def fit_vocabulary(tokenizer, text: str) -> tuple[str, list[str]]:
@@ -153,61 +300,19 @@ class TextStream:
         self.finished: float | None = None
         self.first_token_s: float | None = None
         self.tokens: list[int] = []
-        self.finish_reason: str | None = None  # "length", "eos" or "stopped" once done
-        self._stop = threading.Event()
-        self._queue: queue.Queue = queue.Queue()
-        self._error: BaseException | None = None
-        processors = LogitsProcessorList()
-        if temperature > 0:
-            processors.append(TemperatureLogitsWarper(temperature))
-            if top_k:
-                processors.append(TopKLogitsWarper(top_k))
-            if top_p < 1:
-                processors.append(TopPLogitsWarper(top_p))
-            processors.append(SeededSampler(seed, lm.device))
-        self._thread = threading.Thread(target=self._generate, args=(prompt_ids, max_new_tokens, processors), daemon=True)
-        self._thread.start()
+        self._job = _Job(lm, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed)
+        _batcher(lm).submit(self._job)
 
-    @torch.inference_mode()
-    def _generate(self, ids: list[int], max_new_tokens: int, processors: LogitsProcessorList) -> None:
-        lm, tok = self.lm, self.lm.tokenizer
-        configured = lm.model.generation_config.eos_token_id
-        eos = {*(configured if isinstance(configured, list) else [configured]), tok.eos_token_id} - {None}
-        pad = tok.pad_token_id if tok.pad_token_id is not None else min(eos, default=0)
-        window = lm.context_length
-        streamer = _TokenQueue(self._queue)
-        try:
-            remaining, context = max_new_tokens, list(ids)
-            # A model with a short context keeps writing: each round continues from the
-            # latest half window, so the text can be longer than the context.
-            while remaining > 0 and not self._stop.is_set():
-                chunk = min(remaining, max(1, window - len(context)) if len(context) < window else window // 2)
-                context = context[-(window - chunk):]
-                inputs = torch.tensor([context], device=lm.device)
-                out = lm.model.generate(
-                    inputs, attention_mask=torch.ones_like(inputs), max_new_tokens=chunk, min_new_tokens=0,
-                    do_sample=False, temperature=None, top_k=None, top_p=None, logits_processor=processors,
-                    stopping_criteria=StoppingCriteriaList([_StopFlag(self._stop)]), streamer=streamer,
-                    pad_token_id=pad,
-                )
-                new = out[0, len(context):].tolist()
-                remaining -= len(new)
-                context += new
-                if not new or new[-1] in eos:
-                    self.finish_reason = "eos"
-                    break
-            if self.finish_reason is None:
-                self.finish_reason = "stopped" if self._stop.is_set() and remaining > 0 else "length"
-        except BaseException as exc:  # surfaced to the reader of the stream
-            self._error = exc
-        finally:
-            self._queue.put(None)
+    @property
+    def finish_reason(self) -> str | None:
+        """"length", "eos" or "stopped" once done."""
+        return self._job.finish_reason
 
     def __iter__(self) -> Iterator[str]:
         tok, eos_ids = self.lm.tokenizer, set(self.lm.tokenizer.all_special_ids)
         shown = ""
         try:
-            while (ids := self._queue.get()) is not None:
+            while (ids := self._job.out.get()) is not None:
                 self.tokens += [i for i in ids if i not in eos_ids]
                 text = tok.decode(self.tokens, skip_special_tokens=True)
                 # A byte-level token can end inside a multi-byte character: wait for the rest.
@@ -219,10 +324,10 @@ class TextStream:
                 yield chunk
         finally:
             self.close()
-            self._thread.join(timeout=10)  # a daemon thread alive at interpreter exit aborts torch
+            self._job.done.wait(timeout=10)  # a model still writing at interpreter exit aborts torch
             self.finished = time.perf_counter()
-        if self._error is not None:
-            raise AigcError(f"Generation failed: {str(self._error).splitlines()[0][:200]}") from self._error
+        if self._job.error is not None:
+            raise AigcError(f"Generation failed: {str(self._job.error).splitlines()[0][:200]}") from self._job.error
 
     def every(self, seconds: float) -> Iterator[str]:
         """The same text in fewer, larger chunks: the first at once, then at most one per `seconds`.
@@ -239,7 +344,7 @@ class TextStream:
             yield pending
 
     def close(self) -> None:
-        self._stop.set()
+        self._job.stop.set()
 
     @property
     def tokens_per_s(self) -> float:

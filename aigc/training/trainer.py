@@ -176,7 +176,8 @@ class Trainer:
         self.task = task_cls(config, self.accelerator, resume / "model" if resume else None)
         if resume is not None:
             for name, opt in self.task.optimizers.items():
-                load_optimizer(opt, resume / f"optimizer-{name}.safetensors")
+                if (resume / f"optimizer-{name}.safetensors").exists():  # a newer part of a task starts fresh
+                    load_optimizer(opt, resume / f"optimizer-{name}.safetensors")
         self.processes = self.accelerator.num_processes
         if self.accelerator.process_index > 0:  # the models are built alike; from here on, each draws its own noise
             torch.manual_seed(self.task.process_seed(config.seed * 7 + 3))

@@ -5,6 +5,11 @@ discriminator (real clips with one attribute of their caption changed, the motio
 count as fake) with attribute heads (AC-GAN: color, shape, size, start position, motion),
 attributes dropped from captions at random so that partial captions work,
 an EMA of the generator, and the best step chosen by the clip judge (motion, color).
+
+A second, per-frame discriminator (the 2D one of `text2img`) judges `frame_picks` random
+frames of each clip with its caption. The 3D discriminator's kernels cover the first and
+last frames once and the others twice, so without it those two frames stay speckled and
+the clip flashes where it loops.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from torch.optim.swa_utils import AveragedModel
 from ..cards import render_card
 from ..evaluation.video import eval_captions, split_scores
 from ..data import moving_shapes, shapes
-from ..models.cgan import CaptionEncoder, Vocabulary
+from ..models.cgan import CaptionEncoder, ConditionalDiscriminator, Vocabulary
 from ..models.video import VideoDiscriminator, VideoGenerator
 from .cgan import CAPTION_WORDS, FILLER_WORDS
 from .images import ema_average, grid
@@ -30,7 +35,8 @@ from .trainer import Task
 
 DEFAULTS = dict(steps=3000, batch_size=16, lr=2e-4, warmup=0, min_lr_ratio=1.0, eval_every=250, sample_every=250,
                 checkpoint_every=250, precision="no")
-MODEL_DEFAULTS = dict(z_dim=64, width=48, d_width=24, ema_decay=0.999, embed=64, drop=0.3, clips=6000)
+MODEL_DEFAULTS = dict(z_dim=64, width=48, d_width=24, ema_decay=0.999, embed=64, drop=0.3, clips=6000,
+                      frame_d=1.0, frame_picks=4)
 VIDEO_WORDS = list(dict.fromkeys([*CAPTION_WORDS, *moving_shapes.MOTION_WORDS]))
 CAPTION_LENGTH = 10
 AUX = {**shapes.VOCABULARY, "motion": moving_shapes.MOTIONS}  # attributes the discriminator learns to name
@@ -67,15 +73,20 @@ class Text2VideoTask(Task):
         generator = VideoGenerator(self.make_encoder(), self.z_dim, FRAMES, 3, sizes["width"])
         discriminator = VideoDiscriminator(self.make_encoder(), 3, sizes["d_width"], frames=FRAMES,
                                            aux={k: len(v) for k, v in AUX.items()})
+        frame_d = ConditionalDiscriminator(self.make_encoder(), 3, sizes["d_width"])
         ema = AveragedModel(generator, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
         if resume_from is not None:
             generator.load_state_dict(load_file(resume_from / "generator-raw.safetensors"))
             discriminator.load_state_dict(load_file(resume_from / "discriminator.safetensors"))
             ema.load_state_dict(load_file(resume_from / "generator-ema.safetensors"))
+            if (resume_from / "frame-discriminator.safetensors").exists():  # older runs had none: it starts fresh
+                frame_d.load_state_dict(load_file(resume_from / "frame-discriminator.safetensors"))
         betas = (0.5, 0.999)
         g_opt = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=betas)
         d_opt = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=betas)
-        self.G, self.D, self.g_opt, self.d_opt = accelerator.prepare(generator, discriminator, g_opt, d_opt)
+        f_opt = torch.optim.Adam(frame_d.parameters(), lr=config.lr, betas=betas)
+        self.G, self.D, self.frame_D, self.g_opt, self.d_opt, self.f_opt = accelerator.prepare(
+            generator, discriminator, frame_d, g_opt, d_opt, f_opt)
         self.ema = ema.to(accelerator.device)
         self.parameters = sum(p.numel() for p in generator.parameters())
         self.caption_rng = random.Random(self.process_seed(config.seed + 29))
@@ -90,7 +101,7 @@ class Text2VideoTask(Task):
 
     @property
     def optimizers(self):
-        return {"generator": self.g_opt, "discriminator": self.d_opt}
+        return {"generator": self.g_opt, "discriminator": self.d_opt, "frame-discriminator": self.f_opt}
 
     def batch_at(self, step: int) -> tuple[torch.Tensor, list[dict[str, str]]]:
         """Batch `step` of a shuffled epoch: a function of (seed, step, process), so a resumed run sees the same data."""
@@ -110,6 +121,17 @@ class Text2VideoTask(Task):
         cond, wrong = self.encode(told).to(device), self.encode(wrong).to(device)
         z = torch.randn(len(real), self.z_dim, device=device)
         fake = self.G(z, cond)
+        k, frame_weight = self.sizes["frame_picks"], self.sizes["frame_d"]
+        picks = torch.randint(FRAMES, (len(real), k), device=device)
+        frame_cond = cond.repeat_interleave(k, 0)
+        with self.accelerator.autocast():
+            f_real = self.frame_D(self.frames_of(real, picks), frame_cond)
+            f_fake = self.frame_D(self.frames_of(fake.detach(), picks), frame_cond)
+            f_loss = F.softplus(-f_real).mean() + F.softplus(f_fake).mean()
+        self.f_opt.zero_grad(set_to_none=True)
+        self.accelerator.backward(f_loss)
+        self.f_opt.step()
+        frame_stats = {"d_frame_real": torch.sigmoid(f_real).mean().item(), "d_frame_fake": torch.sigmoid(f_fake).mean().item()}
         with self.accelerator.autocast():
             d_real = self.D(real, cond)
             d_fake = self.D(fake.detach(), cond)
@@ -121,16 +143,21 @@ class Text2VideoTask(Task):
         self.d_opt.step()
         with self.accelerator.autocast():
             g_loss = F.softplus(-self.D(fake, cond)).mean()
+            g_frames = F.softplus(-self.frame_D(self.frames_of(fake, picks), frame_cond)).mean()
             g_aux = self.attribute_loss(fake, told)
         self.g_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(g_loss + g_aux)
+        self.accelerator.backward(g_loss + frame_weight * g_frames + g_aux)
         self.g_opt.step()
         self.ema.update_parameters(self.accelerator.unwrap_model(self.G))
         return {
             "g_loss": g_loss.item(), "d_loss": d_loss.item(), "d_real": torch.sigmoid(d_real).mean().item(),
             "d_fake": torch.sigmoid(d_fake).mean().item(), "d_wrong": torch.sigmoid(d_wrong).mean().item(),
-            "d_aux": d_aux.item(), "g_aux": g_aux.item(),
+            "d_aux": d_aux.item(), "g_aux": g_aux.item(), **frame_stats,
         }
+
+    def frames_of(self, clips: torch.Tensor, picks: torch.Tensor) -> torch.Tensor:
+        """(N, T, C, H, W) clips and (N, k) frame indices -> the (N * k, C, H, W) picked frames."""
+        return clips[torch.arange(len(clips), device=clips.device)[:, None], picks].flatten(0, 1)
 
     def attribute_loss(self, clips: torch.Tensor, attrs: list[dict[str, str]]) -> torch.Tensor:
         """Cross-entropy of the discriminator's attribute heads over the attributes each clip names."""
@@ -152,8 +179,9 @@ class Text2VideoTask(Task):
 
     def evaluate(self) -> dict[str, float]:
         scores = split_scores(self.generate(self.fixed_z, self.encode(self.eval_attrs)), self.eval_attrs)
-        # Lower is better: motion and color wrong, and flicker, all cost.
-        scores["score"] = -(scores["motion_accuracy"] + scores["color_accuracy"] + scores["color_consistency"]) / 3
+        # Lower is better: motion and color wrong, and flicker (over the clip and at its worst frame), all cost.
+        scores["score"] = -(scores["motion_accuracy"] + scores["color_accuracy"] + scores["color_consistency"]
+                            + scores["worst_frame_color"]) / 4
         return scores
 
     def sample(self, step: int) -> dict[str, Any]:
@@ -177,6 +205,7 @@ class Text2VideoTask(Task):
             save_file({k: v.contiguous() for k, v in self.ema.state_dict().items()}, folder / "generator-ema.safetensors")
             save_file(self.accelerator.unwrap_model(self.G).state_dict(), folder / "generator-raw.safetensors")
             save_file(self.accelerator.unwrap_model(self.D).state_dict(), folder / "discriminator.safetensors")
+            save_file(self.accelerator.unwrap_model(self.frame_D).state_dict(), folder / "frame-discriminator.safetensors")
 
     def model_card(self, stats: dict[str, Any]) -> str:
         cfg = self.config
