@@ -155,3 +155,28 @@ def test_the_models_tab_shows_every_model_and_a_card(page, tmp_path):
     shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "models-tab.png"), full_page=True)
+
+
+def test_an_image_example_sets_the_model_and_its_controls(page):
+    page.get_by_role("tab", name="Image", exact=True).click()
+    page.get_by_role("button", name="ddpm-digits · 10 steps", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#image-model input').value === 'ddpm-digits'", timeout=30_000)
+    page.locator("#image-generate").click()
+    page.wait_for_function("() => document.querySelector('#image-notes').innerText.includes('8 images')", timeout=60_000)
+    page.get_by_role("button", name="dcgan-digits", exact=True).click()  # back to the model the tests after this one use
+    page.wait_for_function("() => document.querySelector('#image-model input').value === 'dcgan-digits'", timeout=30_000)
+
+
+def test_an_example_fills_the_train_tab_and_choosing_a_kind_fills_its_defaults(page):
+    page.get_by_role("tab", name="Train", exact=True).click()
+    page.get_by_role("button", name="gpt-shakespeare", exact=True).click()
+    number = "(id) => Number(document.querySelector(id + \" input[type='number']\").value)"
+    page.wait_for_function(f"() => ({number})('#train-steps') === 500", timeout=30_000)
+    assert page.evaluate(f"() => [({number})('#train-batch'), ({number})('#train-lr'), ({number})('#train-sample-every')]") \
+        == [32, 0.002, 50]
+    assert page.locator("#train-name textarea").input_value() == "gpt-shakespeare"
+    assert page.locator("#train-dataset input").input_value() == "shakespeare"  # the example's kind's data
+    page.locator("#train-kind input").click()  # a kind chosen by hand brings its own defaults
+    page.get_by_role("option", name="VAE: images", exact=True).click()
+    page.wait_for_function(f"() => ({number})('#train-steps') === 2000", timeout=30_000)
+    assert page.locator("#train-dataset input").input_value() == "digits"

@@ -148,6 +148,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "train.lr": ("Learning rate", "学习率"),
     "train.sample_every": ("Sample every N steps", "每 N 步采样一次"),
     "train.start": ("Start", "开始训练"),
+    "train.examples": ("Examples (click one, then Start)", "示例（点一个，再点「开始训练」）"),
     "train.run": ("Run", "训练任务"),
     "train.run_info": ("Pick a past run to see its curves, resume it or download its model.",
                        "选择一个以往的训练任务，查看曲线、继续训练或下载模型。"),

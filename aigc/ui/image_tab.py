@@ -18,6 +18,9 @@ from ..pipelines import image as pipeline
 from ..registry import list_models, names_from_the_web
 from .i18n import i18n
 
+# (model, images, seed, denoising steps, scheduler): each built-in kind once, diffusion with few and many steps
+EXAMPLES = [["dcgan-digits", 16, 7, 25, "ddim"], ["vae-digits", 16, 3, 25, "ddim"],
+            ["ddpm-digits", 8, 1, 10, "dpm++"], ["ddpm-digits", 8, 1, 50, "ddim"]]
 DISPLAY_SCALE = 4  # 32x32 samples are enlarged without blur, so strokes stay crisp
 
 
@@ -124,6 +127,10 @@ def build() -> gr.Dropdown:
             original = gr.Image(label=i18n("image.real_digit"), height=160)
             rebuilt = gr.Image(label=i18n("image.reconstruction"), height=160)
 
+    shipped = [row for row in EXAMPLES if row[0] in names]
+    if shipped:
+        gr.Examples(shipped, [model, num, seed, steps, scheduler], label=i18n("common.examples_then_generate"),
+                    example_labels=[row[0] + (f" · {row[3]} steps" if _kind(row[0]) == "diffusion" else "") for row in shipped])
     model.change(_controls_for, model, [diffusion_box, walk_box, recon_box], queue=False, api_visibility="private")
     go.click(generate_images, [model, num, seed, steps, scheduler], [gallery, grid_file, notes],
              api_name="generate_images", concurrency_limit=1)

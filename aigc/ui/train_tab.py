@@ -67,6 +67,21 @@ def _defaults(kind: str):
             defaults["batch_size"], defaults["lr"], max(10, steps // 10))
 
 
+# Runs that show one idea each in a few minutes on a laptop's CPU: (kind, run name, steps, batch, lr, sample every).
+EXAMPLES = [
+    ["dcgan", "gan-digits-quick", 300, 64, 2e-4, 25],
+    ["vae", "vae-digits", 1000, 64, 2e-3, 100],
+    ["gpt", "gpt-shakespeare", 500, 32, 2e-3, 50],
+    ["diffusion", "ddpm-digits", 1000, 64, 1e-3, 100],
+    ["cgan", "cgan-digits", 1000, 64, 2e-4, 100],
+]
+
+
+def _example_data(kind: str, *settings):
+    """An example's data: its kind's built-in set, in the box that lists that kind's sets."""
+    return gr.update(choices=_datasets(kind), value=KINDS[kind][3][0]), gr.update(visible=False)
+
+
 def _thin(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
@@ -308,9 +323,12 @@ def build(demo: gr.Blocks | None = None) -> None:
             sample_text = gr.Textbox(label=i18n("train.sample_text"), lines=8, visible=False, elem_id="train-sample-text")
             log = gr.Textbox(label=i18n("train.log"), lines=6, max_lines=12, autoscroll=True, elem_id="train-log")
 
+    gr.Examples(EXAMPLES, [kind, name, steps, batch, lr, sample_every], [dataset, upload], fn=_example_data,
+                run_on_click=True, label=i18n("train.examples"), example_labels=[row[1] for row in EXAMPLES])
     streamed = [runs, status, loss_plot, d_plot, lr_plot, sample_image, sample_text, log]
     watching = dict(concurrency_id="train-watch", concurrency_limit=16, show_progress="hidden")
-    kind.change(_defaults, kind, [dataset, upload, steps, batch, lr, sample_every], queue=False, api_visibility="private")
+    # .input, not .change: the user's choice of kind fills its defaults, an example's keeps the example's settings
+    kind.input(_defaults, kind, [dataset, upload, steps, batch, lr, sample_every], queue=False, api_visibility="private")
     dataset.change(lambda d: gr.update(visible=d == UPLOAD), dataset, upload, queue=False, api_visibility="private")
     start.click(start_training, [kind, dataset, upload, name, steps, batch, lr, seed, sample_every], streamed,
                 api_name="start_training", **watching)
