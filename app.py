@@ -38,7 +38,12 @@ def main(argv=None) -> None:
     if args.share and not auth:
         print("Warning: --share without --auth lets anyone with the link use this machine.", file=sys.stderr)
 
+    from aigc.pipelines.text import serve_in_processes
     from aigc.ui import CSS, THEME, build_demo
+
+    # The built-in text models write in processes of their own, beside the web server's
+    # threads rather than among them; the default one starts now, while the page loads.
+    serve_in_processes(warm=("shakespeare-gpt",))
 
     if args.max_runs is not None:
         os.environ["AIGC_MAX_RUNS"] = str(max(1, args.max_runs))

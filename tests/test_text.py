@@ -181,3 +181,37 @@ def test_stopping_one_request_leaves_the_others_writing(batch_sizes):
     assert max(batch_sizes) >= 2
     assert streams[0].finish_reason == "stopped" and len(streams[0].tokens) < 150
     assert texts[1] == texts[2] == alone and streams[1].finish_reason == "length"
+
+
+@pytest.fixture
+def in_processes():
+    from aigc.pipelines import text
+
+    text.serve_in_processes(True)
+    yield text
+    text.serve_in_processes(False)
+
+
+def test_the_app_writes_its_own_models_in_a_worker_process_with_the_same_text(in_processes):
+    from aigc.pipelines.text_worker import RemoteBatcher
+
+    alone = aigc.generate_text("ROMEO.\n", max_new_tokens=70, seed=11)
+    streams = [aigc.generate_text("ROMEO.\n", max_new_tokens=70, seed=11, stream=True) for _ in range(3)]
+    batcher = in_processes._batchers["shakespeare-gpt"]
+    assert isinstance(batcher, RemoteBatcher) and batcher.process.is_alive()
+    assert _read_together(streams) == [alone] * 3
+    stopped = aigc.generate_text("", max_new_tokens=1000, seed=1, stream=True)
+    for _ in stopped:
+        stopped.close()
+    assert stopped.finish_reason == "stopped" and len(stopped.tokens) < 100
+
+
+def test_a_worker_that_dies_costs_its_requests_one_sentence_and_the_next_gets_a_new_one(in_processes):
+    stream = aigc.generate_text("ROMEO.\n", max_new_tokens=1000, seed=3, stream=True)
+    worker = in_processes._batchers["shakespeare-gpt"].process
+    with pytest.raises(AigcError, match="Generation failed: the model's process has ended"):
+        for _ in stream:
+            worker.kill()
+    assert aigc.generate_text("ROMEO.\n", max_new_tokens=20, seed=3) == \
+        aigc.generate_text("ROMEO.\n", max_new_tokens=20, seed=3)
+    assert in_processes._batchers["shakespeare-gpt"].process.pid != worker.pid

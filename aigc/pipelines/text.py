@@ -46,6 +46,7 @@ class _Job:
     def __init__(self, lm: registry.TextModel, ids: list[int], max_new_tokens: int, temperature: float,
                  top_k: int, top_p: float, seed: int):
         self.context, self.remaining = list(ids), max_new_tokens
+        self.settings = (temperature, top_k, top_p, seed)
         self.warpers = LogitsProcessorList()
         if temperature > 0:
             self.warpers.append(TemperatureLogitsWarper(temperature))
@@ -62,6 +63,12 @@ class _Job:
         self.done = threading.Event()
         self.finish_reason: str | None = None
         self.error: BaseException | None = None
+        self.on_stop = None  # set by a batcher that must be told
+
+    def request_stop(self) -> None:
+        self.stop.set()
+        if self.on_stop is not None:
+            self.on_stop()
 
     def pick(self, input_ids: torch.Tensor, scores: torch.Tensor) -> int:
         """The next token for this request from its (1, vocab) scores."""
@@ -128,6 +135,8 @@ class _Batcher:
     """Writes every waiting request of one model, up to MAX_BATCH at a time, in rounds.
     Its thread runs while there is work and ends when there is none."""
 
+    dead = False
+
     def __init__(self, lm: registry.TextModel):
         self.lm = lm
         self.waiting: list[_Job] = []
@@ -137,6 +146,13 @@ class _Batcher:
         self.eos = {*(configured if isinstance(configured, list) else [configured]), lm.tokenizer.eos_token_id} - {None}
         tok = lm.tokenizer
         self.pad = tok.pad_token_id if tok.pad_token_id is not None else min(self.eos, default=0)
+
+    @property
+    def idle(self) -> bool:
+        return self.thread is None
+
+    def retire(self) -> None:
+        pass  # its thread ends by itself
 
     def submit(self, job: _Job) -> None:
         with self.lock:
@@ -213,17 +229,48 @@ class _Sampler(LogitsProcessor):
 
 _batchers: dict[int, _Batcher] = {}
 _batchers_lock = threading.Lock()
+# Set by the app (`serve_in_processes`): this project's own models are then written in a
+# process of their own each, whose interpreter the web server's threads do not share.
+_in_processes = False
 
 
-def _batcher(lm: registry.TextModel) -> _Batcher:
+def _batcher(lm: registry.TextModel, spec: str) -> _Batcher:
     """The model's batcher; a model loaded again (a newer checkpoint) gets a new one."""
+    name = lm.info.name
     with _batchers_lock:
-        for key in [k for k, b in _batchers.items() if b.thread is None and b.lm is not lm]:
-            del _batchers[key]  # idle batchers of models no longer asked for
-        batcher = _batchers.get(id(lm))
-        if batcher is None or batcher.lm is not lm:
-            batcher = _batchers[id(lm)] = _Batcher(lm)
+        for key in [k for k, b in _batchers.items() if k != name and isinstance(b, _Batcher) and b.idle]:
+            del _batchers[key]  # a thread's batcher costs nothing to make again, and holds its model
+        remote = _in_processes and lm.info.own
+        batcher = _batchers.get(name)
+        if batcher is not None and (batcher.lm is not lm or batcher.dead or remote != (type(batcher) is not _Batcher)):
+            _batchers.pop(name).retire()  # a newer checkpoint, a worker that ended, or processes turned on
+            batcher = None
+        if batcher is None:
+            if remote:
+                from .text_worker import RemoteBatcher
+
+                batcher = RemoteBatcher(lm, spec)
+            else:
+                batcher = _Batcher(lm)
+            _batchers[name] = batcher
         return batcher
+
+
+def serve_in_processes(on: bool = True, warm: tuple[str, ...] = ()) -> None:
+    """Write this project's own text models in worker processes from now on (the app turns
+    this on; the library writes in threads). `warm`: models whose process starts now, in the
+    background, so that the first request does not wait for it."""
+    global _in_processes
+    _in_processes = on
+
+    def start(name: str) -> None:
+        try:
+            _batcher(registry.load(name, "text"), name)
+        except AigcError:
+            pass  # not in this copy: the first request says so
+
+    for name in warm:
+        threading.Thread(target=start, args=(name,), daemon=True).start()
 
 
 def fit_vocabulary(tokenizer, text: str) -> tuple[str, list[str]]:
@@ -294,14 +341,14 @@ class TextStream:
     """
 
     def __init__(self, lm: registry.TextModel, prompt_ids: list[int], prompt: str, notices: list[str],
-                 max_new_tokens: int, temperature: float, top_k: int, top_p: float, seed: int):
+                 max_new_tokens: int, temperature: float, top_k: int, top_p: float, seed: int, spec: str = ""):
         self.lm, self.prompt, self.notices, self.seed = lm, prompt, notices, seed
         self.started = time.perf_counter()
         self.finished: float | None = None
         self.first_token_s: float | None = None
         self.tokens: list[int] = []
         self._job = _Job(lm, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed)
-        _batcher(lm).submit(self._job)
+        _batcher(lm, spec).submit(self._job)
 
     @property
     def finish_reason(self) -> str | None:
@@ -344,7 +391,7 @@ class TextStream:
             yield pending
 
     def close(self) -> None:
-        self._job.stop.set()
+        self._job.request_stop()
 
     @property
     def tokens_per_s(self) -> float:
@@ -376,7 +423,7 @@ def generate_text(prompt: str = "", model: str = "shakespeare-gpt", max_new_toke
     lm = registry.load(model, "text")
     budget = max(1, lm.context_length - min(max_new_tokens, lm.context_length // 2))
     ids, used_prompt, notices = _prompt_ids(lm, prompt, budget)
-    result = TextStream(lm, ids, used_prompt, notices, max_new_tokens, temperature, top_k, top_p, seed)
+    result = TextStream(lm, ids, used_prompt, notices, max_new_tokens, temperature, top_k, top_p, seed, spec=model)
     if stream:
         return result
     text = result.text()

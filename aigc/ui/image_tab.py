@@ -133,7 +133,7 @@ def build() -> gr.Dropdown:
                     example_labels=[row[0] + (f" · {row[3]} steps" if _kind(row[0]) == "diffusion" else "") for row in shipped])
     model.change(_controls_for, model, [diffusion_box, walk_box, recon_box], queue=False, api_visibility="private")
     go.click(generate_images, [model, num, seed, steps, scheduler], [gallery, grid_file, notes],
-             api_name="generate_images", concurrency_limit=1)
+             api_name="generate_images", concurrency_limit=2)
     walk_go.click(walk, [model, seed_a, seed_b, frames], animation, api_name="latent_walk", concurrency_limit=2)
     recon_go.click(reconstruct, model, [original, rebuilt], api_name="reconstruct", concurrency_limit=2)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
