@@ -67,7 +67,7 @@ class _Job:
 
     def request_stop(self) -> None:
         self.stop.set()
-        if self.on_stop is not None:
+        if self.on_stop is not None and not self.done.is_set():
             self.on_stop()
 
     def pick(self, input_ids: torch.Tensor, scores: torch.Tensor) -> int:
@@ -227,7 +227,7 @@ class _Sampler(LogitsProcessor):
         return self.round._sample(input_ids, scores)
 
 
-_batchers: dict[int, _Batcher] = {}
+_batchers: dict[str, _Batcher] = {}  # by model name; a worker's RemoteBatcher has the same face
 _batchers_lock = threading.Lock()
 # Set by the app (`serve_in_processes`): this project's own models are then written in a
 # process of their own each, whose interpreter the web server's threads do not share.
@@ -242,7 +242,7 @@ def _batcher(lm: registry.TextModel, spec: str) -> _Batcher:
             del _batchers[key]  # a thread's batcher costs nothing to make again, and holds its model
         remote = _in_processes and lm.info.own
         batcher = _batchers.get(name)
-        if batcher is not None and (batcher.lm is not lm or batcher.dead or remote != (type(batcher) is not _Batcher)):
+        if batcher is not None and (batcher.lm is not lm or batcher.dead or remote == isinstance(batcher, _Batcher)):
             _batchers.pop(name).retire()  # a newer checkpoint, a worker that ended, or processes turned on
             batcher = None
         if batcher is None:
