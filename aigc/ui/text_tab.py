@@ -12,7 +12,7 @@ from .. import limits
 from ..device import random_seed
 from ..errors import AigcError
 from ..paths import ASSETS
-from ..pipelines.text import TextStream, generate_text as _generate_text
+from ..pipelines.text import MAX_BATCH, TextStream, generate_text as _generate_text
 from ..registry import list_models, names_from_the_web
 from .i18n import i18n
 
@@ -89,8 +89,10 @@ def build() -> gr.Dropdown:
             notes = gr.Markdown(elem_classes="aigc-notice", elem_id="text-notes")
     gr.Examples([[e] for e in examples], inputs=[prompt], label=i18n("common.examples"))
     inputs = [prompt, model, max_new_tokens, temperature, top_k, top_p, seed]
-    event = go.click(generate_text, inputs, [output, notes], api_name="generate_text", concurrency_limit=4)
-    prompt.submit(generate_text, inputs, [output, notes], api_visibility="private", concurrency_limit=4)
+    # One queue for both ways of asking, as wide as a round of the text batcher (pipelines/text.py)
+    writing = dict(concurrency_id="text", concurrency_limit=MAX_BATCH)
+    event = go.click(generate_text, inputs, [output, notes], api_name="generate_text", **writing)
+    prompt.submit(generate_text, inputs, [output, notes], api_visibility="private", **writing)
     halt.click(stop, None, None, cancels=[event], api_visibility="private", queue=False)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
     return model  # the app refreshes its choices when a training run adds a model
