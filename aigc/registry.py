@@ -26,6 +26,7 @@ from .cards import card_title, read_card
 from .device import best_device, inference_dtype
 from .errors import AigcError
 from .paths import CHECKPOINTS, RUNS
+from .progress import report_steps
 
 TASKS = ("text", "image", "conditional", "video")
 # Shown as choices in the app; any other Hub id can be typed.
@@ -300,7 +301,7 @@ def _load_diffusion(info: ModelInfo, device) -> ImageModel:
     if "prompt" in inspect.signature(pipe.__call__).parameters or not hasattr(pipe, "unet"):
         raise AigcError(f"'{info.name}' is a {type(pipe).__name__}, not an unconditional image pipeline; "
                         "text-to-image models belong in the Conditional image tab.")
-    pipe.set_progress_bar_config(disable=True)
+    report_steps(pipe)
     return ImageModel(info, "diffusion", pipe.to(device), {"size": pipe.unet.config.sample_size, "channels": pipe.unet.config.in_channels}, device)
 
 
@@ -366,7 +367,7 @@ def _load_text_to_image(info: ModelInfo, device) -> ConditionalModel:
             raise
         raise AigcError(f"'{info.name}' is not a text-to-image pipeline; the Conditional image tab needs one "
                         "(for example stabilityai/sd-turbo).") from exc
-    pipe.set_progress_bar_config(disable=True)
+    report_steps(pipe)
     return ConditionalModel(info, "hub", pipe.to(device), {}, device)
 
 
@@ -429,7 +430,7 @@ def _load_text_to_video(info: ModelInfo, device) -> VideoModel:
     if "num_frames" not in params or "prompt" not in params or needs_more or _NOT_TEXT_TO_VIDEO.search(type(pipe).__name__):
         raise AigcError(f"'{info.name}' is a {type(pipe).__name__}, not a text-to-video pipeline; the Video tab needs one "
                         "such as ali-vilab/text-to-video-ms-1.7b.")
-    pipe.set_progress_bar_config(disable=True)
+    report_steps(pipe)
     return VideoModel(info, "hub", pipe.to(device), {}, device)
 
 

@@ -13,6 +13,8 @@ import torch
 from diffusers import DDIMScheduler, DDPMPipeline, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DModel
 from diffusers.utils.torch_utils import randn_tensor
 
+from ..progress import Steps, report_steps
+
 SCHEDULERS = {"dpm++": DPMSolverMultistepScheduler, "ddim": DDIMScheduler, "ddpm": DDPMScheduler}
 DEFAULT_SCHEDULER, DEFAULT_STEPS = "ddim", 25
 # Where each solver places its steps. Started at t = 999 of a cosine schedule (where almost no
@@ -56,7 +58,7 @@ def sample(pipe: DDPMPipeline, n: int, steps: int = DEFAULT_STEPS, scheduler: st
            generator: torch.Generator | list[torch.Generator] | None = None) -> torch.Tensor:
     """`n` images in [-1, 1], shape (n, C, H, W), on the CPU."""
     pipe = with_scheduler(pipe, scheduler)
-    pipe.set_progress_bar_config(disable=True)
+    report_steps(pipe)
     images = pipe(batch_size=n, generator=generator, num_inference_steps=steps, output_type="pt").images
     return (images.float().cpu() * 2 - 1).clamp(-1, 1)
 
@@ -77,7 +79,7 @@ def sample_guided(unet: UNet2DModel, training: DDPMScheduler, labels: torch.Tens
     x = (x * sched.init_noise_sigma).to(device, dtype)
     labels = labels.to(device)
     no_label = torch.full_like(labels, cfg.num_class_embeds - 1)
-    for t in sched.timesteps:
+    for t in Steps(sched.timesteps):
         inp = sched.scale_model_input(x, t)
         if guidance == 1:
             eps = unet(inp, t, class_labels=labels).sample

@@ -18,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from .. import limits
 from ..data import shapes
 from ..errors import AigcError
+from ..progress import report_steps
 from ..registry import ConditionalModel, load
 from . import validate
 from .captions import caption_ids
@@ -197,7 +198,7 @@ def _hub_pipeline(model: str, task: str):
         pipe = auto.from_pipe(m.net)
     except (ValueError, KeyError) as exc:
         raise AigcError(f"'{m.info.name}' has no {task} pipeline in diffusers.") from exc
-    pipe.set_progress_bar_config(disable=True)
+    report_steps(pipe)
     return m, pipe
 
 

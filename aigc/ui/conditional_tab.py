@@ -17,6 +17,7 @@ from ..pipelines import conditional as pipeline
 from ..pipelines.image import image_grid
 from ..registry import list_models, names_from_the_web
 from .i18n import i18n
+from .steps import shown_in
 from .image_tab import DISPLAY_SCALE, _enlarge, _save
 
 EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in the top right", "text2img-shapes"],
@@ -60,13 +61,13 @@ def _shown(images: list[Image.Image]) -> list[Image.Image]:
 
 
 def generate_conditional(condition: str, model: str, num_images: int, guidance_scale: float, seed: int | None,
-                         steps: int, negative_prompt: str, width: int, height: int):
+                         steps: int, negative_prompt: str, width: int, height: int, progress=gr.Progress()):
     """Endpoint `generate_conditional`: (gallery, grid PNG path, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     kind = _kind(model)
     start = time.perf_counter()
     try:
-        with names_from_the_web():
+        with names_from_the_web(), shown_in(progress):
             images = pipeline.generate_conditional(
                 condition, model=model, num_images=num_images, seed=seed,
                 guidance_scale=guidance_scale if kind in ("guided-diffusion", "hub") else None,
@@ -81,12 +82,12 @@ def generate_conditional(condition: str, model: str, num_images: int, guidance_s
     return _shown(images), _save(grid, "conditional"), f"Seed {seed} · {len(images)} images in {seconds:.2f} s."
 
 
-def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: int):
+def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: int, progress=gr.Progress()):
     """Endpoint `show_all_labels`: one row per label, the same seeds in every row."""
     seed = random_seed() if seed in (None, -1) else seed
     start = time.perf_counter()
     try:
-        with names_from_the_web():
+        with names_from_the_web(), shown_in(progress):
             guided = _kind(model) == "guided-diffusion"
             labels, images = pipeline.label_rows(model, per_label=PER_LABEL, seed=seed,
                                                  guidance_scale=guidance_scale if guided else None,
@@ -130,11 +131,11 @@ def _mask_from_editor(edited) -> tuple[Image.Image | None, Image.Image | None]:
 
 
 def image_to_image(image, prompt: str, model: str, strength: float, guidance_scale: float, seed: int | None,
-                   steps: int, negative_prompt: str):
+                   steps: int, negative_prompt: str, progress=gr.Progress()):
     """Endpoint `image_to_image`: (gallery, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     try:
-        with names_from_the_web():
+        with names_from_the_web(), shown_in(progress):
             images = pipeline.image_to_image(_file(image), prompt, model=model, strength=strength,
                                              guidance_scale=guidance_scale, seed=seed, steps=steps,
                                              negative_prompt=negative_prompt)
@@ -144,12 +145,12 @@ def image_to_image(image, prompt: str, model: str, strength: float, guidance_sca
 
 
 def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: float, seed: int | None, steps: int,
-            negative_prompt: str):
+            negative_prompt: str, progress=gr.Progress()):
     """Endpoint `inpaint`: the painted part of the picture redrawn: (gallery, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     try:
         image, mask = _mask_from_editor(edited)
-        with names_from_the_web():
+        with names_from_the_web(), shown_in(progress):
             images = pipeline.inpaint(image, mask, prompt, model=model, strength=strength, guidance_scale=guidance_scale,
                                       seed=seed, steps=steps, negative_prompt=negative_prompt)
     except AigcError as exc:

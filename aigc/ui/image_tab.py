@@ -17,6 +17,7 @@ from ..paths import OUTPUTS
 from ..pipelines import image as pipeline
 from ..registry import list_models, names_from_the_web
 from .i18n import i18n
+from .steps import shown_in
 
 # (model, images, seed, denoising steps, scheduler): each built-in kind once, diffusion with few and many steps
 EXAMPLES = [["dcgan-digits", 16, 7, 25, "ddim"], ["vae-digits", 16, 3, 25, "ddim"],
@@ -38,12 +39,12 @@ def _enlarge(im):
     return im.resize((im.width * DISPLAY_SCALE, im.height * DISPLAY_SCALE), 0)  # 0 = nearest
 
 
-def generate_images(model: str, num_images: int, seed: int | None, steps: int, scheduler: str):
+def generate_images(model: str, num_images: int, seed: int | None, steps: int, scheduler: str, progress=gr.Progress()):
     """Endpoint `generate_images`: (gallery, grid PNG path, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     start = time.perf_counter()
     try:
-        with names_from_the_web():
+        with names_from_the_web(), shown_in(progress):
             images = pipeline.generate_images(model, num_images=num_images, seed=seed, steps=steps, scheduler=scheduler)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None

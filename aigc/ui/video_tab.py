@@ -13,6 +13,7 @@ from ..errors import AigcError
 from ..pipelines import video as pipeline
 from ..registry import list_models, names_from_the_web
 from .i18n import i18n
+from .steps import shown_in
 
 EXAMPLES = [["a large red star in the top right moving left", "text2video-shapes"],
             ["blue circle bouncing", "text2video-shapes"],
@@ -33,13 +34,13 @@ def _controls_for(model: str):
 
 
 def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int | None, steps: int,
-                   guidance_scale: float):
+                   guidance_scale: float, progress=gr.Progress()):
     """Endpoint `generate_video`: (MP4 path, GIF path, frame strip, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     hub = pipeline.builtin_frames(model) is None
     start = time.perf_counter()
     try:
-        with names_from_the_web():
+        with names_from_the_web(), shown_in(progress):
             clip = pipeline.make_clip(prompt, model=model, num_frames=num_frames, fps=fps, seed=seed,
                                       steps=steps if hub else None, guidance_scale=guidance_scale if hub else None)
     except AigcError as exc:
