@@ -35,7 +35,8 @@ KIND_LABELS = {
 FIRST_RUN_STEPS = {"gpt": 1000, "dcgan": 1000, "vae": 2000, "diffusion": 1000, "cgan": 1000,
                    "guided-diffusion": 1000, "text2img": 1000, "text2video": 500}
 UPLOAD = "upload"
-GAN_OUTPUTS = {"d_real": "D(x)", "d_fake": "D(G(z))", "d_wrong": "D(x, wrong condition)"}
+GAN_OUTPUTS = {"d_real": "D(x)", "d_fake": "D(G(z))", "d_wrong": "D(x, wrong condition)",
+               "d_frame_real": "D(frame of x)", "d_frame_fake": "D(frame of G(z))"}
 # (raw, smoothed) shades of one hue per curve: the smoothed line reads over its noisy raw one
 SHADES = [("#a5b4fc", "#3730a3"), ("#fca5a5", "#b91c1c"), ("#86efac", "#15803d"), ("#fcd34d", "#b45309"),
           ("#d8b4fe", "#7e22ce"), ("#67e8f9", "#0e7490"), ("#f9a8d4", "#be185d"), ("#cbd5e1", "#334155")]
