@@ -20,12 +20,13 @@ class Limits:
     training: bool = True  # the Train tab may start runs
     max_train_steps: int = 1_000_000
     max_train_batch: int = 1024
+    stop_own_runs_only: bool = False  # Stop ends only a run the same browser started or resumed
 
 
 PRIVATE = Limits()
 PUBLIC = replace(PRIVATE, max_new_tokens=500, prompt_chars=200_000, max_images=16, max_diffusion_steps=50, max_walk_frames=32,
                  max_side=768, max_video_frames=24, upload_bytes=8_000_000, upload_pixels=2048 * 2048,
-                 max_train_steps=2000, max_train_batch=128)
+                 max_train_steps=2000, max_train_batch=128, stop_own_runs_only=True)
 current = PRIVATE
 
 

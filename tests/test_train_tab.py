@@ -184,3 +184,18 @@ def test_public_limits_cap_training_and_can_turn_it_off():
 def test_the_number_of_runs_at_a_time_is_configurable(monkeypatch):
     monkeypatch.setenv("AIGC_MAX_RUNS", "3")
     assert Jobs().max_running == 3 and Jobs(max_running=2).max_running == 2
+
+
+def test_in_public_mode_only_the_browser_that_started_a_run_can_stop_it():
+    jobs = Jobs(max_running=1)
+    run = jobs.start("dcgan", "digits", name="jobs-owned", steps=2000, owner="browser-a", **TINY_DCGAN)
+    try:
+        said = jobs.stop(by="browser-b", own_only=True)
+        assert "only that browser can stop it" in said and run.running
+        assert "Stopping 'jobs-owned'" in jobs.stop(by="browser-a", own_only=True)
+        assert run.wait().data["reason"] == "stopped"
+        resumed = jobs.resume("jobs-owned", steps=run.wait().step + 2000, owner="browser-b")  # a resume changes hands
+        assert "only that browser" in jobs.stop(by="browser-a", own_only=True)
+        assert "Stopping" in jobs.stop(by="browser-b", own_only=True) and resumed.wait().data["reason"] == "stopped"
+    finally:
+        jobs.stop()

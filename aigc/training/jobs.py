@@ -30,9 +30,11 @@ class Jobs:
     def __init__(self, max_running: int | None = None):
         self._max_running = max_running
         self._runs: dict[str, Any] = {}  # name -> Run, in start order
+        self._owners: dict[str, str | None] = {}  # name -> who started or resumed it (a browser session)
         self._lock = threading.Lock()
 
-    def start(self, kind: str, dataset: str, name: str | None = None, upload: str | Path | None = None, **options: Any):
+    def start(self, kind: str, dataset: str, name: str | None = None, upload: str | Path | None = None,
+              owner: str | None = None, **options: Any):
         """A new run named `name` (default: kind-dataset, numbered if taken). `upload` is a .zip
         of images for image kinds: it is checked, then copied into the run folder."""
         from . import make_config, run_folder, start
@@ -55,23 +57,26 @@ class Jobs:
                     shutil.rmtree(folder, ignore_errors=True)
                     raise
             run = start(kind, dataset, out=folder, **options)
-            self._runs[folder.name] = run
+            self._runs[folder.name], self._owners[folder.name] = run, owner
             return run
 
-    def resume(self, name: str, steps: int | None = None):
+    def resume(self, name: str, steps: int | None = None, owner: str | None = None):
         from . import resume, run_folder
 
         with self._lock:
             self._check_capacity()
             run = resume(run_folder(name), steps)
             self._runs.pop(run.out.name, None)
-            self._runs[run.out.name] = run
+            self._runs[run.out.name], self._owners[run.out.name] = run, owner
             return run
 
-    def stop(self, name: str | None = None) -> str:
+    def stop(self, name: str | None = None, by: str | None = None, own_only: bool = False) -> str:
+        """Stop run `name` (default: the one training). With `own_only`, only for `by`, its owner."""
         run = self._runs.get(name) if name else self.active()
         if run is None or not run.running:
             return "No run is training."
+        if own_only and self._owners.get(run.out.name) != by:
+            return f"'{run.out.name}' was started in another browser; only that browser can stop it."
         run.stop()
         return f"Stopping '{run.out.name}': it saves a checkpoint, then ends."
 

@@ -210,7 +210,7 @@ def _empty():
 
 
 def start_training(kind: str, dataset: str, upload, name: str, steps: float, batch_size: float, lr: float, seed: float,
-                   sample_every: float):
+                   sample_every: float, request: gr.Request = None):
     """Endpoint `start_training`: starts a run and streams it as `watch_training` does."""
     try:
         _check_allowed(steps, batch_size)
@@ -228,14 +228,14 @@ def start_training(kind: str, dataset: str, upload, name: str, steps: float, bat
             upload_path = upload.get("path") if isinstance(upload, dict) else upload
             if not upload_path:
                 raise AigcError("Upload a .zip of images to train on, or choose a built-in dataset.")
-        run = JOBS.start(kind, dataset, name=(name or "").strip() or None, upload=upload_path, steps=int(steps),
+        run = JOBS.start(kind, dataset, name=(name or "").strip() or None, upload=upload_path, owner=_session(request), steps=int(steps),
                          batch_size=int(batch_size), lr=float(lr), seed=int(seed), sample_every=int(sample_every))
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     yield from watch(run.out.name)
 
 
-def resume_training(name: str, steps: float):
+def resume_training(name: str, steps: float, request: gr.Request = None):
     """Endpoint `resume_training`: continues a stopped run (or a finished one, up to more steps)."""
     try:
         _check_allowed(steps, None)
@@ -245,7 +245,7 @@ def resume_training(name: str, steps: float):
         more = int(steps) if steps and steps == steps and steps > view.step else None
         if more is None and view.end is not None and view.end.data.get("reason") == "finished":
             raise AigcError(f"Run '{name}' finished at step {view.step:,}; raise Steps above that to train it further.")
-        run = JOBS.resume(name, more)
+        run = JOBS.resume(name, more, owner=_session(request))
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     yield from watch(run.out.name)
@@ -261,8 +261,12 @@ def _check_allowed(steps, batch_size) -> None:
         raise AigcError(f"This server trains with batches of at most {cap.max_train_batch:,}.")
 
 
-def stop_training(name: str | None):
-    gr.Info(JOBS.stop(name or None))
+def _session(request: gr.Request | None) -> str | None:
+    return getattr(request, "session_hash", None)
+
+
+def stop_training(name: str | None, request: gr.Request = None):
+    gr.Info(JOBS.stop(name or None, by=_session(request), own_only=limits.current.stop_own_runs_only))
 
 
 def download(name: str | None):
