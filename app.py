@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import sys
+import time
 
 # Read by OpenMP when torch loads. Its threads otherwise spin for a while after each operation,
 # and this server runs many small ones for several requests at once. Measured here (2 cores):
@@ -48,6 +49,8 @@ def main(argv=None) -> None:
     if args.max_runs is not None:
         os.environ["AIGC_MAX_RUNS"] = str(max(1, args.max_runs))
     demo = build_demo(public=public, training=not args.no_training)
+    if public:
+        start_pruning()
     demo.queue(default_concurrency_limit=2, max_size=64 if public else None)
     said = io.StringIO()
     with contextlib.redirect_stdout(said):  # Gradio explains a failed share link at length; one sentence is ours
@@ -58,6 +61,20 @@ def main(argv=None) -> None:
     else:
         print(said.getvalue(), end="")
     demo.block_thread()
+
+
+def start_pruning(every_s: float = 600, older_than_s: float = 3600) -> None:
+    """In public mode generated files live an hour: strangers' outputs must not fill the disk."""
+    import threading
+
+    from aigc.paths import prune_outputs
+
+    def prune() -> None:
+        while True:
+            prune_outputs(older_than_s)
+            time.sleep(every_s)
+
+    threading.Thread(target=prune, daemon=True, name="prune-outputs").start()
 
 
 def logins(args: argparse.Namespace) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -10,3 +11,18 @@ ASSETS = ROOT / "assets"
 CHECKPOINTS = ROOT / "checkpoints"
 RUNS = Path(os.environ.get("AIGC_RUNS", ROOT / "runs"))
 OUTPUTS = Path(os.environ.get("AIGC_OUTPUTS", ROOT / "outputs"))
+
+
+def prune_outputs(older_than_s: float, folder: Path | None = None) -> int:
+    """Delete generated files (pictures, clips, run downloads) older than `older_than_s`
+    seconds; returns how many. A public server runs this now and then, so strangers'
+    outputs do not fill its disk."""
+    cutoff, removed = time.time() - older_than_s, 0
+    for path in (folder or OUTPUTS).rglob("*"):
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            pass  # taken by another pruner, or being written
+    return removed

@@ -34,3 +34,18 @@ def test_offline_share_fails_with_one_sentence_and_the_login_still_guards_the_lo
     out, err = server.said
     assert "No public link: the share tunnel needs the internet. Still serving at" in err
     assert "frpc" not in out + err and "Warning: --share without --auth" not in err
+
+
+def test_old_outputs_are_pruned_and_new_ones_kept(tmp_path):
+    import os
+    import time
+
+    from aigc.paths import prune_outputs
+
+    old, new = tmp_path / "images" / "grid-old.png", tmp_path / "videos" / "clip-new.mp4"
+    for path in (old, new):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert prune_outputs(3600, tmp_path) == 1
+    assert not old.exists() and new.exists()

@@ -60,7 +60,9 @@ def build_demo(public: bool = False, training: bool = True) -> gr.Blocks:
     `training=False` keeps the Train tab to watching runs. Its words follow the browser's
     language (English or Simplified Chinese; see aigc.ui.i18n), or the footer's Settings."""
     limits.set_public(public, training)
-    with Studio(title="AIGC Studio") as demo:
+    # Gradio's copies of what it served: hourly, those older than a day (public: 10 min / 1 hour)
+    keep = (600, 3600) if public else (3600, 86400)
+    with Studio(title="AIGC Studio", delete_cache=keep) as demo:
         # one key per string: the device's name follows the translated sentence
         gr.Markdown("# AIGC Studio\n" + str(i18n("app.intro")) + f"**{best_device().type.upper()}**",
                     elem_id="aigc-header")
