@@ -215,3 +215,20 @@ def test_a_worker_that_dies_costs_its_requests_one_sentence_and_the_next_gets_a_
     assert aigc.generate_text("ROMEO.\n", max_new_tokens=20, seed=3) == \
         aigc.generate_text("ROMEO.\n", max_new_tokens=20, seed=3)
     assert in_processes._batchers["shakespeare-gpt"].process.pid != worker.pid
+
+
+def test_idle_workers_beyond_two_end_least_recently_asked_first(in_processes, tiny_gpt2, monkeypatch):
+    from aigc.registry import ModelInfo
+
+    # three of this project's own models: the shipped one and two "runs" (the tiny model under two names)
+    aigc.generate_text("ROMEO.\n", max_new_tokens=3, seed=0)
+    workers = [in_processes._batchers["shakespeare-gpt"]]
+    for name in ("run-a", "run-b"):
+        lm = load(str(tiny_gpt2), "text")
+        own = type(lm)(ModelInfo(name, "text", "run", str(tiny_gpt2)), lm.model, lm.tokenizer, lm.device)
+        monkeypatch.setattr(in_processes.registry, "load", lambda spec, task, own=own: own)
+        aigc.generate_text("To be", model=str(tiny_gpt2), max_new_tokens=3, seed=0)
+        workers.append(in_processes._batchers[name])
+    workers[0].process.join(timeout=30)
+    assert not workers[0].process.is_alive()  # the least recently asked ended
+    assert all(w.process.is_alive() for w in workers[1:]) and set(in_processes._batchers) == {"run-a", "run-b"}

@@ -232,6 +232,7 @@ _batchers_lock = threading.Lock()
 # Set by the app (`serve_in_processes`): this project's own models are then written in a
 # process of their own each, whose interpreter the web server's threads do not share.
 _in_processes = False
+MAX_WORKERS = 2  # idle workers beyond this (each holds torch, ~0.3 GB) end, least recently asked first
 
 
 def _batcher(lm: registry.TextModel, spec: str) -> _Batcher:
@@ -249,10 +250,14 @@ def _batcher(lm: registry.TextModel, spec: str) -> _Batcher:
             if remote:
                 from .text_worker import RemoteBatcher
 
+                workers = [k for k, b in _batchers.items() if isinstance(b, RemoteBatcher)]
+                excess = len(workers) + 1 - MAX_WORKERS
+                for key in [k for k in workers if _batchers[k].idle][: max(0, excess)]:  # least recently asked first
+                    _batchers.pop(key).retire()
                 batcher = RemoteBatcher(lm, spec)
             else:
                 batcher = _Batcher(lm)
-            _batchers[name] = batcher
+        _batchers[name] = _batchers.pop(name, batcher)  # the most recently asked model last
         return batcher
 
 

@@ -4,7 +4,7 @@ The web server's threads share one interpreter lock. A small model's `generate` 
 mostly Python, so under load it waits for that lock while other requests hold it, and a
 round that takes 0.1 s alone took 0.7 s. In its own process the same loop runs at its own
 pace; the server only relays tokens. The process holds one model, batches its requests
-(`text._Batcher`), and ends when the server does (its pipe closes).
+(`text._Batcher`), and ends when asked to or when the server does (its pipe closes).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class _Relay:
 
 
 def _serve(model: str, conn) -> None:
-    """The worker: load `model`, then write each request the server sends until the pipe closes."""
+    """The worker: load `model`, then write each request the server sends until asked to quit or the pipe closes."""
     import torch
 
     torch.set_num_threads(1)  # a small model's steps are too short to share among threads
@@ -64,6 +64,8 @@ def _serve(model: str, conn) -> None:
             with lock:
                 jobs[job_id] = job
             batcher.submit(job)
+        elif message[0] == "quit":
+            break
         elif message[0] == "stop":
             with lock:
                 job = jobs.get(message[1])
@@ -99,7 +101,8 @@ class RemoteBatcher:
             self.retired = True
             if self.jobs:
                 return
-        self.conn.close()  # the worker sees its pipe close and ends
+        # Asked, not hung up on: closing a pipe that `_read` is blocked on would not wake either side.
+        self._send(("quit",))
 
     def submit(self, job: _Job) -> None:
         job_id = next(self.ids)
@@ -133,12 +136,13 @@ class RemoteBatcher:
                     last = self.retired and not self.jobs
                 job.finish(message[2], None if message[3] is None else RuntimeError(message[3]))
                 if last:
-                    self.conn.close()
+                    self._send(("quit",))
             elif message[0] == "failed":
                 reason = message[1]
                 break
         with self.lock:
             self.dead = True
             ended, self.jobs = list(self.jobs.values()), {}
+            self.conn.close()
         for job in ended:
             job.finish(error=RuntimeError(reason))
