@@ -267,6 +267,10 @@ def serve_in_processes(on: bool = True, warm: tuple[str, ...] = ()) -> None:
     background, so that the first request does not wait for it."""
     global _in_processes
     _in_processes = on
+    if not on:
+        with _batchers_lock:
+            for name in [k for k, b in _batchers.items() if not isinstance(b, _Batcher)]:
+                _batchers.pop(name).retire()
 
     def start(name: str) -> None:
         try:
