@@ -59,6 +59,7 @@ METRIC_NAMES = {
     "motion_accuracy": "Share of clips whose object moves the way the caption says (centroid track)",
     "color_consistency": "Share of frames whose dominant color is the clip's (1 = no flicker)",
     "worst_frame_color": "Color consistency at the frame position where it is lowest (the first or last frame flickers most)",
+    "steady_clips": "Share of clips whose every frame shows the clip's color (no flicker at all)",
     "area_variation": "Relative standard deviation of the object's area over a clip (0 = steady size)",
     "no_motion": "Share of clips where the judge sees no motion it can name",
     "full_motion_accuracy": "Motion accuracy, captions that name every attribute",
@@ -66,6 +67,7 @@ METRIC_NAMES = {
     "real_motion_accuracy": "Baseline: motion accuracy of the judge on real `moving-shapes` clips",
     "real_color_consistency": "Baseline: color consistency of real clips",
     "real_worst_frame_color": "Baseline: color consistency of real clips at their worst frame position",
+    "real_steady_clips": "Baseline: share of real clips whose every frame shows their color",
     "real_area_variation": "Baseline: area variation of real clips",
     "clip_seconds": "One 16-frame clip generated and written as an MP4 (s, median)",
 }

@@ -165,6 +165,7 @@ def test_a_flickering_first_frame_is_the_worst_frame():
     scores = stability(clips)
     assert scores["color_consistency"] == (16 + 15) / 32
     assert scores["worst_frame_color"] == 0.5  # frame 1 holds in one clip of two
+    assert scores["steady_clips"] == 0.5
     assert stability(steady)["worst_frame_color"] == 1
 
 

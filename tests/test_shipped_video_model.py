@@ -26,6 +26,7 @@ def test_clips_move_as_asked_well_above_chance_and_as_the_card_says():
     assert abs(scores["motion_accuracy"] - card["motion_accuracy"]) <= 0.12
     assert abs(scores["color_accuracy"] - card["color_accuracy"]) <= 0.12
     assert scores["color_consistency"] >= 0.7  # the color holds over most frames
+    assert scores["worst_frame_color"] >= 0.8  # the first and last frames too (the loop's seam)
 
 
 def test_up_and_down_are_told_apart():

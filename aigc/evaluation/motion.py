@@ -114,7 +114,8 @@ def stability(clips: torch.Tensor, frame_colors: list[list[str | None]] | None =
     """Means over clips of: the share of frames showing the clip's most common color (an empty
     frame counts as a different color), and the foreground area's std / mean over frames.
     `worst_frame_color` is that share at the frame position where it is lowest (a clip whose
-    first frame flickers flashes where the video loops).
+    first frame flickers flashes where the video loops); `steady_clips` the share of clips
+    whose every frame shows their color.
     A clip that is empty throughout scores 0 on color and 0 on area. `frame_colors` saves
     reading the colors again when the caller has them."""
     _, mask = foreground(_frames(clips))
@@ -127,6 +128,7 @@ def stability(clips: torch.Tensor, frame_colors: list[list[str | None]] | None =
     held = torch.tensor(holds, dtype=torch.float).reshape(len(holds), clips.shape[1])
     return {"color_consistency": float(held.mean()) if len(clips) else 0.0,
             "worst_frame_color": float(held.mean(0).min()) if len(clips) else 0.0,
+            "steady_clips": float((held.min(1).values == 1).float().mean()) if len(clips) else 0.0,
             "area_variation": float(relative_std.mean()) if len(clips) else 0.0}
 
 
