@@ -193,8 +193,9 @@ def test_in_public_mode_only_the_browser_that_started_a_run_can_stop_it():
         said = jobs.stop(by="browser-b", own_only=True)
         assert "only that browser can stop it" in said and run.running
         assert "Stopping 'jobs-owned'" in jobs.stop(by="browser-a", own_only=True)
-        assert run.wait().data["reason"] == "stopped"
-        resumed = jobs.resume("jobs-owned", steps=run.wait().step + 2000, owner="browser-b")  # a resume changes hands
+        end = run.wait()
+        assert end.data["reason"] == "stopped"
+        resumed = jobs.resume("jobs-owned", steps=end.step + 2000, owner="browser-b")  # a resume changes hands
         assert "only that browser" in jobs.stop(by="browser-a", own_only=True)
         assert "Stopping" in jobs.stop(by="browser-b", own_only=True) and resumed.wait().data["reason"] == "stopped"
     finally:
