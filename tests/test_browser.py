@@ -175,8 +175,9 @@ def test_an_example_fills_the_train_tab_and_choosing_a_kind_fills_its_defaults(p
     assert page.evaluate(f"() => [({number})('#train-batch'), ({number})('#train-lr'), ({number})('#train-sample-every')]") \
         == [32, 0.002, 50]
     assert page.locator("#train-name textarea").input_value() == "gpt-shakespeare"
-    assert page.locator("#train-dataset input").input_value() == "shakespeare"  # the example's kind's data
+    page.wait_for_function("() => document.querySelector('#train-dataset input').value === 'shakespeare'",
+                           timeout=30_000)  # the example's kind's data, set by the example's own event
     page.locator("#train-kind input").click()  # a kind chosen by hand brings its own defaults
     page.get_by_role("option", name="VAE: images", exact=True).click()
     page.wait_for_function(f"() => ({number})('#train-steps') === 2000", timeout=30_000)
-    assert page.locator("#train-dataset input").input_value() == "digits"
+    page.wait_for_function("() => document.querySelector('#train-dataset input').value === 'digits'", timeout=30_000)
