@@ -263,7 +263,7 @@ def bench_app(runs: int = 3) -> list[tuple[str, str]]:
         ("app: python app.py until its page answers (models load lazily, on first use)", f"{seconds:.1f} s"),
         ("app: resident memory of the app's imports (torch, transformers, diffusers, gradio)", f"{int(holding[0])} MB"),
         (f"app: resident memory with all {holding[2]} built-in models loaded", f"{int(holding[1])} MB"),
-        ("app: resident memory of the worker process that writes the built-in text model", f"{int(holding[3])} MB"),
+        ("app: memory the text worker process adds (its unique set size: torch's own copy, the model)", f"{int(holding[3])} MB"),
     ]
 
 
@@ -280,7 +280,8 @@ loaded = psutil.Process().memory_info().rss
 from aigc.pipelines import text
 text.serve_in_processes(True)  # as the app does
 text.generate_text("A", max_new_tokens=1, seed=0)
-worker = sum(c.memory_info().rss for c in psutil.Process().children(recursive=True))
+# Unique memory: what the worker adds (its resident size counts torch's libraries shared with the app)
+worker = sum(c.memory_full_info().uss for c in psutil.Process().children(recursive=True))
 print(before // 2**20, loaded // 2**20, len(models), worker // 2**20)
 """
 
