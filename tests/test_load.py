@@ -1,7 +1,7 @@
 """Eight strangers at once: concurrent gradio_client clients generate text and images for a
 minute on localhost. None gets an error, every client is served all along, and the server's
 memory does not grow. The slowest 5% of waits against one client's wait is printed: issue 8
-asks for at most 3x. On this 2-core machine it is about 5x for text and 6x for images (10x
+asks for at most 3x. On this 2-core machine it is 5-5.5x for text and 6.5x for images (10x
 and 11x before text was batched and written in a worker process): the eight client
 processes themselves take most of a core, and the machine is then busy throughout (see the
 closing note of issue 8), so that bound is not asserted."""
