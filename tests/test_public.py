@@ -49,3 +49,16 @@ def test_old_outputs_are_pruned_and_new_ones_kept(tmp_path):
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     assert prune_outputs(3600, tmp_path) == 1
     assert not old.exists() and new.exists()
+
+
+def test_the_app_writes_text_in_a_worker_process_unless_told_to_use_threads():
+    import psutil
+    from gradio_client import Client
+
+    for flags, workers in (((), 1), (("--text-in-threads",), 0)):
+        with app_process(*flags) as (server, url):
+            text, _ = Client(url + "/", verbose=False).predict("ROMEO.\n", "shakespeare-gpt", 20, 0.8, 50, 0.95, 1,
+                                                              api_name="/generate_text")
+            found = [p for p in psutil.Process(server.pid).children(recursive=True) if "multiprocessing.spawn" in " ".join(p.cmdline())
+                     and "resource_tracker" not in " ".join(p.cmdline())]
+            assert text.startswith("ROMEO.\n") and len(text) > 20 and len(found) == workers, (flags, found)
