@@ -3,6 +3,7 @@ aigc.ui.i18n, each key has both texts, and a browser set to zh-CN (or switched t
 in the footer's Settings) sees Chinese, one set to en-US English."""
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -128,12 +129,17 @@ def browser():
         chromium.close()
 
 
+@contextlib.contextmanager
 def _open(browser, url, locale):
+    """A page of the app in a browser set to `locale`, closed afterwards."""
     context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(url, wait_until="domcontentloaded")
-    page.locator("#text-prompt textarea").wait_for(timeout=60_000)
-    return context, page
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        page.locator("#text-prompt textarea").wait_for(timeout=60_000)
+        yield page
+    finally:
+        context.close()
 
 
 def _tab_names(page) -> list[str]:
@@ -161,8 +167,7 @@ def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
     # the page is drawn, and its titles must be translated all the same
     Client(app_url, verbose=False).predict("dcgan", "digits", None, "i18n-gan", 10, 16, 2e-4, 0, 5,
                                            api_name="/start_training")
-    context, page = _open(browser, app_url, "zh-CN")
-    try:
+    with _open(browser, app_url, "zh-CN") as page:
         _wait_for_tabs(page, TABS_ZH)
         assert _tab_names(page) == TABS_ZH
         assert page.locator("#text-generate").inner_text().strip() == "生成"
@@ -190,14 +195,11 @@ def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
                                timeout=30_000)
         page.screenshot(path=str(shots / "zh-conditional-caption.png"), full_page=True)
         _no_keys_shown(page, "conditional after a model change")
-    finally:
-        context.close()
 
 
 @browser_only
 def test_an_english_browser_sees_english_and_the_settings_switch_to_chinese(browser, app_url):
-    context, page = _open(browser, app_url, "en-US")
-    try:
+    with _open(browser, app_url, "en-US") as page:
         _wait_for_tabs(page, TABS_EN)
         assert _tab_names(page) == TABS_EN
         _no_keys_shown(page, "English page")
@@ -211,15 +213,10 @@ def test_an_english_browser_sees_english_and_the_settings_switch_to_chinese(brow
         page.locator("button[role=tab]").nth(4).click()
         assert page.locator("#train-start").inner_text().strip() == "开始训练"
         _no_keys_shown(page, "switched to Chinese")
-    finally:
-        context.close()
 
 
 @browser_only
 def test_a_browser_in_another_language_sees_english(browser, app_url):
-    context, page = _open(browser, app_url, "fr-FR")
-    try:
+    with _open(browser, app_url, "fr-FR") as page:
         _wait_for_tabs(page, TABS_EN)
         _no_keys_shown(page, "French page")
-    finally:
-        context.close()
