@@ -172,3 +172,20 @@ def test_a_flickering_first_frame_is_the_worst_frame():
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match="N, T, 3, H, W"):
         motion_of(torch.zeros(2, 3, 32, 32))
+
+
+def test_histogram_drift_counts_flicker_not_motion(real):
+    """The `steady` loss of text2video training: real clips score near zero, a clip whose square
+    only moves scores zero, and one frame of another color or size or a drifting background do not."""
+    from aigc.training.video import histogram_drift
+
+    clips, _ = real
+    assert histogram_drift(clips).mean() < 5e-4
+    moving = square_clip(xs=range(22, 2, -1)[:16], ys=[12] * 16, colors=["red"] * 16)
+    assert histogram_drift(moving).item() < 1e-6
+    recolored = square_clip(xs=range(22, 2, -1)[:16], ys=[12] * 16, colors=["red"] * 15 + ["green"])
+    bigger = moving.clone()
+    bigger[0, 15, :, 12:24, 7:19] = bigger[0, 15, :, 12:13, 7:8]  # the last frame's square grows from 8 to 12 pixels
+    drifting = moving + torch.linspace(0, 0.2, 16)[None, :, None, None, None]  # the whole frame brightens
+    for flicker in (recolored, bigger, drifting):
+        assert histogram_drift(flicker).item() > 10 * histogram_drift(clips).mean()
