@@ -47,7 +47,9 @@ class _Job:
                  top_k: int, top_p: float, seed: int):
         self.context, self.remaining = list(ids), max_new_tokens
         self.settings = (temperature, top_k, top_p, seed)
-        self.warpers = LogitsProcessorList()
+        # A plain list: LogitsProcessorList reads each warper's signature at every call (67 µs
+        # per token for these three, against 30 µs for the loop in `pick`).
+        self.warpers: list = []
         if temperature > 0:
             self.warpers.append(TemperatureLogitsWarper(temperature))
             if top_k:
@@ -74,7 +76,8 @@ class _Job:
         """The next token for this request from its (1, vocab) scores."""
         if self.greedy:
             return int(scores.argmax())
-        scores = self.warpers(input_ids, scores)
+        for warp in self.warpers:
+            scores = warp(input_ids, scores)
         return int(torch.multinomial(scores.float().softmax(-1), 1, generator=self.generator))
 
     def finish(self, reason: str | None = None, error: BaseException | None = None) -> None:
