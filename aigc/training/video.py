@@ -14,7 +14,7 @@ the clip flashes where it loops.
 A real clip shows the same object on the same background in every frame, only elsewhere, so
 each frame holds the same colors in the same amounts. `steady` weighs a loss on how far each
 generated frame's sorted pixel values (per channel: a histogram that ignores where pixels
-are) lie from their mean over the clip; it is about 0.0002 for real clips and penalises a
+are) lie from their mean over the clip; it is about 0.0003 for real clips and penalises a
 background that drifts and an object whose color or size flickers, not its motion.
 """
 
@@ -42,7 +42,7 @@ from .trainer import Task
 DEFAULTS = dict(steps=3000, batch_size=16, lr=2e-4, warmup=0, min_lr_ratio=1.0, eval_every=250, sample_every=250,
                 checkpoint_every=250, precision="no")
 MODEL_DEFAULTS = dict(z_dim=64, width=48, d_width=24, ema_decay=0.999, embed=64, drop=0.3, clips=6000,
-                      frame_d=1.0, frame_picks=4, steady=100.0)
+                      frame_d=1.0, frame_picks=4, steady=4000.0)
 VIDEO_WORDS = list(dict.fromkeys([*CAPTION_WORDS, *moving_shapes.MOTION_WORDS]))
 CAPTION_LENGTH = 10
 AUX = {**shapes.VOCABULARY, "motion": moving_shapes.MOTIONS}  # attributes the discriminator learns to name
@@ -52,7 +52,8 @@ FRAMES = 16
 
 def histogram_drift(clips: torch.Tensor) -> torch.Tensor:
     """Per clip (N, T, C, H, W): mean squared distance of each frame's sorted values per channel from
-    their mean over the clip's frames. Zero when every frame holds the same colors in the same
+    their mean over the clip's frames: per channel, the squared 1-D Wasserstein distance from a
+    frame's values to their barycenter. Zero when every frame holds the same colors in the same
     amounts, wherever they are."""
     values = clips.flatten(3).sort(-1).values
     return (values - values.mean(1, keepdim=True)).pow(2).mean((1, 2, 3))
