@@ -1,7 +1,7 @@
 """Eight strangers at once: concurrent gradio_client clients generate text and images for a
 minute on localhost. None gets an error, every client is served all along, and the server's
 memory does not grow. The slowest 5% of waits against one client's wait is printed: issue 8
-asks for at most 3x. On this 2-core machine it is about 3.6x for text and 5.8x for images:
+asks for at most 3x. On this 2-core machine it is about 4x for text and 6x for images:
 the server process is then busy on one core (Gradio's own work per request, about 15 ms,
 plus about 2 ms per gallery image, holds the interpreter lock), so that bound is printed,
 not asserted (see the closing notes of issue 8)."""
