@@ -20,6 +20,7 @@ from conftest import app_process
 
 CLIENTS = 8
 SECONDS = float(os.environ.get("AIGC_LOAD_SECONDS", 60))
+_TLS = ssl.create_default_context()
 
 
 def _client(url):
@@ -28,9 +29,6 @@ def _client(url):
     http: 35 of the 42 ms of CPU a request costs the client. Eight clients paying that on a
     2-core machine measured themselves more than the server."""
     return Client(url, verbose=False, download_files=False, ssl_verify=_TLS)
-
-
-_TLS = ssl.create_default_context()
 
 
 def _text(client, seed):

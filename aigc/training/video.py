@@ -51,10 +51,9 @@ FRAMES = 16
 
 
 def histogram_drift(clips: torch.Tensor) -> torch.Tensor:
-    """Per clip (N, T, C, H, W): mean squared distance of each frame's sorted values per channel from
-    their mean over the clip's frames: per channel, the squared 1-D Wasserstein distance from a
-    frame's values to their barycenter. Zero when every frame holds the same colors in the same
-    amounts, wherever they are."""
+    """Per clip (N, T, C, H, W): how far each frame's sorted values in each channel lie from their
+    mean over the clip's frames (the squared 1-D Wasserstein distance to their barycenter),
+    averaged. Zero when every frame holds the same colors in the same amounts, wherever they are."""
     values = clips.flatten(3).sort(-1).values
     return (values - values.mean(1, keepdim=True)).pow(2).mean((1, 2, 3))
 
