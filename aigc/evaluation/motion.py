@@ -118,6 +118,8 @@ def stability(clips: torch.Tensor, frame_colors: list[list[str | None]] | None =
     whose every frame shows their color.
     A clip that is empty throughout scores 0 on color and 0 on area. `frame_colors` saves
     reading the colors again when the caller has them."""
+    if not len(clips):
+        return dict.fromkeys(("color_consistency", "worst_frame_color", "steady_clips", "area_variation"), 0.0)
     _, mask = foreground(_frames(clips))
     areas = mask.float().sum((1, 2)).reshape(clips.shape[:2])
     relative_std = areas.std(1, unbiased=False) / areas.mean(1).clamp(min=1)
@@ -126,10 +128,8 @@ def stability(clips: torch.Tensor, frame_colors: list[list[str | None]] | None =
         main = _clip_color(colors)
         holds.append([main is not None and c == main for c in colors])
     held = torch.tensor(holds, dtype=torch.float).reshape(len(holds), clips.shape[1])
-    return {"color_consistency": float(held.mean()) if len(clips) else 0.0,
-            "worst_frame_color": float(held.mean(0).min()) if len(clips) else 0.0,
-            "steady_clips": float((held.min(1).values == 1).float().mean()) if len(clips) else 0.0,
-            "area_variation": float(relative_std.mean()) if len(clips) else 0.0}
+    return {"color_consistency": float(held.mean()), "worst_frame_color": float(held.mean(0).min()),
+            "steady_clips": float((held.min(1).values == 1).float().mean()), "area_variation": float(relative_std.mean())}
 
 
 def judge_clips(clips: torch.Tensor, requested: list[dict[str, str]]) -> dict[str, float]:
