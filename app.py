@@ -1,4 +1,4 @@
-"""AIGC Studio: python app.py [--host H] [--port P] [--share] [--auth USER:PASS] [--public] [--no-training]"""
+"""AIGC Studio: python app.py [--host H] [--port P] [--share] [--auth USER:PASS] [--public] [--no-training] [--one-process]"""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ import time
 # one DCGAN image costs the server 15-18 ms of CPU instead of 37, and 32 tokens of text take
 # 137 ms instead of 171 for one client.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Gradio's queue keeps a record of the last 10,000 events and, after every event, rebuilds a
+# pandas table of them all for its monitoring page, which this app does not turn on. Under load
+# that grew to the largest cost of a request; a short record, summed now and then, costs nothing.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,8 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-training", action="store_true",
                    help="the Train tab only shows runs (public mode otherwise caps training at 2,000 steps a run)")
     p.add_argument("--max-runs", type=int, default=None, help="training runs at the same time (default 1)")
-    p.add_argument("--text-in-threads", action="store_true",
-                   help="write text in the server's own threads, not in a worker process (saves ~0.5 GB; slower under load)")
+    p.add_argument("--one-process", "--text-in-threads", dest="one_process", action="store_true",
+                   help="generate in the server's own threads, not in worker processes (saves ~1 GB; slower under load)")
     return p.parse_args(argv)
 
 
@@ -41,13 +46,15 @@ def main(argv=None) -> None:
     if args.share and not auth:
         print("Warning: --share without --auth lets anyone with the link use this machine.", file=sys.stderr)
 
+    from aigc.pipelines import worker
     from aigc.pipelines.text import serve_in_processes
     from aigc.ui import CSS, THEME, build_demo
 
-    # The built-in text models write in processes of their own, beside the web server's
-    # threads rather than among them; the default one starts now, while the page loads.
-    if not args.text_in_threads:
+    # The built-in text models write, and pictures are drawn, in processes of their own, beside
+    # the web server's threads rather than among them; they start now, while the page loads.
+    if not args.one_process:
         serve_in_processes(warm=("shakespeare-gpt",))
+        worker.serve_in_process(warm=(("dcgan-digits", "image"),))
 
     if args.max_runs is not None:
         os.environ["AIGC_MAX_RUNS"] = str(max(1, args.max_runs))

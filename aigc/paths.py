@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import time
 from pathlib import Path
 
@@ -11,6 +13,15 @@ ASSETS = ROOT / "assets"
 CHECKPOINTS = ROOT / "checkpoints"
 RUNS = Path(os.environ.get("AIGC_RUNS", ROOT / "runs"))
 OUTPUTS = Path(os.environ.get("AIGC_OUTPUTS", ROOT / "outputs"))
+
+
+def new_output(folder: Path, stem: str, suffix: str) -> Path:
+    """A fresh path in `folder` (made if missing) named after `stem`, a model's name and a seed.
+    The app serves OUTPUTS/images and OUTPUTS/videos as they are, so every name ends in 64
+    random bits: nobody finds another person's pictures by guessing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem)[-60:].strip("-.") or "output"
+    return folder / f"{stem}-{secrets.token_hex(8)}{suffix}"
 
 
 def prune_outputs(older_than_s: float, folder: Path | None = None) -> int:

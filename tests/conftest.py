@@ -16,6 +16,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("AIGC_RUNS", tempfile.mkdtemp(prefix="aigc-runs-"))
+os.environ.setdefault("AIGC_OUTPUTS", tempfile.mkdtemp(prefix="aigc-outputs-"))  # not the checkout's own folder
 
 import pytest  # noqa: E402
 

@@ -1,6 +1,7 @@
 """The app as strangers meet it: share links offline, logins, and the flags of public mode."""
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -51,14 +52,18 @@ def test_old_outputs_are_pruned_and_new_ones_kept(tmp_path):
     assert not old.exists() and new.exists()
 
 
-def test_the_app_writes_text_in_a_worker_process_unless_told_to_use_threads():
+def test_the_app_generates_in_worker_processes_unless_told_to_use_one():
     import psutil
     from gradio_client import Client
 
-    for flags, workers in (((), 1), (("--text-in-threads",), 0)):
+    for flags, workers in (((), 2), (("--one-process",), 0)):
         with app_process(*flags) as (server, url):
-            text, _ = Client(url + "/", verbose=False).predict("ROMEO.\n", "shakespeare-gpt", 20, 0.8, 50, 0.95, 1,
-                                                              api_name="/generate_text")
+            client = Client(url + "/", verbose=False)
+            text, _ = client.predict("ROMEO.\n", "shakespeare-gpt", 20, 0.8, 50, 0.95, 1, api_name="/generate_text")
+            gallery, grid, _ = client.predict("dcgan-digits", 3, 5, 25, "ddim", api_name="/generate_images")
             found = [p for p in psutil.Process(server.pid).children(recursive=True) if "multiprocessing.spawn" in " ".join(p.cmdline())
                      and "resource_tracker" not in " ".join(p.cmdline())]
             assert text.startswith("ROMEO.\n") and len(text) > 20 and len(found) == workers, (flags, found)
+            assert len(gallery) == 3 and Path(grid).stat().st_size > 0, (flags, gallery, grid)
+
+

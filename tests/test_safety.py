@@ -79,7 +79,8 @@ def test_a_zip_bomb_and_a_zip_that_climbs_out_are_refused_for_training(client, t
 
 def test_the_file_server_serves_no_file_the_app_did_not_hand_out(app_url):
     for path in ("/etc/passwd", ROOT / "app.py", ROOT / "checkpoints" / "image" / "dcgan-digits" / "config.json",
-                 RUNS, OUTPUTS, Path.home() / ".bashrc", f"{ROOT}/../{ROOT.name}/README.md"):
+                 RUNS, OUTPUTS, OUTPUTS / "images", OUTPUTS / "images" / "..", Path.home() / ".bashrc",
+                 f"{OUTPUTS}/images/../../{OUTPUTS.name}", f"{ROOT}/../{ROOT.name}/README.md"):
         response = httpx.get(f"{app_url}gradio_api/file={path}")
         assert response.status_code in (403, 404), (path, response.status_code)
 

@@ -8,6 +8,8 @@ images on any device.
 from __future__ import annotations
 
 import random
+import time
+from typing import Callable
 
 import torch
 from PIL import Image
@@ -16,11 +18,13 @@ from torchvision.utils import make_grid
 
 from .. import limits
 from ..errors import AigcError
+from ..paths import OUTPUTS, new_output
 from ..registry import ImageModel, load
 from . import validate
 
 SCHEDULERS = ("ddim", "dpm++", "ddpm")  # the first is the default (see models/diffusion.py)
 DEFAULT_SCHEDULER = SCHEDULERS[0]
+DISPLAY_SCALE = 4  # 32x32 samples are shown enlarged without blur, so strokes stay crisp
 
 
 def _seed(seed) -> int:
@@ -42,6 +46,32 @@ def image_grid(images: list[Image.Image], nrow: int | None = None, scale: int = 
     nrow = nrow or max(1, round(len(images) ** 0.5))
     grid = to_pil_image(make_grid(batch, nrow=nrow, padding=2, pad_value=80))
     return grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST) if scale > 1 else grid
+
+
+def for_display(im: Image.Image) -> Image.Image:
+    """A small picture enlarged DISPLAY_SCALE times without blur; a large one as it is."""
+    if im.width >= 128:
+        return im
+    return im.resize((im.width * DISPLAY_SCALE, im.height * DISPLAY_SCALE), Image.NEAREST)
+
+
+def save_png(picture: Image.Image, stem: str) -> str:
+    """`picture` as a new PNG in outputs/images, its name starting with `stem`."""
+    path = new_output(OUTPUTS / "images", stem, ".png")
+    picture.save(path, compress_level=1)  # flat-colored samples compress well anyway; level 6 costs 4x the time
+    return str(path)
+
+
+def draw(generate: Callable[..., list[Image.Image]], stem: str, **kwargs) -> tuple[list[str], str, float]:
+    """The pictures of `generate(**kwargs)` as PNG files for a page: each one (small ones
+    enlarged without blur) and a grid of them all, eight to a row; with the seconds that
+    `generate` took. `stem` starts the files' names."""
+    start = time.perf_counter()
+    images = generate(**kwargs)
+    seconds = time.perf_counter() - start
+    grid = image_grid(images, nrow=min(8, len(images)), scale=DISPLAY_SCALE if images[0].width < 128 else 1)
+    return ([save_png(for_display(im), f"{stem}-{i + 1:02d}") for i, im in enumerate(images)],
+            save_png(grid, f"{stem}-grid"), seconds)
 
 
 def _generators(seed: int, n: int) -> list[torch.Generator]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from PIL import Image
 
 from .. import limits
 from ..errors import AigcError
-from ..paths import OUTPUTS
+from ..paths import OUTPUTS, new_output
 from ..registry import VideoModel, list_models, load
 from . import validate
 from .captions import caption_ids
@@ -56,10 +54,7 @@ class Clip:
         """A new file in `folder` (default outputs/videos): an H.264 MP4 (yuv420p, what every browser
         plays) or a looping GIF."""
         format = _format(format)
-        folder = Path(folder) if folder is not None else OUTPUTS / "videos"
-        folder.mkdir(parents=True, exist_ok=True)
-        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.model)[-40:].strip("-.") or "video"
-        path = folder / f"{stem}-seed{self.seed}-{uuid.uuid4().hex[:8]}.{format}"
+        path = new_output(Path(folder) if folder is not None else OUTPUTS / "videos", f"{self.model}-seed{self.seed}", f".{format}")
         frames = enlarge(self.frames)
         if format == "mp4":
             import imageio.v3 as iio

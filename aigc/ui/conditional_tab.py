@@ -14,11 +14,11 @@ from .. import limits
 from ..device import random_seed
 from ..errors import AigcError
 from ..pipelines import conditional as pipeline
-from ..pipelines.image import image_grid
+from ..pipelines import worker
+from ..pipelines.image import DISPLAY_SCALE, draw, for_display, image_grid, save_png
 from ..registry import list_models, names_from_the_web
 from .i18n import i18n
-from .steps import shown_in
-from .image_tab import DISPLAY_SCALE, _enlarge, _save
+from .steps import moving, shown_in
 
 EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in the top right", "text2img-shapes"],
             ["blue circle", "text2img-shapes"], ["small yellow triangle at the bottom", "text2img-shapes"],
@@ -56,30 +56,21 @@ def _error(exc: AigcError) -> gr.Error:
     return gr.Error(str(exc), print_exception=False)
 
 
-def _shown(images: list[Image.Image]) -> list[Image.Image]:
-    return [_enlarge(im) for im in images]
-
-
 def generate_conditional(condition: str, model: str, num_images: int, guidance_scale: float, seed: int | None,
                          steps: int, negative_prompt: str, width: int, height: int, progress=gr.Progress()):
     """Endpoint `generate_conditional`: (gallery, grid PNG path, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     kind = _kind(model)
-    start = time.perf_counter()
+    diffusion = kind in ("guided-diffusion", "hub")
     try:
-        with names_from_the_web(), shown_in(progress):
-            images = pipeline.generate_conditional(
-                condition, model=model, num_images=num_images, seed=seed,
-                guidance_scale=guidance_scale if kind in ("guided-diffusion", "hub") else None,
-                steps=steps if kind in ("guided-diffusion", "hub") else None,
-                negative_prompt=negative_prompt if kind == "hub" else None,
-                width=width if kind == "hub" else None, height=height if kind == "hub" else None)
+        samples, grid, seconds = worker.run(
+            draw, pipeline.generate_conditional, f"{model}-seed{seed}", progress=moving(progress), condition=condition,
+            model=model, num_images=num_images, seed=seed, guidance_scale=guidance_scale if diffusion else None,
+            steps=steps if diffusion else None, negative_prompt=negative_prompt if kind == "hub" else None,
+            width=width if kind == "hub" else None, height=height if kind == "hub" else None)
     except AigcError as exc:
         raise _error(exc) from None
-    seconds = time.perf_counter() - start
-    scale = DISPLAY_SCALE if images[0].width < 128 else 1
-    grid = image_grid(images, nrow=min(8, len(images)), scale=scale)
-    return _shown(images), _save(grid, "conditional"), f"Seed {seed} · {len(images)} images in {seconds:.2f} s."
+    return samples, grid, f"Seed {seed} · {len(samples)} images in {seconds:.2f} s."
 
 
 def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: int, progress=gr.Progress()):
@@ -96,8 +87,8 @@ def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: 
         raise _error(exc) from None
     seconds = time.perf_counter() - start
     grid = image_grid(images, nrow=PER_LABEL, scale=DISPLAY_SCALE if images[0].width < 128 else 1)
-    shown = [(im, labels[i // PER_LABEL]) for i, im in enumerate(_shown(images))]
-    return (shown, _save(grid, "labels"),
+    shown = [(for_display(im), labels[i // PER_LABEL]) for i, im in enumerate(images)]
+    return (shown, save_png(grid, f"{model}-labels-seed{seed}"),
             f"Seed {seed} · one row per label ({', '.join(labels)}) in {seconds:.2f} s.")
 
 

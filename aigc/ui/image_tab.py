@@ -3,9 +3,6 @@ a latent walk between two seeds; a VAE's reconstruction of a real digit."""
 
 from __future__ import annotations
 
-import time
-import uuid
-
 import gradio as gr
 import imageio.v3 as iio
 import numpy as np
@@ -13,45 +10,27 @@ import numpy as np
 from .. import limits
 from ..device import random_seed
 from ..errors import AigcError
-from ..paths import OUTPUTS
-from ..pipelines import image as pipeline
+from ..paths import OUTPUTS, new_output
+from ..pipelines import image as pipeline, worker
 from ..registry import list_models, names_from_the_web
 from .i18n import i18n
-from .steps import shown_in
+from .steps import moving
 
 # (model, images, seed, denoising steps, scheduler): each built-in kind once, diffusion with few and many steps
 EXAMPLES = [["dcgan-digits", 16, 7, 25, "ddim"], ["vae-digits", 16, 3, 25, "ddim"],
             ["ddpm-digits", 8, 1, 10, "dpm++"], ["ddpm-digits", 8, 1, 50, "ddim"]]
-DISPLAY_SCALE = 4  # 32x32 samples are enlarged without blur, so strokes stay crisp
-
-
-def _save(picture, stem: str, suffix: str = ".png") -> str:
-    folder = OUTPUTS / "images"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{stem}-{uuid.uuid4().hex[:8]}{suffix}"
-    picture.save(path, compress_level=1)  # flat-colored samples compress well anyway; level 6 costs 4x the time
-    return str(path)
-
-
-def _enlarge(im):
-    if im.width >= 128:
-        return im
-    return im.resize((im.width * DISPLAY_SCALE, im.height * DISPLAY_SCALE), 0)  # 0 = nearest
 
 
 def generate_images(model: str, num_images: int, seed: int | None, steps: int, scheduler: str, progress=gr.Progress()):
     """Endpoint `generate_images`: (gallery, grid PNG path, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
-    start = time.perf_counter()
     try:
-        with names_from_the_web(), shown_in(progress):
-            images = pipeline.generate_images(model, num_images=num_images, seed=seed, steps=steps, scheduler=scheduler)
+        samples, grid, seconds = worker.run(pipeline.draw, pipeline.generate_images, f"{model}-seed{seed}",
+                                            progress=moving(progress), model=model, num_images=num_images, seed=seed,
+                                            steps=steps, scheduler=scheduler)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    seconds = time.perf_counter() - start
-    grid = pipeline.image_grid(images, nrow=min(8, len(images)), scale=DISPLAY_SCALE if images[0].width < 128 else 1)
-    return ([_enlarge(im) for im in images], _save(grid, "grid"),
-            f"Seed {seed} · {len(images)} images in {seconds:.2f} s.")
+    return samples, grid, f"Seed {seed} · {len(samples)} images in {seconds:.2f} s."
 
 
 def walk(model: str, seed_a: int, seed_b: int, frames: int):
@@ -61,10 +40,8 @@ def walk(model: str, seed_a: int, seed_b: int, frames: int):
             images = pipeline.latent_walk(model, seed_a=seed_a, seed_b=seed_b, frames=frames)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    loop = [np.asarray(_enlarge(im).convert("RGB")) for im in images + images[-2:0:-1]]
-    folder = OUTPUTS / "images"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"walk-{uuid.uuid4().hex[:8]}.gif"
+    loop = [np.asarray(pipeline.for_display(im).convert("RGB")) for im in images + images[-2:0:-1]]
+    path = new_output(OUTPUTS / "images", f"{model}-walk-{seed_a}-{seed_b}", ".gif")
     iio.imwrite(path, np.stack(loop), duration=80, loop=0)
     return str(path)
 
@@ -75,7 +52,7 @@ def reconstruct(model: str):
             original, recon = pipeline.reconstruct(model)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    return _enlarge(original), _enlarge(recon)
+    return pipeline.for_display(original), pipeline.for_display(recon)
 
 
 def _kind(model: str) -> str:
@@ -134,7 +111,7 @@ def build() -> gr.Dropdown:
                     example_labels=[row[0] + (f" · {row[3]} steps" if _kind(row[0]) == "diffusion" else "") for row in shipped])
     model.change(_controls_for, model, [diffusion_box, walk_box, recon_box], queue=False, api_visibility="private")
     go.click(generate_images, [model, num, seed, steps, scheduler], [gallery, grid_file, notes],
-             api_name="generate_images", concurrency_limit=2)
+             api_name="generate_images", concurrency_limit=4)
     walk_go.click(walk, [model, seed_a, seed_b, frames], animation, api_name="latent_walk", concurrency_limit=2)
     recon_go.click(reconstruct, model, [original, rebuilt], api_name="reconstruct", concurrency_limit=2)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)

@@ -1,0 +1,95 @@
+"""The worker process that draws pictures for the app (aigc.pipelines.worker)."""
+
+import os
+import signal
+import threading
+
+import pytest
+
+from aigc import limits
+from aigc.errors import AigcError
+from aigc.pipelines import image, worker
+from aigc.progress import Steps
+
+
+def _where_and_steps(n: int):
+    for _ in Steps(range(n)):
+        pass
+    return os.getpid()
+
+
+def _hang(seconds: float):
+    threading.Event().wait(seconds)
+
+
+@pytest.fixture
+def drawer():
+    w = worker.Worker(threads=2)
+    yield w
+    if w.process is not None:
+        w.process.kill()
+
+
+def test_a_call_runs_in_another_process_and_its_steps_reach_the_caller(drawer):
+    seen = []
+    assert drawer.call(_where_and_steps, 3, progress=lambda done, total: seen.append((done, total))) != os.getpid()
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_the_worker_keeps_the_servers_limits_and_reads_names_as_the_web_does(drawer, tmp_path):
+    limits.set_public(True)
+    try:
+        with pytest.raises(AigcError, match="number of images"):
+            drawer.call(image.generate_images, "dcgan-digits", num_images=limits.PUBLIC.max_images + 1)
+    finally:
+        limits.set_public(False)
+    assert len(drawer.call(image.generate_images, "dcgan-digits", num_images=limits.PUBLIC.max_images + 1)) == 17
+    # a folder on the server is a name a stranger typed, not a model to load
+    with pytest.raises(AigcError, match="not folders on the server"):
+        drawer.call(image.generate_images, image.load("dcgan-digits", "image").info.location)
+
+
+def test_draw_writes_each_sample_and_a_grid_under_names_nobody_can_guess(drawer):
+    samples, grid, seconds = drawer.call(image.draw, image.generate_images, "../../dcgan-seed5", model="dcgan-digits",
+                                         num_images=3, seed=5)
+    from PIL import Image
+
+    from aigc.paths import OUTPUTS
+
+    assert len(samples) == 3 and seconds > 0
+    for path in [*samples, grid]:
+        assert os.path.dirname(path) == str(OUTPUTS / "images")  # "../" stays in the name's letters, never the path
+        assert len(os.path.basename(path).rsplit("-", 1)[1]) == len("0123456789abcdef.png")
+    assert Image.open(samples[0]).size == (32 * image.DISPLAY_SCALE,) * 2
+    assert len(set(samples)) == 3
+
+
+def test_a_worker_that_dies_fails_its_calls_with_a_sentence_and_the_next_call_starts_another(drawer):
+    failed = []
+
+    def wait():
+        try:
+            drawer.call(_hang, 60)
+        except AigcError as exc:
+            failed.append(str(exc))
+
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    while not drawer.calls:
+        threading.Event().wait(0.05)
+    first = drawer.process
+    os.kill(first.pid, signal.SIGKILL)
+    waiting.join(30)
+    assert failed == [worker.ENDED]
+    assert drawer.call(_where_and_steps, 1) not in (os.getpid(), first.pid)
+
+
+def test_without_a_worker_a_call_runs_here_as_a_web_request():
+    assert worker._worker is None  # the library draws in the caller's thread; the app turns the worker on
+    seen = []
+    assert worker.run(_where_and_steps, 2, progress=lambda done, total: seen.append(done)) == os.getpid()
+    assert seen == [1, 2]
+    folder = image.load("dcgan-digits", "image").info.location
+    assert len(image.generate_images(folder, num_images=1)) == 1  # the library loads folders
+    with pytest.raises(AigcError, match="not folders on the server"):
+        worker.run(image.generate_images, folder)
