@@ -37,7 +37,7 @@ ASCII_FORMS = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u20
 # per request, so a new request waits at most one round before it joins. Eight strangers
 # then cost the server about what one does, instead of eight loops over the same model.
 MAX_BATCH = 8
-ROUND_TOKENS = 48
+ROUND_TOKENS = int(__import__("os").environ.get("RT", "48"))
 
 
 class _Job:
@@ -371,8 +371,19 @@ class TextStream:
         tok, eos_ids = self.lm.tokenizer, set(self.lm.tokenizer.all_special_ids)
         shown = ""
         try:
-            while (ids := self._job.out.get()) is not None:
-                self.tokens += [i for i in ids if i not in eos_ids]
+            done = False
+            while not done:
+                batch = [self._job.out.get()]
+                while batch[-1] is not None:  # and every token that came meanwhile: one decode for them all
+                    try:
+                        batch.append(self._job.out.get_nowait())
+                    except queue.Empty:
+                        break
+                done = batch[-1] is None
+                new = [i for ids in batch if ids for i in ids if i not in eos_ids]
+                if not new:
+                    continue
+                self.tokens += new
                 text = tok.decode(self.tokens, skip_special_tokens=True)
                 # A byte-level token can end inside a multi-byte character: wait for the rest.
                 if text.endswith("\ufffd") or len(text) <= len(shown):

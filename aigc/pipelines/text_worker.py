@@ -10,23 +10,36 @@ pace; the server only relays tokens. The process holds one model, batches its re
 from __future__ import annotations
 
 import itertools
+import math
 import multiprocessing
 import threading
+import time
 
 from .. import registry
 from .text import _Batcher, _Job
 
+SEND_SECONDS = 0.02
+
 
 class _Relay:
-    """In the worker: a request's token queue that sends what is put in it to the server."""
+    """In the worker: a request's token queue that sends what is put in it to the server, in
+    batches at most SEND_SECONDS apart rather than token by token: the server wakes a thread
+    for each message, and the page is redrawn only 25 times a second anyway."""
 
     def __init__(self, send, job_id: int, job: _Job, ended):
         self.send, self.job_id, self.job, self.ended = send, job_id, job, ended
+        self.held: list[int] = []
+        self.sent_at = -math.inf
 
     def put(self, ids: list[int] | None) -> None:
         if ids is not None:
-            self.send(("tokens", self.job_id, ids))
-        else:
+            self.held += ids
+            if time.monotonic() - self.sent_at < SEND_SECONDS:
+                return
+        if self.held:
+            self.send(("tokens", self.job_id, self.held))
+            self.held, self.sent_at = [], time.monotonic()
+        if ids is None:
             error = self.job.error
             self.send(("end", self.job_id, self.job.finish_reason, None if error is None else str(error)))
             self.ended(self.job_id)
