@@ -183,6 +183,35 @@ def test_stopping_one_request_leaves_the_others_writing(batch_sizes):
     assert texts[1] == texts[2] == alone and streams[1].finish_reason == "length"
 
 
+def test_a_new_request_joins_a_running_round_within_a_few_tokens(monkeypatch):
+    import time
+
+    from aigc.pipelines.text import ROUND_TOKENS
+
+    lm = load("shakespeare-gpt", "text")
+    rounds, generate, forward = [], lm.model.generate, lm.model.forward
+
+    def recorded(input_ids, **kwargs):
+        out = generate(input_ids, **kwargs)
+        rounds.append((len(input_ids), out.shape[1] - input_ids.shape[1]))  # (requests, tokens written)
+        return out
+
+    def slow(*args, **kwargs):  # 5 ms a token: the second request surely arrives during the first round
+        time.sleep(0.005)
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(lm.model, "generate", recorded)
+    monkeypatch.setattr(lm.model, "forward", slow)
+    first = aigc.generate_text("ROMEO.\n", max_new_tokens=100, temperature=0, stream=True)
+    reading = iter(first)
+    next(reading)  # its round has begun
+    second = aigc.generate_text("JULIET.\n", max_new_tokens=5, temperature=0, stream=True)
+    assert second.text() and "".join(reading)
+    # The first round ended early for the newcomer, not after ROUND_TOKENS tokens; the next wrote both.
+    assert rounds[0][0] == 1 and rounds[0][1] < ROUND_TOKENS and rounds[1][0] == 2, rounds
+    assert len(first.tokens) == 100 and len(second.tokens) == 5
+
+
 @pytest.fixture
 def in_processes():
     from aigc.pipelines import text

@@ -8,7 +8,7 @@ import threading
 import time
 import unicodedata
 import warnings
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 from transformers import (
@@ -34,10 +34,12 @@ ASCII_FORMS = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u20
 
 # Requests for the same model are written together, one `generate` call for all of them
 # (continuous batching at the grain of a round): a round writes at most ROUND_TOKENS tokens
-# per request, so a new request waits at most one round before it joins. Eight strangers
-# then cost the server about what one does, instead of eight loops over the same model.
+# per request, and ends early, once it has written JOIN_AFTER, when a new request waits; so
+# a new request joins within JOIN_AFTER tokens. Eight strangers then cost the server about
+# what one does, instead of eight loops over the same model.
 MAX_BATCH = 8
-ROUND_TOKENS = int(__import__("os").environ.get("RT", "48"))
+ROUND_TOKENS = 48
+JOIN_AFTER = 8  # each early end costs the rows going on one pass over their context (about two tokens' time)
 
 
 class _Job:
@@ -92,11 +94,12 @@ class _Round(BaseStreamer):
     streamer it hands each row's tokens to its request; and it ends each row (`_StopRows`)
     at the row's own length, at its end of text, or when its request is stopped."""
 
-    def __init__(self, jobs: list[_Job], chunks: list[int], eos: set[int]):
-        self.jobs, self.chunks, self.eos = jobs, chunks, eos
+    def __init__(self, jobs: list[_Job], chunks: list[int], eos: set[int], others_wait: Callable[[], bool] = lambda: False):
+        self.jobs, self.chunks, self.eos, self.others_wait = jobs, chunks, eos, others_wait
         self.made = [[] for _ in jobs]
         self.writing = [True] * len(jobs)
         self.prompt_seen = False
+        self.steps = 0
 
     def _sample(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         forced = torch.full_like(scores, float("-inf"))
@@ -107,12 +110,15 @@ class _Round(BaseStreamer):
         return forced
 
     def _finished(self, input_ids: torch.LongTensor) -> torch.BoolTensor:
+        if self.steps >= JOIN_AFTER and self.others_wait():  # the rows still writing go on in the next round
+            return torch.ones(len(self.jobs), dtype=torch.bool, device=input_ids.device)
         return torch.tensor([not w for w in self.writing], dtype=torch.bool, device=input_ids.device)
 
     def put(self, value: torch.Tensor) -> None:
         if not self.prompt_seen:  # the first call carries the prompts
             self.prompt_seen = True
             return
+        self.steps += 1
         for i, token in enumerate(value.reshape(-1).tolist()):
             if not self.writing[i]:
                 continue
@@ -196,7 +202,7 @@ class _Batcher:
         # Left padding: every row's next token is at the same place.
         ids = torch.tensor([[self.pad] * (longest - len(j.context)) + j.context for j in jobs], device=self.lm.device)
         mask = torch.tensor([[0] * (longest - len(j.context)) + [1] * len(j.context) for j in jobs], device=self.lm.device)
-        round_ = _Round(jobs, chunks, self.eos)
+        round_ = _Round(jobs, chunks, self.eos, others_wait=lambda: bool(self.waiting))
         try:
             self.lm.model.generate(
                 ids, attention_mask=mask, max_new_tokens=max(chunks), min_new_tokens=0, do_sample=False,

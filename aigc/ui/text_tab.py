@@ -18,7 +18,7 @@ from .i18n import i18n
 
 # The page is redrawn at most 25 times a second, not at every token: as live to the eye, and
 # a fraction of the server's work when many people generate at once.
-UPDATE_SECONDS = float(__import__("os").environ.get("UPD", "0.04"))
+UPDATE_SECONDS = 0.04
 # Streams being written, by browser session, so that Stop ends the right one at once.
 _active: dict[str, TextStream] = {}
 _active_lock = threading.Lock()
