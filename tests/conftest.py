@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,8 +17,10 @@ from typing import Iterator
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("AIGC_RUNS", tempfile.mkdtemp(prefix="aigc-runs-"))
-os.environ.setdefault("AIGC_OUTPUTS", tempfile.mkdtemp(prefix="aigc-outputs-"))  # not the checkout's own folder
+for variable, prefix in (("AIGC_RUNS", "aigc-runs-"), ("AIGC_OUTPUTS", "aigc-outputs-")):  # not the checkout's own folders
+    if variable not in os.environ:
+        os.environ[variable] = tempfile.mkdtemp(prefix=prefix)
+        atexit.register(shutil.rmtree, os.environ[variable], ignore_errors=True)  # the load test leaves ~40,000 pictures
 
 import pytest  # noqa: E402
 
