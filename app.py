@@ -50,12 +50,6 @@ def main(argv=None) -> None:
     from aigc.pipelines.text import serve_in_processes
     from aigc.ui import CSS, THEME, build_demo
 
-    # The built-in text models write, and pictures are drawn, in processes of their own, beside
-    # the web server's threads rather than among them; they start now, while the page loads.
-    if not args.one_process:
-        serve_in_processes(warm=("shakespeare-gpt",))
-        worker.serve_in_process(warm=(("dcgan-digits", "image"),))
-
     if args.max_runs is not None:
         os.environ["AIGC_MAX_RUNS"] = str(max(1, args.max_runs))
     demo = build_demo(public=public, training=not args.no_training)
@@ -66,6 +60,12 @@ def main(argv=None) -> None:
     with contextlib.redirect_stdout(said):  # Gradio explains a failed share link at length; one sentence is ours
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth or None, theme=THEME,
                     css=CSS, prevent_thread_lock=True, max_file_size=(50 if public else 200) * 2**20)
+    # The built-in text models write, and pictures are drawn, in processes of their own, beside
+    # the web server's threads rather than among them. They start once the page answers: their
+    # imports would otherwise compete with the server's for the same cores (7 s to a page, not 9).
+    if not args.one_process:
+        serve_in_processes(warm=("shakespeare-gpt",))
+        worker.serve_in_process(warm=(("dcgan-digits", "image"),))
     if args.share and not demo.share_url:
         print(f"No public link: the share tunnel needs the internet. Still serving at {demo.local_url}", file=sys.stderr)
     else:

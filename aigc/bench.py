@@ -264,6 +264,7 @@ def bench_app(runs: int = 3) -> list[tuple[str, str]]:
         ("app: resident memory of the app's imports (torch, transformers, diffusers, gradio)", f"{int(holding[0])} MB"),
         (f"app: resident memory with all {holding[2]} built-in models loaded", f"{int(holding[1])} MB"),
         ("app: memory the text worker process adds (its unique set size: torch's own copy, the model)", f"{int(holding[3])} MB"),
+        ("app: memory the picture worker process adds (the same, with DCGAN loaded)", f"{int(holding[4])} MB"),
     ]
 
 
@@ -277,12 +278,17 @@ models = builtin_models()
 for m in models:
     load(m.name, m.task)
 loaded = psutil.Process().memory_info().rss
-from aigc.pipelines import text
+from aigc.pipelines import image, text, worker
+
+def unique():  # what the workers add: their resident size counts torch's libraries shared with the app
+    return sum(c.memory_full_info().uss for c in psutil.Process().children(recursive=True))
+
 text.serve_in_processes(True)  # as the app does
 text.generate_text("A", max_new_tokens=1, seed=0)
-# Unique memory: what the worker adds (its resident size counts torch's libraries shared with the app)
-worker = sum(c.memory_full_info().uss for c in psutil.Process().children(recursive=True))
-print(before // 2**20, loaded // 2**20, len(models), worker // 2**20)
+writer = unique()
+worker.serve_in_process(True)
+worker.run(image.draw, image.generate_images, "bench", model="dcgan-digits", num_images=1)
+print(before // 2**20, loaded // 2**20, len(models), writer // 2**20, (unique() - writer) // 2**20)
 """
 
 BENCHES = {"text": bench_text, "image": bench_image, "conditional": bench_conditional, "video": bench_video,
