@@ -33,9 +33,6 @@ ENDED = "The process that draws pictures ended before it answered; please try ag
 
 def _serve(conn, threads: int) -> None:
     """The worker: run each call it is sent in one of `threads` threads until the pipe closes."""
-    import torch
-
-    torch.set_num_threads(1)  # its calls run side by side; a small model's operations are too short to split
     lock = threading.Lock()
 
     def send(message) -> None:
