@@ -98,7 +98,8 @@ def test_eight_concurrent_clients_for_a_minute(served):
     for name, values in latencies.items():
         p95 = sorted(values)[int(0.95 * (len(values) - 1))]
         report[name] = (len(values), round(alone[name] * 1000), round(p95 * 1000), round(p95 / alone[name], 2))
-        print(name, [round(1000 * sorted(values)[int(q * (len(values) - 1))]) for q in (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)])
+        print(name, "ms at p10 p25 p50 p75 p90 p95 p99:",
+              [round(1000 * sorted(values)[int(q * (len(values) - 1))]) for q in (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)])
     print("\n(requests, alone ms, p95 under load ms, ratio):", report, "server CPU % (median):", statistics.median(busy),
           "machine:", psutil.cpu_percent())
     for name, (count, _, _, ratio) in report.items():
