@@ -65,5 +65,11 @@ def test_the_app_generates_in_worker_processes_unless_told_to_use_one():
                      and "resource_tracker" not in " ".join(p.cmdline())]
             assert text.startswith("ROMEO.\n") and len(text) > 20 and len(found) == workers, (flags, found)
             assert len(gallery) == 3 and Path(grid).stat().st_size > 0, (flags, gallery, grid)
+            # a diffusion request's steps reach the page's progress bar from the worker too
+            job, seen = client.submit("ddpm-digits", 4, 0, 30, "ddim", api_name="/generate_images"), set()
+            while not job.done():
+                seen |= {(p.index, p.length) for p in job.status().progress_data or []}
+                time.sleep(0.01)
+            assert len(job.result()[0]) == 4 and len(seen) >= 2 and {n for _, n in seen} == {30}, (flags, seen)
 
 
