@@ -224,7 +224,8 @@ def bench_train(runs: int, batch_size: int = 128, steps: int = 30, warmup: int =
 
 
 def bench_app(runs: int = 3) -> list[tuple[str, str]]:
-    """`python app.py` until its page answers, and the memory of a process holding every built-in model."""
+    """`python app.py` until its page answers, the memory of a process holding every built-in model,
+    and the CPU one request costs the server."""
     import os
     import subprocess
     import sys
@@ -256,7 +257,56 @@ def bench_app(runs: int = 3) -> list[tuple[str, str]]:
             server.terminate()
             server.wait(timeout=30)
 
+    def cpu_per_request(requests: int = 30) -> list[tuple[str, str]]:
+        """CPU the server process, and its worker processes, spend on one request of each kind,
+        asked one after another by a gradio_client on this machine."""
+        import socket
+        import ssl
+
+        import psutil
+        from gradio_client import Client
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+        server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def cpu() -> tuple[float, float]:
+            process = psutil.Process(server.pid)
+            workers = sum(sum(c.cpu_times()[:2]) for c in process.children(recursive=True))
+            return sum(process.cpu_times()[:2]), workers
+
+        try:
+            for _ in range(600):
+                try:
+                    client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False,
+                                    ssl_verify=ssl.create_default_context())  # one TLS context, not one per call
+                    break
+                except Exception:  # noqa: BLE001 - not serving yet
+                    time.sleep(0.1)
+            asks = {"16 DCGAN images": lambda seed: client.predict("dcgan-digits", 16, seed, 25, "ddim", api_name="/generate_images"),
+                    "32 tokens of text": lambda seed: client.predict("ROMEO.\n", "shakespeare-gpt", 32, 0.8, 50, 0.95, seed,
+                                                                       api_name="/generate_text")}
+            for ask in asks.values():
+                for seed in range(3):
+                    ask(seed)  # each model loads once, and both workers have started
+            rows = []
+            for what, ask in asks.items():
+                (s0, w0), start = cpu(), time.perf_counter()
+                for seed in range(requests):
+                    ask(100 + seed)
+                (s1, w1), wall = cpu(), time.perf_counter() - start
+                rows.append((f"app: CPU of one request for {what}: the server's (+ its workers'), one client, "
+                             f"{wall / requests * 1000:.0f} ms each", f"{(s1 - s0) / requests * 1000:.0f} ms (+{(w1 - w0) / requests * 1000:.0f})"))
+            return rows
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
     seconds = statistics.median(start_seconds() for _ in range(runs))
+    costs = cpu_per_request()
     holding = subprocess.run([sys.executable, "-c", _LOAD_ALL], cwd=ROOT, capture_output=True, text=True,
                              env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=True).stdout.split()
     return [
@@ -265,6 +315,7 @@ def bench_app(runs: int = 3) -> list[tuple[str, str]]:
         (f"app: resident memory with all {holding[2]} built-in models loaded", f"{int(holding[1])} MB"),
         ("app: memory the text worker process adds (its unique set size: torch's own copy, the model)", f"{int(holding[3])} MB"),
         ("app: memory the picture worker process adds (the same, with DCGAN loaded)", f"{int(holding[4])} MB"),
+        *costs,
     ]
 
 
