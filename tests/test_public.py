@@ -71,5 +71,3 @@ def test_the_app_generates_in_worker_processes_unless_told_to_use_one():
                 seen |= {(p.index, p.length) for p in job.status().progress_data or []}
                 time.sleep(0.01)
             assert len(job.result()[0]) == 4 and len(seen) >= 2 and {n for _, n in seen} == {30}, (flags, seen)
-
-
