@@ -50,11 +50,15 @@ def image_grid(images: list[Image.Image], nrow: int | None = None, scale: int = 
     return grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST) if scale > 1 else grid
 
 
+def display_scale(width: int) -> int:
+    """How many times a picture `width` pixels wide is enlarged on the page: DISPLAY_SCALE for small samples, else 1."""
+    return DISPLAY_SCALE if width < 128 else 1
+
+
 def for_display(im: Image.Image) -> Image.Image:
-    """A small picture enlarged DISPLAY_SCALE times without blur; a large one as it is."""
-    if im.width >= 128:
-        return im
-    return im.resize((im.width * DISPLAY_SCALE, im.height * DISPLAY_SCALE), Image.NEAREST)
+    """A small picture enlarged without blur (`display_scale`); a large one as it is."""
+    scale = display_scale(im.width)
+    return im.resize((im.width * scale, im.height * scale), Image.NEAREST) if scale > 1 else im
 
 
 def save_png(picture: Image.Image, stem: str) -> str:
@@ -71,7 +75,7 @@ def draw(generate: Callable[..., list[Image.Image]], stem: str, **kwargs) -> tup
     start = time.perf_counter()
     images = generate(**kwargs)
     seconds = time.perf_counter() - start
-    grid = image_grid(images, nrow=min(8, len(images)), scale=DISPLAY_SCALE if images[0].width < 128 else 1)
+    grid = image_grid(images, nrow=min(8, len(images)), scale=display_scale(images[0].width))
     return ([save_png(for_display(im), f"{stem}-{i + 1:02d}") for i, im in enumerate(images)],
             save_png(grid, f"{stem}-grid"), seconds)
 

@@ -15,7 +15,7 @@ from ..device import random_seed
 from ..errors import AigcError
 from ..pipelines import conditional as pipeline
 from ..pipelines import worker
-from ..pipelines.image import DISPLAY_SCALE, draw, for_display, image_grid, save_png
+from ..pipelines.image import display_scale, draw, for_display, image_grid, save_png
 from ..registry import list_models, names_from_the_web
 from .i18n import i18n
 from .steps import moving, shown_in
@@ -86,7 +86,7 @@ def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: 
     except AigcError as exc:
         raise _error(exc) from None
     seconds = time.perf_counter() - start
-    grid = image_grid(images, nrow=PER_LABEL, scale=DISPLAY_SCALE if images[0].width < 128 else 1)
+    grid = image_grid(images, nrow=PER_LABEL, scale=display_scale(images[0].width))
     shown = [(for_display(im), labels[i // PER_LABEL]) for i, im in enumerate(images)]
     return (shown, save_png(grid, f"{model}-labels-seed{seed}"),
             f"Seed {seed} · one row per label ({', '.join(labels)}) in {seconds:.2f} s.")
