@@ -226,6 +226,7 @@ def bench_train(runs: int, batch_size: int = 128, steps: int = 30, warmup: int =
 def bench_app(runs: int = 3) -> list[tuple[str, str]]:
     """`python app.py` until its page answers, the memory of a process holding every built-in model,
     and the CPU one request costs the server."""
+    import contextlib
     import os
     import subprocess
     import sys
@@ -233,12 +234,15 @@ def bench_app(runs: int = 3) -> list[tuple[str, str]]:
 
     from .paths import ROOT
 
-    def start_seconds() -> float:
+    @contextlib.contextmanager
+    def serving():
+        """`python app.py` on a free port, once its page answers: (process, URL, seconds to the page)."""
         import socket
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/"
         env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
         start = time.perf_counter()
         server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, env=env,
@@ -248,44 +252,36 @@ def bench_app(runs: int = 3) -> list[tuple[str, str]]:
                 if server.poll() is not None:
                     raise RuntimeError("app.py exited before it served its page")
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as page:
+                    with urllib.request.urlopen(url, timeout=1) as page:
                         if page.status == 200:
-                            return time.perf_counter() - start
+                            break
                 except OSError:
                     time.sleep(0.05)
+            yield server, url, time.perf_counter() - start
         finally:
             server.terminate()
             server.wait(timeout=30)
 
+    def start_seconds() -> float:
+        with serving() as (_, _, seconds):
+            return seconds
+
     def cpu_per_request(requests: int = 30) -> list[tuple[str, str]]:
         """CPU the server process, and its worker processes, spend on one request of each kind,
         asked one after another by a gradio_client on this machine."""
-        import socket
         import ssl
 
         import psutil
         from gradio_client import Client
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-        server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with serving() as (server, url, _):
+            def cpu() -> tuple[float, float]:
+                process = psutil.Process(server.pid)
+                workers = sum(sum(c.cpu_times()[:2]) for c in process.children(recursive=True))
+                return sum(process.cpu_times()[:2]), workers
 
-        def cpu() -> tuple[float, float]:
-            process = psutil.Process(server.pid)
-            workers = sum(sum(c.cpu_times()[:2]) for c in process.children(recursive=True))
-            return sum(process.cpu_times()[:2]), workers
-
-        try:
-            for _ in range(600):
-                try:
-                    client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False,
-                                    ssl_verify=ssl.create_default_context())  # one TLS context, not one per call
-                    break
-                except Exception:  # noqa: BLE001 - not serving yet
-                    time.sleep(0.1)
+            # one TLS context, not one per call
+            client = Client(url, verbose=False, download_files=False, ssl_verify=ssl.create_default_context())
             asks = {"16 DCGAN images": lambda seed: client.predict("dcgan-digits", 16, seed, 25, "ddim", api_name="/generate_images"),
                     "32 tokens of text": lambda seed: client.predict("ROMEO.\n", "shakespeare-gpt", 32, 0.8, 50, 0.95, seed,
                                                                        api_name="/generate_text")}
@@ -301,9 +297,6 @@ def bench_app(runs: int = 3) -> list[tuple[str, str]]:
                 rows.append((f"app: CPU of one request for {what}: the server's (+ its workers'), one client, "
                              f"{wall / requests * 1000:.0f} ms each", f"{(s1 - s0) / requests * 1000:.0f} ms (+{(w1 - w0) / requests * 1000:.0f})"))
             return rows
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
     seconds = statistics.median(start_seconds() for _ in range(runs))
     costs = cpu_per_request()
