@@ -61,8 +61,24 @@ def builtin_models() -> list[ModelInfo]:
     for task in TASKS:
         for folder in sorted((CHECKPOINTS / task).glob("*/")):
             if (folder / "README.md").is_file():
-                found.append(ModelInfo(folder.name, task, "builtin", str(folder), card_title(folder), read_card(folder)))
+                found.append(_builtin(folder, task))
     return found
+
+
+def _builtin(folder: Path, task: str) -> ModelInfo:
+    return ModelInfo(folder.name, task, "builtin", str(folder), card_title(folder), read_card(folder))
+
+
+def _builtin_named(name: str, task: str) -> ModelInfo | None:
+    """The built-in `task` model called `name`, looked up alone: every request resolves its
+    model, and reading all the cards for one costs more than the rest of the lookup."""
+    try:
+        names = os.listdir(CHECKPOINTS / task)  # a name with a slash or `..` is never among them
+    except OSError:
+        return None
+    folder = CHECKPOINTS / task / name
+    known = name in names and not name.startswith(".") and (folder / "README.md").is_file()
+    return _builtin(folder, task) if known else None
 
 
 def run_models() -> list[ModelInfo]:
@@ -98,9 +114,9 @@ def resolve(name: str, task: str) -> ModelInfo:
     if not isinstance(name, str) or not name.strip():
         raise AigcError("Choose a model: a built-in name or a Hugging Face Hub id.")
     name = name.strip()
-    builtin = {m.name: m for m in builtin_models() if m.task == task}
-    if name in builtin:
-        return builtin[name]
+    builtin = _builtin_named(name, task)
+    if builtin is not None:
+        return builtin
     runs = {m.name: m for m in run_models() if m.task == task}
     if name in runs:
         return runs[name]
@@ -110,7 +126,7 @@ def resolve(name: str, task: str) -> ModelInfo:
         return ModelInfo(Path(name).name, task, "local", str(Path(name).resolve()))
     if HUB_ID.fullmatch(name) and ".." not in name:
         return ModelInfo(name, task, "hub", name)
-    known = ", ".join(builtin) or "none"
+    known = ", ".join(m.name for m in builtin_models() if m.task == task) or "none"
     raise AigcError(f"Unknown model '{name[:80]}': use a built-in {task} model ({known}) or a Hub id such as 'gpt2'.")
 
 
