@@ -93,3 +93,37 @@ def test_without_a_worker_a_call_runs_here_as_a_web_request():
     assert len(image.generate_images(folder, num_images=1)) == 1  # the library loads folders
     with pytest.raises(AigcError, match="not folders on the server"):
         worker.run(image.generate_images, folder)
+
+
+def test_every_built_in_picture_endpoint_draws_in_the_worker(monkeypatch):
+    """The server's own copies of the drawing functions are broken here: the endpoints still
+    answer, because the worker process draws (a latent walk, a reconstruction, all labels, a clip)."""
+    from PIL import Image
+
+    from aigc.pipelines import conditional, video
+    from aigc.ui import conditional_tab, image_tab, video_tab
+
+    def broken(*args, **kwargs):
+        raise AssertionError("drawn in the server's thread")
+
+    for module, name in [(image, "latent_walk"), (image, "reconstruct"), (conditional, "label_rows"), (video, "make_clip")]:
+        monkeypatch.setattr(module, name, broken)
+    worker.serve_in_process(True)
+    try:
+        walk = image_tab.walk("dcgan-digits", 1, 2, 4)
+        original, copy = image_tab.reconstruct("vae-digits")
+        bar = lambda *args, **kwargs: None  # noqa: E731 - no page here
+        shown, grid, notes = conditional_tab.show_all_labels("cgan-digits", 0.0, 3, 1, progress=bar)
+        mp4, gif, strip, clip_notes = video_tab.generate_video("red circle moving left", "text2video-shapes", 8, 4, 1, 1, 0.0,
+                                                               progress=bar)
+    finally:
+        drawer, worker._worker = worker._worker, None
+        drawer.process.kill()
+    assert Image.open(walk).n_frames == 4 + 2  # there, and back without repeating the ends
+    assert Image.open(original).size == Image.open(copy).size == (32 * image.DISPLAY_SCALE,) * 2
+    assert [label for _, label in shown] == [str(d) for d in range(10) for _ in range(conditional_tab.PER_LABEL)]
+    assert Image.open(shown[0][0]).size == (32 * image.DISPLAY_SCALE,) * 2 and os.path.isfile(grid)
+    assert "one row per label (0, 1, 2" in notes
+    assert os.path.getsize(mp4) > 0 and Image.open(gif).n_frames == 8
+    assert Image.open(strip).size == ((8 * (32 + 2) + 2) * image.DISPLAY_SCALE, (32 + 2 + 2) * image.DISPLAY_SCALE)  # one row of 8
+    assert clip_notes.startswith("Seed 1 · 8 frames") and "2.0 s of video at 4 fps" in clip_notes

@@ -9,6 +9,7 @@ sentence (AigcError). Image i of seed s is drawn from seed s + i, as in `image.p
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from ..progress import report_steps
 from ..registry import ConditionalModel, load
 from . import validate
 from .captions import caption_ids
-from .image import _generators, _seed, to_pil
+from .image import _generators, _seed, display_scale, for_display, image_grid, save_png, to_pil
 
 DEFAULT_MODEL = "cgan-digits"
 DEFAULT_HUB_MODEL = "stabilityai/sd-turbo"
@@ -147,6 +148,19 @@ def label_rows(model: str = DEFAULT_MODEL, per_label: int = PER_LABEL, seed: int
     for label in m.labels:
         images += draw(m, [label] * per_label, seed, guidance, steps)
     return m.labels, images
+
+
+def label_sheet(model: str = DEFAULT_MODEL, per_label: int = PER_LABEL, seed: int | None = None,
+                guidance_scale: float | None = None, steps: int | None = None) -> tuple[list[tuple[str, str]], str, list[str], float]:
+    """`label_rows` as PNG files for a page: ([(image, its label)], the grid of all rows, the labels,
+    seconds the drawing took)."""
+    start = time.perf_counter()
+    labels, images = label_rows(model, per_label, seed, guidance_scale, steps)
+    seconds = time.perf_counter() - start
+    stem, per_row = f"{model}-labels-seed{seed}", len(images) // len(labels)
+    grid = image_grid(images, nrow=per_row, scale=display_scale(images[0].width))
+    shown = [(save_png(for_display(im), f"{stem}-{i + 1:02d}"), labels[i // per_row]) for i, im in enumerate(images)]
+    return shown, save_png(grid, f"{stem}-grid"), labels, seconds
 
 
 # -- Hub image-to-image and inpainting --------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Unconditional image generation: sample grids, latent walks and VAE reconstructions.
 
 Every function takes plain numbers (validated here, whatever the caller) and returns
-PIL images. A seed fixes the noise, drawn on the CPU, so the same seed gives the same
-images on any device.
+PIL images; `draw`, `walk_gif` and `reconstruction_pngs` write them as files for a page
+instead (the app runs them in its picture worker). A seed fixes the noise, drawn on the
+CPU, so the same seed gives the same images on any device.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import random
 import time
 from typing import Callable
 
+import numpy as np
 import torch
 from PIL import Image
 from torchvision.transforms.functional import pil_to_tensor, to_pil_image
@@ -156,3 +158,20 @@ def reconstruct(model: str = "vae-digits", index: int | None = None) -> tuple[Im
     x = held_out.batch(torch.tensor([index]))["image"]
     mean, _ = m.net.encode(x.to(m.device))
     return to_pil(x)[0], to_pil(m.net.decode(mean).float().cpu())[0]
+
+
+def walk_gif(model: str = "dcgan-digits", seed_a: int = 0, seed_b: int = 1, frames: int = 16) -> str:
+    """`latent_walk` as a looping GIF in outputs/images that morphs seed A's image into seed B's and back; its path."""
+    import imageio.v3 as iio
+
+    images = latent_walk(model, seed_a=seed_a, seed_b=seed_b, frames=frames)
+    loop = [np.asarray(for_display(im).convert("RGB")) for im in images + images[-2:0:-1]]
+    path = new_output(OUTPUTS / "images", f"{model}-walk-{seed_a}-{seed_b}", ".gif")
+    iio.imwrite(path, np.stack(loop), duration=80, loop=0)
+    return str(path)
+
+
+def reconstruction_pngs(model: str = "vae-digits") -> tuple[str, str]:
+    """`reconstruct` as two PNGs in outputs/images, enlarged for a page: (the real digit, the VAE's copy)."""
+    original, copy = reconstruct(model)
+    return save_png(for_display(original), f"{model}-original"), save_png(for_display(copy), f"{model}-reconstruction")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +160,21 @@ def make_clip(prompt, model: str = DEFAULT_MODEL, num_frames: int = 16, fps: int
     else:
         frames = _hub_frames(m, prompt, num_frames, seed, steps, guidance)
     return Clip(frames, fps, seed, m.info.name)
+
+
+def clip_files(prompt, model: str = DEFAULT_MODEL, num_frames: int = 16, fps: int = 8, seed: int | None = None,
+               steps: int | None = None, guidance_scale: float | None = None,
+               strip_row: int = 8) -> tuple[str, str, str, int, int, float]:
+    """A clip of `prompt` written for a page: (MP4, GIF, a PNG strip of its frames `strip_row` to a row,
+    small frames enlarged without blur; frames, fps, seconds the drawing took)."""
+    from .image import display_scale, save_png
+
+    start = time.perf_counter()
+    clip = make_clip(prompt, model, num_frames, fps, seed, steps, guidance_scale)
+    seconds = time.perf_counter() - start
+    strip = clip.strip(nrow=strip_row, scale=display_scale(clip.frames.shape[2]))
+    return (str(clip.save("mp4")), str(clip.save("gif")), save_png(strip, f"{clip.model}-seed{clip.seed}-frames"),
+            len(clip.frames), clip.fps, seconds)
 
 
 def generate_video(prompt, model: str = DEFAULT_MODEL, num_frames: int = 16, fps: int = 8, seed: int | None = None,

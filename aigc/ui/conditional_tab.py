@@ -4,8 +4,6 @@ also image-to-image and inpainting of an uploaded picture."""
 
 from __future__ import annotations
 
-import time
-
 import gradio as gr
 import numpy as np
 from PIL import Image
@@ -15,7 +13,7 @@ from ..device import random_seed
 from ..errors import AigcError
 from ..pipelines import conditional as pipeline
 from ..pipelines import worker
-from ..pipelines.image import display_scale, draw, for_display, image_grid, save_png
+from ..pipelines.image import draw
 from ..registry import list_models, names_from_the_web
 from .i18n import i18n
 from .steps import moving, shown_in
@@ -76,20 +74,14 @@ def generate_conditional(condition: str, model: str, num_images: int, guidance_s
 def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: int, progress=gr.Progress()):
     """Endpoint `show_all_labels`: one row per label, the same seeds in every row."""
     seed = random_seed() if seed in (None, -1) else seed
-    start = time.perf_counter()
+    guided = _kind(model) == "guided-diffusion"
     try:
-        with names_from_the_web(), shown_in(progress):
-            guided = _kind(model) == "guided-diffusion"
-            labels, images = pipeline.label_rows(model, per_label=PER_LABEL, seed=seed,
-                                                 guidance_scale=guidance_scale if guided else None,
-                                                 steps=steps if guided else None)
+        shown, grid, labels, seconds = worker.run(
+            pipeline.label_sheet, model, per_label=PER_LABEL, seed=seed, guidance_scale=guidance_scale if guided else None,
+            steps=steps if guided else None, progress=moving(progress))
     except AigcError as exc:
         raise _error(exc) from None
-    seconds = time.perf_counter() - start
-    grid = image_grid(images, nrow=PER_LABEL, scale=display_scale(images[0].width))
-    shown = [(for_display(im), labels[i // PER_LABEL]) for i, im in enumerate(images)]
-    return (shown, save_png(grid, f"{model}-labels-seed{seed}"),
-            f"Seed {seed} · one row per label ({', '.join(labels)}) in {seconds:.2f} s.")
+    return shown, grid, f"Seed {seed} · one row per label ({', '.join(labels)}) in {seconds:.2f} s."
 
 
 def _file(value):

@@ -4,15 +4,12 @@ a latent walk between two seeds; a VAE's reconstruction of a real digit."""
 from __future__ import annotations
 
 import gradio as gr
-import imageio.v3 as iio
-import numpy as np
 
 from .. import limits
 from ..device import random_seed
 from ..errors import AigcError
-from ..paths import OUTPUTS, new_output
 from ..pipelines import image as pipeline, worker
-from ..registry import list_models, names_from_the_web
+from ..registry import list_models
 from .i18n import i18n
 from .steps import moving
 
@@ -36,23 +33,16 @@ def generate_images(model: str, num_images: int, seed: int | None, steps: int, s
 def walk(model: str, seed_a: int, seed_b: int, frames: int):
     """A GIF that morphs seed A's image into seed B's, and back."""
     try:
-        with names_from_the_web():
-            images = pipeline.latent_walk(model, seed_a=seed_a, seed_b=seed_b, frames=frames)
+        return worker.run(pipeline.walk_gif, model, seed_a=seed_a, seed_b=seed_b, frames=frames)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    loop = [np.asarray(pipeline.for_display(im).convert("RGB")) for im in images + images[-2:0:-1]]
-    path = new_output(OUTPUTS / "images", f"{model}-walk-{seed_a}-{seed_b}", ".gif")
-    iio.imwrite(path, np.stack(loop), duration=80, loop=0)
-    return str(path)
 
 
 def reconstruct(model: str):
     try:
-        with names_from_the_web():
-            original, recon = pipeline.reconstruct(model)
+        return worker.run(pipeline.reconstruction_pngs, model)
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    return pipeline.for_display(original), pipeline.for_display(recon)
 
 
 def _kind(model: str) -> str:

@@ -3,17 +3,15 @@ text-to-video pipeline; shown as a looping MP4, a GIF to download and a strip of
 
 from __future__ import annotations
 
-import time
-
 import gradio as gr
 
 from .. import limits
 from ..device import random_seed
 from ..errors import AigcError
-from ..pipelines import video as pipeline
-from ..registry import list_models, names_from_the_web
+from ..pipelines import video as pipeline, worker
+from ..registry import list_models
 from .i18n import i18n
-from .steps import shown_in
+from .steps import moving
 
 EXAMPLES = [["a large red star in the top right moving left", "text2video-shapes"],
             ["blue circle bouncing", "text2video-shapes"],
@@ -22,7 +20,6 @@ EXAMPLES = [["a large red star in the top right moving left", "text2video-shapes
             ["purple moving up", "text2video-shapes"]]
 HUB_GUIDANCE = 9.0  # the default of ModelScope's text-to-video pipeline
 STRIP_ROW = 8  # frames per row of the strip: 16 frames make two rows that fit the column
-STRIP_SCALE = 4  # 32x32 frames are enlarged without blur
 
 
 def _controls_for(model: str):
@@ -38,18 +35,14 @@ def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int
     """Endpoint `generate_video`: (MP4 path, GIF path, frame strip, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     hub = pipeline.builtin_frames(model) is None
-    start = time.perf_counter()
     try:
-        with names_from_the_web(), shown_in(progress):
-            clip = pipeline.make_clip(prompt, model=model, num_frames=num_frames, fps=fps, seed=seed,
-                                      steps=steps if hub else None, guidance_scale=guidance_scale if hub else None)
+        mp4, gif, strip, n, fps, seconds = worker.run(
+            pipeline.clip_files, prompt, model=model, num_frames=num_frames, fps=fps, seed=seed,
+            steps=steps if hub else None, guidance_scale=guidance_scale if hub else None, strip_row=STRIP_ROW,
+            progress=moving(progress))
     except AigcError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    seconds = time.perf_counter() - start
-    n = len(clip.frames)
-    strip = clip.strip(nrow=STRIP_ROW, scale=STRIP_SCALE if clip.frames.shape[2] < 128 else 1)
-    return (str(clip.save("mp4")), str(clip.save("gif")), strip,
-            f"Seed {seed} · {n} frames in {seconds:.2f} s ({clip.seconds:.1f} s of video at {clip.fps} fps).")
+    return mp4, gif, strip, f"Seed {seed} · {n} frames in {seconds:.2f} s ({n / fps:.1f} s of video at {fps} fps)."
 
 
 def build(tab: gr.Tab | None = None) -> gr.Dropdown:
