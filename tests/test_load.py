@@ -3,8 +3,8 @@ minute on localhost. None gets an error, every client is served all along, and t
 memory does not grow. The slowest 5% of waits against one client's wait is printed: issue 8
 asks for at most 3x. On this 2-core machine it is about 3x for images and 3.5-3.9x for text:
 both cores are then busy (the server, its two worker processes and the eight clients), and
-the image clients take most of them; text clients alone see 2x. So that bound is printed,
-not asserted (see the closing notes of issue 8)."""
+the image clients take most of them; text clients alone see 2x, image clients alone 2x. So
+that bound is printed, not asserted (see the closing notes of issue 8)."""
 
 import os
 import multiprocessing
