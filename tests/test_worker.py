@@ -95,9 +95,11 @@ def test_without_a_worker_a_call_runs_here_as_a_web_request():
         worker.run(image.generate_images, folder)
 
 
-def test_every_built_in_picture_endpoint_draws_in_the_worker(monkeypatch):
+def test_every_picture_endpoint_draws_in_the_worker(monkeypatch, tmp_path):
     """The server's own copies of the drawing functions are broken here: the endpoints still
-    answer, because the worker process draws (a latent walk, a reconstruction, all labels, a clip)."""
+    answer, because the worker process draws (a latent walk, a reconstruction, all labels, a
+    clip; a Hub image-to-image or inpainting, whose sentences come back from there)."""
+    import gradio as gr
     from PIL import Image
 
     from aigc.pipelines import conditional, video
@@ -106,8 +108,11 @@ def test_every_built_in_picture_endpoint_draws_in_the_worker(monkeypatch):
     def broken(*args, **kwargs):
         raise AssertionError("drawn in the server's thread")
 
-    for module, name in [(image, "latent_walk"), (image, "reconstruct"), (conditional, "label_rows"), (video, "make_clip")]:
+    for module, name in [(image, "latent_walk"), (image, "reconstruct"), (conditional, "label_rows"), (video, "make_clip"),
+                         (conditional, "open_image")]:
         monkeypatch.setattr(module, name, broken)
+    fake = tmp_path / "photo.png"
+    fake.write_text("not a picture")
     worker.serve_in_process(True)
     try:
         walk = image_tab.walk("dcgan-digits", 1, 2, 4)
@@ -116,6 +121,10 @@ def test_every_built_in_picture_endpoint_draws_in_the_worker(monkeypatch):
         shown, grid, notes = conditional_tab.show_all_labels("cgan-digits", 0.0, 3, 1, progress=bar)
         mp4, gif, strip, clip_notes = video_tab.generate_video("red circle moving left", "text2video-shapes", 8, 4, 1, 1, 0.0,
                                                                progress=bar)
+        with pytest.raises(gr.Error, match="not a picture this app can read"):
+            conditional_tab.image_to_image(str(fake), "a cat", "stabilityai/sd-turbo", 0.6, 0.0, 1, 2, "", progress=bar)
+        with pytest.raises(gr.Error, match="Upload an image"):
+            conditional_tab.inpaint(None, "a cat", "stabilityai/sd-turbo", 0.6, 0.0, 1, 2, "", progress=bar)
     finally:
         drawer, worker._worker = worker._worker, None
         drawer.process.kill()

@@ -14,9 +14,9 @@ from ..errors import AigcError
 from ..pipelines import conditional as pipeline
 from ..pipelines import worker
 from ..pipelines.image import draw
-from ..registry import list_models, names_from_the_web
+from ..registry import list_models
 from .i18n import i18n
-from .steps import moving, shown_in
+from .steps import moving
 
 EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in the top right", "text2img-shapes"],
             ["blue circle", "text2img-shapes"], ["small yellow triangle at the bottom", "text2img-shapes"],
@@ -118,10 +118,9 @@ def image_to_image(image, prompt: str, model: str, strength: float, guidance_sca
     """Endpoint `image_to_image`: (gallery, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     try:
-        with names_from_the_web(), shown_in(progress):
-            images = pipeline.image_to_image(_file(image), prompt, model=model, strength=strength,
-                                             guidance_scale=guidance_scale, seed=seed, steps=steps,
-                                             negative_prompt=negative_prompt)
+        images = worker.run(pipeline.image_to_image, _file(image), prompt, model=model, strength=strength,
+                            guidance_scale=guidance_scale, seed=seed, steps=steps, negative_prompt=negative_prompt,
+                            progress=moving(progress))
     except AigcError as exc:
         raise _error(exc) from None
     return images, f"Seed {seed}."
@@ -133,9 +132,9 @@ def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: fl
     seed = random_seed() if seed in (None, -1) else seed
     try:
         image, mask = _mask_from_editor(edited)
-        with names_from_the_web(), shown_in(progress):
-            images = pipeline.inpaint(image, mask, prompt, model=model, strength=strength, guidance_scale=guidance_scale,
-                                      seed=seed, steps=steps, negative_prompt=negative_prompt)
+        images = worker.run(pipeline.inpaint, image, mask, prompt, model=model, strength=strength,
+                            guidance_scale=guidance_scale, seed=seed, steps=steps, negative_prompt=negative_prompt,
+                            progress=moving(progress))
     except AigcError as exc:
         raise _error(exc) from None
     return images, f"Seed {seed}."

@@ -4,14 +4,7 @@ from typing import Callable
 
 import gradio as gr
 
-from ..progress import reporting
-
 
 def moving(progress: gr.Progress) -> Callable[[int, int], None]:
-    """A step counter that moves `progress` (the event's bar): what `worker.run` and `reporting` call."""
+    """A step counter that moves `progress` (the event's bar): what `worker.run` calls at each step."""
     return lambda done, total: progress((done, total), unit="steps")
-
-
-def shown_in(progress: gr.Progress):
-    """While it is open, each denoising step moves `progress`."""
-    return reporting(moving(progress))
