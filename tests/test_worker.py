@@ -136,3 +136,19 @@ def test_every_picture_endpoint_draws_in_the_worker(monkeypatch, tmp_path):
     assert os.path.getsize(mp4) > 0 and Image.open(gif).n_frames == 8
     assert Image.open(strip).size == ((8 * (32 + 2) + 2) * image.DISPLAY_SCALE, (32 + 2 + 2) * image.DISPLAY_SCALE)  # one row of 8
     assert clip_notes.startswith("Seed 1 · 8 frames") and "2.0 s of video at 4 fps" in clip_notes
+
+
+def test_the_worker_runs_every_call_the_picture_endpoints_let_in_at_once():
+    from aigc.ui import build_demo
+
+    drawn_there = {"generate_images", "walk", "reconstruct", "generate_conditional", "show_all_labels", "image_to_image",
+                   "inpaint", "generate_video"}
+    try:
+        for public in (True, False):
+            events = [f for f in build_demo(public=public).fns.values() if getattr(f.fn, "__name__", None) in drawn_there]
+            assert {f.fn.__name__ for f in events} == drawn_there
+            limits_by_group = {f.concurrency_id: f.concurrency_limit for f in events}  # a click and its Enter key share one
+            assert all(isinstance(n, int) for n in limits_by_group.values()), limits_by_group
+            assert sum(limits_by_group.values()) <= worker.THREADS
+    finally:
+        limits.set_public(False)  # build_demo set the process's limits

@@ -154,7 +154,7 @@ def label_sheet(model: str = DEFAULT_MODEL, per_label: int = PER_LABEL, seed: in
                 guidance_scale: float | None = None, steps: int | None = None) -> tuple[list[tuple[str, str]], str, list[str], float]:
     """`label_rows` as PNG files for a page: ([(image, its label)], the grid of all rows, the labels,
     seconds the drawing took)."""
-    start = time.perf_counter()
+    seed, start = _seed(seed), time.perf_counter()
     labels, images = label_rows(model, per_label, seed, guidance_scale, steps)
     seconds = time.perf_counter() - start
     stem, per_row = f"{model}-labels-seed{seed}", len(images) // len(labels)

@@ -27,7 +27,10 @@ from .. import limits, registry
 from ..errors import AigcError
 from ..progress import reporting
 
-THREADS = 4  # calls at once in the worker: as many as the widest image endpoint lets in
+# Calls at once in the worker: as many as the picture endpoints let in together (their concurrency
+# limits; a test keeps count), so that Gradio's queue decides who waits, not a full worker. An idle
+# thread costs nothing, and each endpoint's own limit still bounds how many of its calls share the cores.
+THREADS = 16
 ENDED = "The process that draws pictures ended before it answered; please try again."
 
 
