@@ -23,7 +23,7 @@ from ..progress import report_steps
 from ..registry import ConditionalModel, load
 from . import validate
 from .captions import caption_ids
-from .image import _generators, _seed, display_scale, for_display, image_grid, save_png, to_pil
+from .image import _generators, _seed, page_files, to_pil
 
 DEFAULT_MODEL = "cgan-digits"
 DEFAULT_HUB_MODEL = "stabilityai/sd-turbo"
@@ -157,10 +157,9 @@ def label_sheet(model: str = DEFAULT_MODEL, per_label: int = PER_LABEL, seed: in
     seed, start = _seed(seed), time.perf_counter()
     labels, images = label_rows(model, per_label, seed, guidance_scale, steps)
     seconds = time.perf_counter() - start
-    stem, per_row = f"{model}-labels-seed{seed}", len(images) // len(labels)
-    grid = image_grid(images, nrow=per_row, scale=display_scale(images[0].width))
-    shown = [(save_png(for_display(im), f"{stem}-{i + 1:02d}"), labels[i // per_row]) for i, im in enumerate(images)]
-    return shown, save_png(grid, f"{stem}-grid"), labels, seconds
+    per_row = len(images) // len(labels)
+    files, grid = page_files(images, f"{model}-labels-seed{seed}", nrow=per_row)
+    return [(path, labels[i // per_row]) for i, path in enumerate(files)], grid, labels, seconds
 
 
 # -- Hub image-to-image and inpainting --------------------------------------------------------------

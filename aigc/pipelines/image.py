@@ -77,9 +77,14 @@ def draw(generate: Callable[..., list[Image.Image]], stem: str, **kwargs) -> tup
     start = time.perf_counter()
     images = generate(**kwargs)
     seconds = time.perf_counter() - start
-    grid = image_grid(images, nrow=min(8, len(images)), scale=display_scale(images[0].width))
-    return ([save_png(for_display(im), f"{stem}-{i + 1:02d}") for i, im in enumerate(images)],
-            save_png(grid, f"{stem}-grid"), seconds)
+    return (*page_files(images, stem, nrow=min(8, len(images))), seconds)
+
+
+def page_files(images: list[Image.Image], stem: str, nrow: int) -> tuple[list[str], str]:
+    """`images` as PNG files for a page: each one (small ones enlarged without blur), and a
+    grid of them all, `nrow` to a row. `stem` starts the files' names."""
+    grid = image_grid(images, nrow=nrow, scale=display_scale(images[0].width))
+    return [save_png(for_display(im), f"{stem}-{i + 1:02d}") for i, im in enumerate(images)], save_png(grid, f"{stem}-grid")
 
 
 def _generators(seed: int, n: int) -> list[torch.Generator]:
