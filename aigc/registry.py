@@ -96,6 +96,21 @@ def run_models() -> list[ModelInfo]:
     return found
 
 
+# Where a training run keeps a model, best first; a `.old` twin stands in while an atomic save swaps it.
+RUN_MODELS = ("best", "best.old", "checkpoint/model", "checkpoint.old/model")
+
+
+def run_model(folder: Path) -> Path:
+    """The model a folder stands for: a training run's best model (before its first evaluation,
+    the model of its last checkpoint), wherever the run lives; any other folder is a model itself."""
+    for sub in RUN_MODELS:
+        if (folder / sub).is_dir():
+            return folder / sub
+    if (folder / "metrics.jsonl").is_file():  # a run that has only just started
+        raise AigcError(f"The training run '{folder.name}' has not saved a model yet; use it after its first checkpoint.")
+    return folder
+
+
 def list_models(task: str | None = None) -> list[ModelInfo]:
     """Built-in models first, then finished training runs, then the suggested Hub ids (usable when online)."""
     if task is not None and task not in TASKS:
@@ -123,7 +138,10 @@ def resolve(name: str, task: str) -> ModelInfo:
     if _web_request.get() and os.path.exists(name):  # transformers and diffusers would load it as a folder
         raise AigcError(f"Unknown model '{name[:80]}': the app loads built-in models and Hub ids, not folders on the server.")
     if os.path.isdir(name):
-        return ModelInfo(Path(name).name, task, "local", str(Path(name).resolve()))
+        folder = Path(name).resolve()
+        model = run_model(folder)
+        version = model.stat().st_mtime_ns if model != folder else 0  # a run's best changes as it trains
+        return ModelInfo(folder.name, task, "local", str(model), version=version)
     if HUB_ID.fullmatch(name) and ".." not in name:
         return ModelInfo(name, task, "hub", name)
     known = ", ".join(m.name for m in builtin_models() if m.task == task) or "none"

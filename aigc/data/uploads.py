@@ -45,7 +45,7 @@ def _skipped(name: str) -> bool:
 def load_zip(path: str | Path, limits: UploadLimits = UploadLimits()) -> ImageSet:
     path = Path(path)
     if not path.is_file():
-        raise AigcError("Upload a .zip file of images.")
+        raise AigcError(f"There is no file '{path}'; give the path of a .zip of images.")
     if path.stat().st_size > limits.archive_bytes:
         raise AigcError(f"The archive is {path.stat().st_size / 2**20:.0f} MB; the limit is {limits.archive_bytes // 2**20} MB.")
     if not zipfile.is_zipfile(path):
