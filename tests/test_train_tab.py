@@ -1,5 +1,6 @@
 """The Train tab and the app's runs: streaming curves, one run at a time, resume, uploads, export."""
 
+import html
 import io
 import json
 import re
@@ -33,11 +34,12 @@ def test_a_run_streams_growing_curves_and_its_model_joins_the_image_tab(client):
     steps_seen = [max((row[0] for row in v["data"]), default=0) for v in plotted]
     assert len(steps_seen) >= 3 and steps_seen == sorted(steps_seen) and steps_seen[-1] == 40
     series = {row[1] for row in plotted[-1]["data"]}
-    assert {"g_loss", "d_loss", "g_loss (smoothed)", "d_loss (smoothed)"} <= series
+    # the legend lists the smoothed curves by what they measure; each raw one is drawn lighter under it
+    assert {"generator loss", "discriminator loss", "generator loss (raw)", "discriminator loss (raw)"} <= series
     d_series = {row[1] for u in updates if isinstance(u[3], dict) and u[3].get("value") for row in u[3]["value"]["data"]}
     assert {"D(x)", "D(G(z))"} <= d_series
     status, log = updates[-1][1], updates[-1][7]
-    assert "finished" in status and "step 40 / 40" in status and "Finished 40 steps" in log
+    assert "finished" in status and "step 40 / 40" in status and "step 40: finished; the best checkpoint is step" in log
     # the label's words are an i18n key (the page shows "Samples at step" or "样本 · 训练步数"), then the step
     assert any(isinstance(u[5], dict) and re.search(r'"train.samples_at"\} [\d,]+$', str(u[5].get("label")))
                for u in updates)
@@ -200,3 +202,85 @@ def test_in_public_mode_only_the_browser_that_started_a_run_can_stop_it():
         assert "Stopping" in jobs.stop(by="browser-b", own_only=True) and resumed.wait().data["reason"] == "stopped"
     finally:
         jobs.stop()
+
+
+class _Page:
+    """What the Train tab's functions read of a browser's request: its session and language cookie."""
+
+    def __init__(self, session: str, language: str = "en-US"):
+        self.session_hash, self.cookies = session, {"aigc-lang": language}
+
+
+def _until(stream, condition, limit_s=60):
+    for update in stream:
+        if condition(update):
+            return update
+    raise AssertionError("the stream ended first")
+
+
+def test_while_a_run_trains_start_says_why_it_waits_and_stop_and_resume_follow_the_run(monkeypatch):
+    from aigc.ui import train_tab
+
+    jobs = Jobs(max_running=1)
+    monkeypatch.setattr(train_tab, "JOBS", jobs)
+    page = _Page("browser-1")
+    run = jobs.start("dcgan", "digits", name="tab-buttons", steps=2000, **TINY_DCGAN)
+    try:
+        stream = train_tab.watch("tab-buttons", page)
+        first = next(stream)
+        start, stop, resume = first[-3:]
+        assert (start["interactive"], stop["interactive"], resume["interactive"]) == (False, True, False)
+        assert "Start waits: 'tab-buttons' is training now" in html.unescape(first[1])
+        # a second watch from the same page (a new Start, Resume or pick) replaces this stream
+        newer = train_tab.watch("tab-buttons", page)
+        next(newer)
+        assert len(list(stream)) <= 1
+        train_tab.stop_training("tab-buttons", page)
+        last = list(newer)[-1]
+        start, stop, resume = last[-3:]
+        assert (start["interactive"], stop["interactive"], resume["interactive"]) == (True, False, True)
+        assert "stopped" in last[1] and "Start waits" not in last[1]
+        assert "stopped; the checkpoint is saved (Resume continues from here)" in last[7]
+    finally:
+        jobs.stop()
+        run.wait()
+
+
+def test_stop_tells_the_page_what_it_did(monkeypatch):
+    from aigc.ui import train_tab
+
+    said = []
+    monkeypatch.setattr(train_tab.gr, "Info", said.append)
+    monkeypatch.setattr(train_tab.gr, "Warning", said.append)
+    jobs = Jobs(max_running=1)
+    monkeypatch.setattr(train_tab, "JOBS", jobs)
+    train_tab.stop_training(None, _Page("browser-1", "zh-CN"))
+    run = jobs.start("dcgan", "digits", name="tab-stop-said", steps=2000, **TINY_DCGAN)
+    try:
+        train_tab.stop_training("tab-stop-said", _Page("browser-1"))
+    finally:
+        run.wait()
+    assert said == ["没有正在训练的任务。", "Stopping 'tab-stop-said': it saves a checkpoint, then ends."]
+
+
+def test_a_chinese_page_reads_the_status_log_legends_and_errors_in_chinese(monkeypatch):
+    from aigc.ui import train_tab
+
+    jobs = Jobs(max_running=1)
+    monkeypatch.setattr(train_tab, "JOBS", jobs)
+    run = jobs.start("gpt", "shakespeare", name="tab-zh", steps=4, batch_size=2, block_size=16, n_layer=1, n_head=1,
+                     n_embd=8, eval_every=2, sample_every=4, checkpoint_every=4)
+    run.wait()
+    zh = list(train_tab.watch("tab-zh", _Page("browser-zh", "zh-CN")))[-1]
+    en = list(train_tab.watch("tab-zh", _Page("browser-en", "en-US")))[-1]
+    assert "已完成" in zh[1] and "第 4 / 4 步" in zh[1] and "finished" not in zh[1]
+    assert "开始训练" in zh[7] and "训练完成" in zh[7] and "started" not in zh[7]
+    legend = {row[1] for row in zh[2]["value"].to_dict("split")["data"]}
+    assert {"损失", "损失（原始值）", "验证损失"} <= legend
+    assert {row[1] for row in zh[4]["value"].to_dict("split")["data"]} == {"学习率"}
+    assert "finished" in en[1] and "step 4 / 4" in en[1]
+    assert {"loss", "loss (raw)", "validation loss"} <= {row[1] for row in en[2]["value"].to_dict("split")["data"]}
+    # a validation curve exists, so the title says so (it did even for GANs, which have none)
+    assert en[2]["title"].key == "train.loss_plot_val"
+    with pytest.raises(Exception, match="没有名为「no-such-run」的训练任务"):
+        next(train_tab.watch("no-such-run", _Page("browser-zh", "zh-CN")))

@@ -24,6 +24,7 @@ from .events import Event, parse_events
 
 # Step-event fields that are bookkeeping, not curves.
 NOT_CURVES = {"lr", "steps_per_s", "samples_per_s", "eta_s"}
+LOGGED = ("start", "eval", "checkpoint", "end", "error")
 
 
 class Jobs:
@@ -90,6 +91,15 @@ class Jobs:
         run = self.active() or (list(self._runs.values())[-1] if self._runs else None)
         return run.out.name if run else None
 
+    def full(self) -> str | None:
+        """The newest run training, when no other may start now (else None)."""
+        live = [r.out.name for r in self._runs.values() if r.running]
+        return live[-1] if len(live) >= self.max_running else None
+
+    def owner(self, name: str) -> str | None:
+        """Who started or last resumed run `name` (a browser session), if this app did."""
+        return self._owners.get(name)
+
     def is_running(self, name: str) -> bool:
         run = self._runs.get(name)
         return bool(run and run.running)
@@ -99,9 +109,9 @@ class Jobs:
         return self._max_running or max(1, int(os.environ.get("AIGC_MAX_RUNS", "1")))
 
     def _check_capacity(self) -> None:
-        live = [r.out.name for r in self._runs.values() if r.running]
-        if len(live) >= self.max_running:
-            raise AigcError(f"'{live[-1]}' is training now; stop it or let it finish first "
+        busy = self.full()
+        if busy is not None:
+            raise AigcError(f"'{busy}' is training now; stop it or let it finish first "
                             f"(this app trains {self.max_running} run{'s' if self.max_running > 1 else ''} at a time).")
 
     @staticmethod
@@ -165,7 +175,7 @@ class RunView:
     evals: list[Event] = field(default_factory=list)
     sample: Event | None = None
     end: Event | None = None
-    log: list[str] = field(default_factory=list)
+    log: list[Event] = field(default_factory=list)  # the events a log shows, in order (the app words them)
     _offset: int = 0
     _inode: int = 0
 
@@ -190,23 +200,19 @@ class RunView:
         return self
 
     def _take(self, event: Event) -> None:
-        kind, data = event.type, event.data
+        kind = event.type
         if kind == "start":
             self.start, self.end = event, None
-            self.log.append(f"step {event.step}: {'resumed' if data.get('resumed') else 'started'} on {data.get('hardware', '?')}")
         elif kind == "step":
             self.steps.append(event)
         elif kind == "eval":
             self.evals.append(event)
-            shown = ", ".join(f"{k} {v:.4g}" for k, v in data.items() if isinstance(v, float) and k != "best")
-            self.log.append(f"step {event.step}: {shown}" + ("  ★ best so far, saved" if data.get("best") else ""))
         elif kind == "sample":
             self.sample = event
-        elif kind == "checkpoint":
-            self.log.append(f"step {event.step}: checkpoint saved")
         elif kind in ("end", "error"):
             self.end = event
-            self.log.append(f"step {event.step}: {data.get('message', kind)}")
+        if kind in LOGGED:
+            self.log.append(event)
 
     @property
     def step(self) -> int:

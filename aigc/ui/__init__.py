@@ -9,7 +9,7 @@ from ..device import best_device
 from ..paths import OUTPUTS
 from ..registry import list_models
 from . import conditional_tab, image_tab, models_tab, text_tab, train_tab, video_tab
-from .i18n import I18N, i18n
+from .i18n import I18N, LANGUAGE_HEAD, LANGUAGES, i18n
 
 __all__ = ["CSS", "I18N", "THEME", "Studio", "build_demo"]
 
@@ -25,16 +25,21 @@ CSS = """
 .aigc-train-status progress { height: 14px; accent-color: #4f46e5; }
 #train-zip { max-height: 150px; }
 #text-output textarea { font-family: Georgia, "DejaVu Serif", serif; font-size: 1.05em; line-height: 1.45; }
-"""
+.aigc-train-busy { margin-top: 4px; color: var(--body-text-color-subdued); }
+""" + (  # Gradio's Settings panel lists every language of its own words: it shows only the app's
+    "[role=dialog] [role=listbox] li[aria-label]" + "".join(f':not([aria-label="{n}"])' for n in LANGUAGES)
+    + " { display: none; }\n")
 
 
 class Studio(gr.Blocks):
     """The app's Blocks: `launch` passes the English and Chinese words (`I18N`) unless the caller
-    gives its own `i18n`, so `build_demo().launch(...)` is translated wherever it is launched."""
+    gives its own `i18n`, and the script that tells the server the page's language (LANGUAGE_HEAD),
+    so `build_demo().launch(...)` is translated wherever it is launched."""
 
     def launch(self, *args, **kwargs):
         if kwargs.get("i18n") is None:
             kwargs["i18n"] = I18N
+        kwargs["head"] = LANGUAGE_HEAD + (kwargs.get("head") or "")
         return super().launch(*args, **kwargs)
 
 

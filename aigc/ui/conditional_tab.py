@@ -15,7 +15,8 @@ from ..pipelines import conditional as pipeline
 from ..pipelines import worker
 from ..pipelines.image import draw
 from ..registry import list_models
-from .i18n import i18n
+from .i18n import error, i18n
+from .notes import blank_on
 from .steps import moving
 
 EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in the top right", "text2img-shapes"],
@@ -50,12 +51,9 @@ def _controls_for(model: str):
                       i18n("common.label") if kind != "text2img" else i18n("common.caption")))
 
 
-def _error(exc: AigcError) -> gr.Error:
-    return gr.Error(str(exc), print_exception=False)
-
-
 def generate_conditional(condition: str, model: str, num_images: int, guidance_scale: float, seed: int | None,
-                         steps: int, negative_prompt: str, width: int, height: int, progress=gr.Progress()):
+                         steps: int, negative_prompt: str, width: int, height: int, progress=gr.Progress(),
+                         request: gr.Request = None):
     """Endpoint `generate_conditional`: (gallery, grid PNG path, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     kind = _kind(model)
@@ -67,11 +65,12 @@ def generate_conditional(condition: str, model: str, num_images: int, guidance_s
             steps=steps if diffusion else None, negative_prompt=negative_prompt if kind == "hub" else None,
             width=width if kind == "hub" else None, height=height if kind == "hub" else None)
     except AigcError as exc:
-        raise _error(exc) from None
+        raise error(exc, request) from None
     return samples, grid, f"Seed {seed} · {len(samples)} images in {seconds:.2f} s."
 
 
-def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: int, progress=gr.Progress()):
+def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: int, progress=gr.Progress(),
+                    request: gr.Request = None):
     """Endpoint `show_all_labels`: one row per label, the same seeds in every row."""
     seed = random_seed() if seed in (None, -1) else seed
     guided = _kind(model) == "guided-diffusion"
@@ -80,7 +79,7 @@ def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: 
             pipeline.label_sheet, model, per_label=PER_LABEL, seed=seed, guidance_scale=guidance_scale if guided else None,
             steps=steps if guided else None, progress=moving(progress))
     except AigcError as exc:
-        raise _error(exc) from None
+        raise error(exc, request) from None
     return shown, grid, f"Seed {seed} · one row per label ({', '.join(labels)}) in {seconds:.2f} s."
 
 
@@ -114,7 +113,7 @@ def _mask_from_editor(edited) -> tuple[Image.Image | None, Image.Image | None]:
 
 
 def image_to_image(image, prompt: str, model: str, strength: float, guidance_scale: float, seed: int | None,
-                   steps: int, negative_prompt: str, progress=gr.Progress()):
+                   steps: int, negative_prompt: str, progress=gr.Progress(), request: gr.Request = None):
     """Endpoint `image_to_image`: (gallery, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     try:
@@ -122,12 +121,12 @@ def image_to_image(image, prompt: str, model: str, strength: float, guidance_sca
                             guidance_scale=guidance_scale, seed=seed, steps=steps, negative_prompt=negative_prompt,
                             progress=moving(progress))
     except AigcError as exc:
-        raise _error(exc) from None
+        raise error(exc, request) from None
     return images, f"Seed {seed}."
 
 
 def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: float, seed: int | None, steps: int,
-            negative_prompt: str, progress=gr.Progress()):
+            negative_prompt: str, progress=gr.Progress(), request: gr.Request = None):
     """Endpoint `inpaint`: the painted part of the picture redrawn: (gallery, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     try:
@@ -136,7 +135,7 @@ def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: fl
                             guidance_scale=guidance_scale, seed=seed, steps=steps, negative_prompt=negative_prompt,
                             progress=moving(progress))
     except AigcError as exc:
-        raise _error(exc) from None
+        raise error(exc, request) from None
     return images, f"Seed {seed}."
 
 
@@ -216,6 +215,9 @@ def build() -> gr.Dropdown:
                 inp_notes = gr.Markdown(elem_classes="aigc-notice")
 
     model.change(_controls_for, model, [guidance, steps, hub_box, all_go, condition], queue=False, api_visibility="private")
+    blank_on([go.click, condition.submit, all_go.click], notes)
+    blank_on([i2i_go.click], i2i_notes)
+    blank_on([inp_go.click], inp_notes)
     go.click(generate_conditional, [condition, model, num, guidance, seed, steps, negative, width, height],
              [gallery, grid_file, notes], api_name="generate_conditional", concurrency_limit=2)
     condition.submit(generate_conditional, [condition, model, num, guidance, seed, steps, negative, width, height],

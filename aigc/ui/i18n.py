@@ -21,6 +21,8 @@ only know English) are written as plain strings, not keys.
 
 from __future__ import annotations
 
+import re
+
 import gradio as gr
 
 # key -> (English, 简体中文)
@@ -157,7 +159,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "train.model_zip": ("Model (.zip): the best checkpoint, with its card", "模型（.zip）：最佳检查点及其模型卡"),
     "train.no_run": ("No run yet: choose a kind and press Start.", "还没有训练任务：选好模型类型，然后点「开始训练」。"),
     "train.waiting": ("Waiting for the run to start…", "正在等待训练开始…"),
-    "train.loss_plot": ("Loss by step (raw and smoothed; validation)", "各训练步的损失（原始值与平滑值；验证集）"),
+    "train.loss_plot": ("Loss by step (raw and smoothed)", "各训练步的损失（原始值与平滑值）"),
+    "train.loss_plot_val": ("Loss by step (raw and smoothed; validation)", "各训练步的损失（原始值与平滑值；验证集）"),
     "train.d_plot": ("Discriminator: probability real", "判别器输出：判为真实的概率"),
     "train.lr_plot": ("Learning rate by step", "各训练步的学习率"),
     "train.sample_text": ("Sample", "生成样本"),
@@ -171,5 +174,143 @@ TEXTS: dict[str, tuple[str, str]] = {
     "models.none": ("No models yet.", "还没有模型。"),
 }
 
+# The names Gradio's Settings panel gives the languages this table has: it lists only these.
+LANGUAGES = ("English", "简体中文")
 I18N = gr.I18n(en={key: en for key, (en, _) in TEXTS.items()}, zh={key: zh for key, (_, zh) in TEXTS.items()})
 i18n = I18N  # the name the tabs call: i18n("key")
+
+
+# What the server writes into the page for a browser (the Train tab's status line, log and plot
+# legends, error sentences) follows the page's language too. The browser tells it in a cookie,
+# set before the app starts and again whenever the language changes (the footer's Settings);
+# API clients send none and get English.
+LANGUAGE_COOKIE = "aigc-lang"
+LANGUAGE_HEAD = """<script>
+(() => {
+  const tell = (lang) => { document.cookie = `%s=${encodeURIComponent(lang || "en")}; path=/; SameSite=Lax`; };
+  tell(navigator.language);
+  new MutationObserver(() => tell(document.documentElement.lang))
+    .observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
+})();
+</script>""" % LANGUAGE_COOKIE
+
+# key -> (English, 简体中文), with str.format fields
+SAID: dict[str, tuple[str, str]] = {
+    "status.step": ("step {step:,} / {total:,}", "第 {step:,} / {total:,} 步"),
+    "status.speed": ("{steps_per_s:.1f} steps/s · {samples_per_s:,.0f} samples/s", "每秒 {steps_per_s:.1f} 步 · 每秒 {samples_per_s:,.0f} 个样本"),
+    "status.eta": ("ETA {eta}", "预计还需 {eta}"),
+    "status.best": ("★ best checkpoint: step {step:,}", "★ 最佳检查点：第 {step:,} 步"),
+    "status.best_metric": ("★ best checkpoint: step {step:,} ({metric} {value:.4g})", "★ 最佳检查点：第 {step:,} 步（{metric} {value:.4g}）"),
+    "state.training": ("training", "训练中"),
+    "state.finished": ("finished", "已完成"),
+    "state.stopped": ("stopped", "已停止"),
+    "state.nan": ("stopped: a loss became NaN", "已停止：损失变成了 NaN"),
+    "state.exception": ("failed", "出错"),
+    "state.error": ("failed", "出错"),
+    "state.idle": ("not running", "未在训练"),
+    "state.busy": ("Start waits: '{run}' is training now; stop it or let it finish first.",
+                   "「开始训练」需要等待：「{run}」正在训练；请先停止它，或等它训练完。"),
+    "duration.s": ("{s} s", "{s} 秒"),
+    "duration.min": ("{m} min {s:02d} s", "{m} 分 {s:02d} 秒"),
+    "duration.h": ("{h} h {m:02d} min", "{h} 小时 {m:02d} 分"),
+    "log.started": ("step {step:,}: started on {hardware}", "第 {step:,} 步：开始训练，设备 {hardware}"),
+    "log.resumed": ("step {step:,}: resumed on {hardware}", "第 {step:,} 步：继续训练，设备 {hardware}"),
+    "log.note": ("note: {note}", "提示：{note}"),
+    "log.eval": ("step {step:,}: {figures}", "第 {step:,} 步：{figures}"),
+    "log.best": ("  ★ best so far, saved", "  ★ 目前最佳，已保存"),
+    "log.checkpoint": ("step {step:,}: checkpoint saved", "第 {step:,} 步：检查点已保存"),
+    "end.finished": ("step {step:,}: finished; the best checkpoint is step {best_step:,}.",
+                     "第 {step:,} 步：训练完成；最佳检查点在第 {best_step:,} 步。"),
+    "end.stopped": ("step {step:,}: stopped; the checkpoint is saved (Resume continues from here).",
+                    "第 {step:,} 步：已停止，检查点已保存（点「继续训练」可从这里接着训练）。"),
+    "end.nan": ("step {step:,}: {message}", "第 {step:,} 步：损失变成了无穷大或 NaN，训练已停止；保留了最后一个正常的检查点（可以试试更低的学习率）。"),
+    "end.other": ("step {step:,}: {message}", "第 {step:,} 步：{message}"),
+    "series.raw": ("{name} (raw)", "{name}（原始值）"),
+    "series.learning_rate": ("learning rate", "学习率"),
+    "series.loss": ("loss", "损失"),
+    "series.val_loss": ("validation loss", "验证损失"),
+    "series.g_loss": ("generator loss", "生成器损失"),
+    "series.d_loss": ("discriminator loss", "判别器损失"),
+    "series.kl": ("KL divergence", "KL 散度"),
+    "series.reconstruction": ("reconstruction", "重建损失"),
+    "series.d_aux": ("attribute loss (D)", "属性损失（判别器）"),
+    "series.g_aux": ("attribute loss (G)", "属性损失（生成器）"),
+    "series.drift": ("frame drift", "帧间漂移"),
+    "series.d_real": ("D(x)", "D(真实)"),
+    "series.d_fake": ("D(G(z))", "D(生成)"),
+    "series.d_wrong": ("D(x, wrong condition)", "D(真实, 错误条件)"),
+    "series.d_frame_real": ("D(frame of x)", "D(真实单帧)"),
+    "series.d_frame_fake": ("D(frame of G(z))", "D(生成单帧)"),
+}
+
+
+def language(request) -> str:
+    """'zh' when the page that sent `request` is in Chinese, else 'en' (API clients included)."""
+    try:
+        chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    except AttributeError:  # no request (a Python call), or one without cookies
+        return "en"
+    return "zh" if chosen.lower().startswith("zh") else "en"
+
+
+def say(lang: str, key: str, **fields) -> str:
+    """The sentence `key` in `lang`, its fields filled in."""
+    en, zh = SAID[key]
+    return (zh if lang == "zh" else en).format(**fields)
+
+
+# The library's sentences (aigc.AigcError and its answers) are English, the same for every client;
+# a page in Chinese reads these in Chinese. English pattern (named fields) -> Chinese sentence.
+SENTENCES: list[tuple[str, str]] = [
+    (r"'(?P<run>.+)' is training now; stop it or let it finish first \(this app trains (?P<n>\d+) runs? at a time\)\.",
+     "「{run}」正在训练；请先停止它，或等它训练完（这个应用同时最多训练 {n} 个任务）。"),
+    (r"A run named '(?P<run>.+)' exists already: Resume it, or choose another name\.",
+     "已经有名为「{run}」的训练任务：可以继续训练它，或换一个名字。"),
+    (r"There is no run named '(?P<run>.+)'\.", "没有名为「{run}」的训练任务。"),
+    (r"There is no checkpoint to resume in run '(?P<run>.+)'\.", "训练任务「{run}」还没有可以继续的检查点。"),
+    (r"Run '(?P<run>.+)' finished at step (?P<step>[\d,]+); raise Steps above that to train it further\.",
+     "训练任务「{run}」已在第 {step} 步完成；要继续训练，请把训练步数设得比它大。"),
+    (r"Run '(?P<run>.+)' has no saved model yet\.", "训练任务「{run}」还没有保存模型。"),
+    (r"Choose a run to resume\.", "请先选择要继续训练的任务。"),
+    (r"Choose a run first\.", "请先选择一个训练任务。"),
+    (r"Stopping '(?P<run>.+)': it saves a checkpoint, then ends\.", "正在停止「{run}」：先保存检查点，然后结束。"),
+    (r"No run is training\.", "没有正在训练的任务。"),
+    (r"'(?P<run>.+)' was started in another browser; only that browser can stop it\.",
+     "「{run}」是在另一个浏览器里开始的，只有那个浏览器可以停止它。"),
+    (r"Training is turned off on this server; run the app on your own machine to train\.",
+     "这台服务器关闭了训练功能；请在你自己的电脑上运行本应用来训练。"),
+    (r"This server trains at most (?P<n>[\d,]+) steps a run\.", "这台服务器每个训练任务最多训练 {n} 步。"),
+    (r"This server trains with batches of at most (?P<n>[\d,]+)\.", "这台服务器的批大小最多为 {n}。"),
+    (r"(?P<what>Steps|Batch size|Sample every|Seed) must be a whole number of (?P<n>[01]) or more\.",
+     "{what}必须是不小于 {n} 的整数。"),
+    (r"The learning rate must be a number above 0 and at most 1\.", "学习率必须大于 0 且不超过 1。"),
+    (r"Upload a \.zip of images to train on, or choose a built-in dataset\.", "请上传一个图片 .zip 文件，或选择一个内置数据集。"),
+    (r"A run name uses letters, digits, '\.', '_' and '-' only \(at most 64 characters\)\.",
+     "任务名称只能包含字母、数字、'.'、'_' 和 '-'（最多 64 个字符）。"),
+    (r"'(?P<name>.+)' is not a \.zip archive\.", "「{name}」不是 .zip 压缩包。"),
+    (r"The archive holds no images \(\.png, \.jpg, \.bmp, \.gif or \.webp\)\.",
+     "压缩包里没有图片（.png、.jpg、.bmp、.gif 或 .webp）。"),
+    (r"'(?P<model>.+)' is not in the local cache and the Hugging Face Hub cannot be reached; pick a built-in model or "
+     r"connect to the internet\.",
+     "「{model}」不在本地缓存中，而且连不上 Hugging Face Hub；请选择一个内置模型，或连接互联网。"),
+    (r"Choose a model: a built-in name or a Hugging Face Hub id\.", "请选择模型：内置模型名或 Hugging Face Hub 模型 ID。"),
+]
+_SENTENCES = [(re.compile(pattern), zh) for pattern, zh in SENTENCES]
+# field values that are words too
+_FIELD_WORDS = {"Steps": "训练步数", "Batch size": "批大小", "Sample every": "采样间隔", "Seed": "随机种子"}
+
+
+def translate(message: str, lang: str) -> str:
+    """A sentence of the library in the page's language (unknown sentences stay as they are)."""
+    if lang != "zh":
+        return message
+    for pattern, zh in _SENTENCES:
+        found = pattern.fullmatch(message)
+        if found:
+            return zh.format(**{k: _FIELD_WORDS.get(v, v) for k, v in found.groupdict().items()})
+    return message
+
+
+def error(exc: Exception | str, request=None) -> gr.Error:
+    """The gr.Error a page shows for `exc`, in the language of the page that asked."""
+    return gr.Error(translate(str(exc), language(request)), print_exception=False)

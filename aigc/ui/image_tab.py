@@ -10,7 +10,8 @@ from ..device import random_seed
 from ..errors import AigcError
 from ..pipelines import image as pipeline, worker
 from ..registry import list_models
-from .i18n import i18n
+from .i18n import error, i18n
+from .notes import blank_on
 from .steps import moving
 
 # (model, images, seed, denoising steps, scheduler): each built-in kind once, diffusion with few and many steps
@@ -18,7 +19,8 @@ EXAMPLES = [["dcgan-digits", 16, 7, 25, "ddim"], ["vae-digits", 16, 3, 25, "ddim
             ["ddpm-digits", 8, 1, 10, "dpm++"], ["ddpm-digits", 8, 1, 50, "ddim"]]
 
 
-def generate_images(model: str, num_images: int, seed: int | None, steps: int, scheduler: str, progress=gr.Progress()):
+def generate_images(model: str, num_images: int, seed: int | None, steps: int, scheduler: str, progress=gr.Progress(),
+                    request: gr.Request = None):
     """Endpoint `generate_images`: (gallery, grid PNG path, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     try:
@@ -26,23 +28,23 @@ def generate_images(model: str, num_images: int, seed: int | None, steps: int, s
                                             progress=moving(progress), model=model, num_images=num_images, seed=seed,
                                             steps=steps, scheduler=scheduler)
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise error(exc, request) from None
     return samples, grid, f"Seed {seed} · {len(samples)} images in {seconds:.2f} s."
 
 
-def walk(model: str, seed_a: int, seed_b: int, frames: int):
+def walk(model: str, seed_a: int, seed_b: int, frames: int, request: gr.Request = None):
     """A GIF that morphs seed A's image into seed B's, and back."""
     try:
         return worker.run(pipeline.walk_gif, model, seed_a=seed_a, seed_b=seed_b, frames=frames)
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise error(exc, request) from None
 
 
-def reconstruct(model: str):
+def reconstruct(model: str, request: gr.Request = None):
     try:
         return worker.run(pipeline.reconstruction_pngs, model)
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise error(exc, request) from None
 
 
 def _kind(model: str) -> str:
@@ -100,6 +102,7 @@ def build() -> gr.Dropdown:
         gr.Examples(shipped, [model, num, seed, steps, scheduler], label=i18n("common.examples_then_generate"),
                     example_labels=[row[0] + (f" · {row[3]} steps" if _kind(row[0]) == "diffusion" else "") for row in shipped])
     model.change(_controls_for, model, [diffusion_box, walk_box, recon_box], queue=False, api_visibility="private")
+    blank_on([go.click], notes)
     go.click(generate_images, [model, num, seed, steps, scheduler], [gallery, grid_file, notes],
              api_name="generate_images", concurrency_limit=4)
     walk_go.click(walk, [model, seed_a, seed_b, frames], animation, api_name="latent_walk", concurrency_limit=2)

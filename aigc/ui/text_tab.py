@@ -14,7 +14,8 @@ from ..errors import AigcError
 from ..paths import ASSETS
 from ..pipelines.text import MAX_BATCH, TextStream, generate_text as _generate_text
 from ..registry import list_models, names_from_the_web
-from .i18n import i18n
+from .i18n import error, i18n
+from .notes import blank_on
 
 # The page is redrawn at most 25 times a second, not at every token: as live to the eye, and
 # a fraction of the server's work when many people generate at once.
@@ -33,7 +34,7 @@ def generate_text(prompt: str, model: str, max_new_tokens: int, temperature: flo
             stream = _generate_text(prompt, model=model, max_new_tokens=max_new_tokens, temperature=temperature,
                                     top_k=top_k, top_p=top_p, seed=seed, stream=True)
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise error(exc, request) from None
     with _active_lock:
         _active[session] = stream
     shown = "" if getattr(stream.lm.tokenizer, "chat_template", None) else stream.prompt
@@ -44,7 +45,7 @@ def generate_text(prompt: str, model: str, max_new_tokens: int, temperature: flo
             shown += chunk
             yield shown, notes
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise error(exc, request) from None
     finally:
         stream.close()
         with _active_lock:
@@ -91,8 +92,11 @@ def build() -> gr.Dropdown:
     inputs = [prompt, model, max_new_tokens, temperature, top_k, top_p, seed]
     # One queue for both ways of asking, as wide as a round of the text batcher (pipelines/text.py)
     writing = dict(concurrency_id="text", concurrency_limit=MAX_BATCH)
-    event = go.click(generate_text, inputs, [output, notes], api_name="generate_text", **writing)
+    go.click(generate_text, inputs, [output, notes], api_name="generate_text", **writing)
     prompt.submit(generate_text, inputs, [output, notes], api_visibility="private", **writing)
-    halt.click(stop, None, None, cancels=[event], api_visibility="private", queue=False)
+    blank_on([go.click, prompt.submit], notes)
+    # Stop closes the stream rather than cancelling the event, so the note still says what was
+    # written (seed, tokens) and the text can be made again.
+    halt.click(stop, None, None, api_visibility="private", queue=False)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
     return model  # the app refreshes its choices when a training run adds a model

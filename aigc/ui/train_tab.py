@@ -8,6 +8,8 @@ visitor, sees the same run.
 from __future__ import annotations
 
 import html
+import itertools
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from .. import limits
 from ..errors import AigcError
 from ..training import KINDS, TRAIN_ON_UPLOADS, run_folder
 from ..training.jobs import JOBS, RunView, export_zip, past_runs
-from .i18n import i18n
+from .i18n import SAID, error, i18n, language, say, translate
 
 KIND_LABELS = {
     "gpt": i18n("train.kind.gpt"),
@@ -35,8 +37,6 @@ KIND_LABELS = {
 FIRST_RUN_STEPS = {"gpt": 1000, "dcgan": 1000, "vae": 2000, "diffusion": 1000, "cgan": 1000,
                    "guided-diffusion": 1000, "text2img": 1000, "text2video": 500}
 UPLOAD = "upload"
-GAN_OUTPUTS = {"d_real": "D(x)", "d_fake": "D(G(z))", "d_wrong": "D(x, wrong condition)",
-               "d_frame_real": "D(frame of x)", "d_frame_fake": "D(frame of G(z))"}
 # (raw, smoothed) shades of one hue per curve: the smoothed line reads over its noisy raw one
 SHADES = [("#a5b4fc", "#3730a3"), ("#fca5a5", "#b91c1c"), ("#86efac", "#15803d"), ("#fcd34d", "#b45309"),
           ("#d8b4fe", "#7e22ce"), ("#67e8f9", "#0e7490"), ("#f9a8d4", "#be185d"), ("#cbd5e1", "#334155")]
@@ -47,10 +47,12 @@ POLL_SECONDS = 1.0
 # one would show the column's name). The discriminator's plot, which only GANs have, is hidden by the
 # page's CSS while it has no value, rather than by `visible`, which would draw it again.
 BLANK = dict(x_title=" ", y_title=" ", color_title=" ")
-LOSS_WORDS = dict(title=i18n("train.loss_plot"), **BLANK)
+LOSS_TITLE, LOSS_TITLE_VAL = i18n("train.loss_plot"), i18n("train.loss_plot_val")  # the second once a validation curve exists
+LOSS_WORDS = dict(title=LOSS_TITLE, **BLANK)
 D_WORDS = dict(title=i18n("train.d_plot"), **BLANK)
 LR_WORDS = dict(title=i18n("train.lr_plot"), **BLANK)
 MAX_POINTS = 400  # per curve; longer curves are thinned so each update stays small
+SERIES_KEYS = {key for key in SAID if key.startswith("series.")}
 
 
 def _datasets(kind: str) -> list[tuple[str, str]]:
@@ -93,83 +95,155 @@ def _thin(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _plots(view: RunView):
-    """(loss, discriminator, learning rate) plot updates. Columns are typed even when empty:
-    a plot first drawn with text columns would keep categorical axes."""
+def _plots(view: RunView, lang: str = "en"):
+    """(loss, discriminator, learning rate) plot updates, their legends in `lang`. Columns are typed
+    even when empty: a plot first drawn with text columns would keep categorical axes."""
     rows = pd.DataFrame(view.curves(), columns=["step", "series", "value", "group", "kind"])
     rows = rows.astype({"step": "int64", "value": "float64"})
+    rows["series"] = [_series_name(name, kind, lang) for name, kind in zip(rows["series"], rows["kind"])]
     loss = _thin(rows[rows["group"] == "loss"])
-    disc = rows[rows["group"] == "discriminator"].copy()
-    disc["series"] = disc["series"].map(_gan_name)
-    lr = _thin(pd.DataFrame(view.lr_curve(), columns=["step", "series", "value"]).astype({"step": "int64", "value": "float64"}))
+    disc = rows[rows["group"] == "discriminator"]
+    lr = _thin(pd.DataFrame([{**row, "series": say(lang, "series.learning_rate")} for row in view.lr_curve()],
+                            columns=["step", "series", "value"]).astype({"step": "int64", "value": "float64"}))
     if loss.empty:
         return gr.update(), gr.update(value=None), gr.update()
-    return (gr.update(value=loss[["step", "series", "value"]], color_map=_colors(loss)),
+    title = LOSS_TITLE_VAL if (loss["kind"] == "validation").any() else LOSS_TITLE
+    return (gr.update(value=loss[["step", "series", "value"]], color_map=_colors(loss), title=title,
+                      colors_in_legend=_legend(loss)),
             gr.update(value=None) if disc.empty else
-            gr.update(value=_thin(disc)[["step", "series", "value"]], color_map=_colors(disc)),
+            gr.update(value=_thin(disc)[["step", "series", "value"]], color_map=_colors(disc), colors_in_legend=_legend(disc)),
             gr.update(value=lr))
+
+
+def _legend(rows: pd.DataFrame) -> list[str]:
+    return list(rows[rows["kind"] != "raw"]["series"].unique())
+
+
+def _series_name(name: str, kind: str, lang: str) -> str:
+    """A curve's name: the quantity in words for its smoothed line (the one the legend lists, so
+    that the legend fits), '(raw)' after it for the noisy line under it."""
+    base = name.removesuffix(" (smoothed)")
+    key = f"series.{base}"
+    shown = say(lang, key) if key in SERIES_KEYS else base
+    return say(lang, "series.raw", name=shown) if kind == "raw" else shown
 
 
 def _colors(rows: pd.DataFrame) -> dict[str, str]:
     """A light raw line and a dark smoothed line of one hue per quantity; validation curves dark."""
-    colors = {}
-    bases = list(dict.fromkeys(s.removesuffix(" (smoothed)") for s in rows["series"] if not s.startswith("val_")))
-    for base, (light, dark) in zip(bases, SHADES * 4):
-        colors[base], colors[f"{base} (smoothed)"] = light, dark
-    for extra, (_, dark) in zip(sorted({s for s in rows["series"] if s.startswith("val_")}), SHADES[::-1] * 4):
+    colors, hues = {}, iter(SHADES * 4)
+    raw = rows[rows["kind"] == "raw"]["series"].unique()
+    smooth = rows[rows["kind"] == "smoothed"]["series"].unique()
+    for name, smoothed_name in zip(raw, smooth):  # curves() gives each raw series before its smoothed one
+        colors[name], colors[smoothed_name] = next(hues)
+    for extra, (_, dark) in zip(rows[rows["kind"] == "validation"]["series"].unique(), SHADES[::-1] * 4):
         colors[extra] = dark
     return colors
 
 
-def _gan_name(series: str) -> str:
-    name, _, rest = series.partition(" ")
-    return f"{GAN_OUTPUTS.get(name, name)} {rest}".strip()
-
-
-def _status(view: RunView, live: bool) -> str:
+def _status(view: RunView, live: bool, lang: str = "en", busy: str | None = None) -> str:
+    """The status line: a progress bar, the run's state, speed, ETA and best step; `busy` names the
+    run that keeps Start from being used now."""
     total, step = view.total, view.step
+    note = _busy_note(busy, lang)
     if not view.start:
-        return "<div class='aigc-train-status'>" + str(i18n("train.waiting")) + "</div>"
+        return "<div class='aigc-train-status'>" + str(i18n("train.waiting")) + "</div>" + note
     fraction = step / total if total else 0.0
     last = view.steps[-1].data if view.steps else {}
-    parts = [f"step {step:,} / {total:,}"]
+    parts = [say(lang, "status.step", step=step, total=total)]
     if live and last.get("steps_per_s"):
-        parts.append(f"{last['steps_per_s']:.1f} steps/s · {last['samples_per_s']:,.0f} samples/s")
+        parts.append(say(lang, "status.speed", steps_per_s=last["steps_per_s"], samples_per_s=last["samples_per_s"]))
         if last.get("eta_s") is not None:
-            parts.append(f"ETA {_duration(last['eta_s'])}")
+            parts.append(say(lang, "status.eta", eta=_duration(last["eta_s"], lang)))
     best = view.best
     if best is not None:
         metric = next((k for k in ("score", "val_loss") if k in best.data), None)
-        parts.append(f"★ best checkpoint: step {best.step:,}" + (f" ({metric} {best.data[metric]:.4g})" if metric else ""))
-    state = "training" if live else (view.end.data.get("reason", view.end.type) if view.end else "not running")
-    message = view.end.data.get("message", "") if view.end and not live else ""
+        parts.append(say(lang, "status.best_metric", step=best.step, metric=metric, value=best.data[metric]) if metric
+                     else say(lang, "status.best", step=best.step))
+    reason = "training" if live else (view.end.data.get("reason", view.end.type) if view.end else "idle")
+    state = say(lang, f"state.{reason}") if f"state.{reason}" in SAID else reason
+    message = _end_line(view.end, lang) if view.end and not live else ""
     return (f"<div class='aigc-train-status'><progress max='1' value='{fraction:.4f}' style='width:100%'></progress>"
-            f"<div><b>{view.folder.name}</b> · {state} · {' · '.join(parts)}</div>"
-            + (f"<div>{html.escape(message)}</div>" if message else "") + "</div>")  # messages may quote files
+            f"<div><b>{html.escape(view.folder.name)}</b> · {state} · {' · '.join(parts)}</div>"
+            + (f"<div>{html.escape(message)}</div>" if message else "") + "</div>" + note)  # messages may quote files
 
 
-def _duration(seconds: float) -> str:
+def _busy_note(busy: str | None, lang: str) -> str:
+    """Why Start cannot be used now, under the status line."""
+    return f"<div class='aigc-train-busy'>{html.escape(say(lang, 'state.busy', run=busy))}</div>" if busy else ""
+
+
+def _duration(seconds: float, lang: str = "en") -> str:
     seconds = int(seconds)
     if seconds < 60:
-        return f"{seconds} s"
+        return say(lang, "duration.s", s=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        return say(lang, "duration.min", m=seconds // 60, s=seconds % 60)
+    return say(lang, "duration.h", h=seconds // 3600, m=seconds % 3600 // 60)
 
 
-def watch(name: str | None):
+def _end_line(event, lang: str) -> str:
+    reason, data = event.data.get("reason", event.type), event.data
+    if reason == "finished" and "best_step" in data:
+        return say(lang, "end.finished", step=event.step, best_step=data["best_step"])
+    if reason in ("stopped", "nan"):
+        return say(lang, f"end.{reason}", step=event.step, message=data.get("message", ""))
+    return say(lang, "end.other", step=event.step, message=translate(data.get("message", reason), lang))
+
+
+def _log_line(event, lang: str) -> str:
+    """One line of the run's log, in `lang`."""
+    data = event.data
+    if event.type == "start":
+        line = say(lang, "log.resumed" if data.get("resumed") else "log.started", step=event.step,
+                   hardware=data.get("hardware", "?"))
+        return line + "".join(f"\n{say(lang, 'log.note', note=note)}" for note in data.get("notes", ()))
+    if event.type == "eval":
+        figures = ", ".join(f"{k} {v:.4g}" for k, v in data.items() if isinstance(v, float) and k != "best")
+        return say(lang, "log.eval", step=event.step, figures=figures) + (say(lang, "log.best") if data.get("best") else "")
+    if event.type == "checkpoint":
+        return say(lang, "log.checkpoint", step=event.step)
+    return _end_line(event, lang)
+
+
+# The newest watch of each browser session: a Start, Resume or pick of a run replaces the
+# stream that filled the tab before, instead of two streams taking turns at the same outputs.
+_watching: dict[str, int] = {}
+_watch_ids = itertools.count(1)
+_watch_lock = threading.Lock()
+
+
+def _newest_watch(session: str | None) -> int:
+    with _watch_lock:
+        _watching[session or ""] = ticket = next(_watch_ids)
+        return ticket
+
+
+def _buttons(view: RunView | None, live: bool, session: str | None):
+    """(Start, Stop, Resume) as they can be used now: Start when the app may train one more run;
+    Stop while the shown run trains (in public mode, for the browser that started it); Resume when
+    the shown run has a checkpoint and is not training."""
+    cap, busy = limits.current, JOBS.full()
+    can_stop = live and not (cap.stop_own_runs_only and JOBS.owner(view.folder.name) != session)
+    resumable = view is not None and not live and (view.folder / "checkpoint").is_dir()
+    return (gr.update(interactive=cap.training and busy is None), gr.update(interactive=bool(can_stop)),
+            gr.update(interactive=cap.training and busy is None and resumable))
+
+
+def watch(name: str | None, request: gr.Request = None):
     """Endpoint `watch_training`: the run's curves, sample, status and log, again every second
     while it trains; once when it does not."""
+    lang, session = language(request), getattr(request, "session_hash", None)
+    ticket = _newest_watch(session)
     if not name:
-        yield _empty()
+        yield _empty(lang, session)
         return
     try:
         folder = run_folder(name)
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise error(exc, request) from None
     if not folder.is_dir():
-        raise gr.Error(f"There is no run named '{name[:64]}'.", print_exception=False)
-    view, shown_steps, shown_sample, shown_log = RunView(folder), -1, None, -1
+        raise error(f"There is no run named '{name[:64]}'.", request)
+    view, shown_steps, shown_sample, shown_log, shown_buttons = RunView(folder), -1, None, -1, None
     # the run list is read from disk once a watch, not at every poll
     runs = gr.update(choices=past_runs() or [name], value=name)
     while True:
@@ -177,15 +251,17 @@ def watch(name: str | None):
         view.refresh()
         sample = view.sample
         new_sample = sample is not None and sample is not shown_sample
-        plots = _plots(view) if len(view.steps) != shown_steps else (gr.update(),) * 3
+        plots = _plots(view, lang) if len(view.steps) != shown_steps else (gr.update(),) * 3
+        buttons = _buttons(view, live, session)
         yield (
-            runs, _status(view, live), *plots,
+            runs, _status(view, live, lang, JOBS.full()), *plots,
             *(_sample_outputs(sample) if new_sample else (gr.update(), gr.update())),
-            "\n".join(view.log[-200:]) if len(view.log) != shown_log else gr.update(),
+            "\n".join(_log_line(e, lang) for e in view.log[-200:]) if len(view.log) != shown_log else gr.update(),
+            *(buttons if buttons != shown_buttons else (gr.update(),) * 3),
         )
-        shown_steps, shown_log = len(view.steps), len(view.log)
+        shown_steps, shown_log, shown_buttons = len(view.steps), len(view.log), buttons
         shown_sample, runs = sample, gr.update()
-        if not live:
+        if not live or _watching.get(session or "") != ticket and session is not None:
             return
         time.sleep(POLL_SECONDS)
 
@@ -204,9 +280,9 @@ def _sample_outputs(sample):
 NO_RUN = "<div class='aigc-train-status'>" + str(i18n("train.no_run")) + "</div>"
 
 
-def _empty():
-    return (gr.update(choices=past_runs()), NO_RUN,
-            gr.update(value=None), gr.update(value=None), gr.update(value=None), gr.update(), gr.update(), "")
+def _empty(lang: str = "en", session: str | None = None):
+    return (gr.update(choices=past_runs()), NO_RUN + _busy_note(JOBS.full(), lang), gr.update(value=None), gr.update(value=None), gr.update(value=None),
+            gr.update(), gr.update(), "", *_buttons(None, False, session))
 
 
 def start_training(kind: str, dataset: str, upload, name: str, steps: float, batch_size: float, lr: float, seed: float,
@@ -231,8 +307,8 @@ def start_training(kind: str, dataset: str, upload, name: str, steps: float, bat
         run = JOBS.start(kind, dataset, name=(name or "").strip() or None, upload=upload_path, owner=_session(request), steps=int(steps),
                          batch_size=int(batch_size), lr=float(lr), seed=int(seed), sample_every=int(sample_every))
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
-    yield from watch(run.out.name)
+        raise error(exc, request) from None
+    yield from watch(run.out.name, request)
 
 
 def resume_training(name: str, steps: float, request: gr.Request = None):
@@ -247,8 +323,8 @@ def resume_training(name: str, steps: float, request: gr.Request = None):
             raise AigcError(f"Run '{name}' finished at step {view.step:,}; raise Steps above that to train it further.")
         run = JOBS.resume(name, more, owner=_session(request))
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
-    yield from watch(run.out.name)
+        raise error(exc, request) from None
+    yield from watch(run.out.name, request)
 
 
 def _check_allowed(steps, batch_size) -> None:
@@ -265,22 +341,25 @@ def _session(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
 
 
-def stop_training(name: str | None, request: gr.Request = None):
-    gr.Info(JOBS.stop(name or None, by=_session(request), own_only=limits.current.stop_own_runs_only))
+def stop_training(name: str | None, request: gr.Request = None) -> str:
+    """Endpoint `stop_training`: asks the run to save a checkpoint and end; says so in the page."""
+    said = JOBS.stop(name or None, by=_session(request), own_only=limits.current.stop_own_runs_only)
+    (gr.Info if said.startswith("Stopping") else gr.Warning)(translate(said, language(request)))
+    return said
 
 
-def download(name: str | None):
+def download(name: str | None, request: gr.Request = None):
     try:
         if not name:
             raise AigcError("Choose a run first.")
         return str(export_zip(name))
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise error(exc, request) from None
 
 
-def attach():
+def attach(request: gr.Request = None):
     """On page load: show the run that is training now, or the newest one of this app."""
-    yield from watch(JOBS.newest())
+    yield from watch(JOBS.newest(), request)
 
 
 def build(demo: gr.Blocks | None = None) -> None:
@@ -330,15 +409,17 @@ def build(demo: gr.Blocks | None = None) -> None:
 
     gr.Examples(EXAMPLES, [kind, name, steps, batch, lr, sample_every], [dataset, upload], fn=_example_data,
                 run_on_click=True, label=i18n("train.examples"), example_labels=[row[1] for row in EXAMPLES])
-    streamed = [runs, status, loss_plot, d_plot, lr_plot, sample_image, sample_text, log]
-    watching = dict(concurrency_id="train-watch", concurrency_limit=16, show_progress="hidden")
+    streamed = [runs, status, loss_plot, d_plot, lr_plot, sample_image, sample_text, log, start, stop, resume]
+    # trigger_mode="multiple": a click while the tab still streams an earlier run is answered (with a
+    # sentence when it cannot start), not dropped; the newer watch then replaces the older one.
+    watching = dict(concurrency_id="train-watch", concurrency_limit=16, show_progress="hidden", trigger_mode="multiple")
     # .input, not .change: the user's choice of kind fills its defaults, an example's keeps the example's settings
     kind.input(_defaults, kind, [dataset, upload, steps, batch, lr, sample_every], queue=False, api_visibility="private")
     dataset.change(lambda d: gr.update(visible=d == UPLOAD), dataset, upload, queue=False, api_visibility="private")
     start.click(start_training, [kind, dataset, upload, name, steps, batch, lr, seed, sample_every], streamed,
                 api_name="start_training", **watching)
     resume.click(resume_training, [runs, steps], streamed, api_name="resume_training", **watching)
-    stop.click(stop_training, runs, None, api_name="stop_training", queue=False)
+    stop.click(stop_training, runs, None, api_name="stop_training", concurrency_limit=None, show_progress="hidden")
     runs.input(watch, runs, streamed, api_name="watch_training", **watching)
     fetch.click(download, runs, model_zip, api_name="download_run")
     if demo is not None:

@@ -10,7 +10,8 @@ from ..device import random_seed
 from ..errors import AigcError
 from ..pipelines import video as pipeline, worker
 from ..registry import list_models
-from .i18n import i18n
+from .i18n import error, i18n
+from .notes import blank_on
 from .steps import moving
 
 EXAMPLES = [["a large red star in the top right moving left", "text2video-shapes"],
@@ -31,7 +32,7 @@ def _controls_for(model: str):
 
 
 def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int | None, steps: int,
-                   guidance_scale: float, progress=gr.Progress()):
+                   guidance_scale: float, progress=gr.Progress(), request: gr.Request = None):
     """Endpoint `generate_video`: (MP4 path, GIF path, frame strip, notes)."""
     seed = random_seed() if seed in (None, -1) else seed
     hub = pipeline.builtin_frames(model) is None
@@ -41,7 +42,7 @@ def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int
             steps=steps if hub else None, guidance_scale=guidance_scale if hub else None, strip_row=STRIP_ROW,
             progress=moving(progress))
     except AigcError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise error(exc, request) from None
     return mp4, gif, strip, f"Seed {seed} · {n} frames in {seconds:.2f} s ({n / fps:.1f} s of video at {fps} fps)."
 
 
@@ -88,6 +89,7 @@ def build(tab: gr.Tab | None = None) -> gr.Dropdown:
         tab.select(_controls_for, model, [steps, guidance, frames, prompt], queue=False, api_visibility="private")
     inputs, outputs = [prompt, model, frames, fps, seed, steps, guidance], [video, gif, strip, notes]
     # One clip at a time: a Hub pipeline's scheduler keeps per-call state, so two calls on it would collide.
+    blank_on([go.click, prompt.submit], notes)
     go.click(generate_video, inputs, outputs, api_name="generate_video", concurrency_limit=1)
     prompt.submit(generate_video, inputs, outputs, api_visibility="private", concurrency_limit=1)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)

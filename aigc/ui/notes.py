@@ -1,0 +1,15 @@
+"""The line under an answer that says how it was made (seed, count, time)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import gradio as gr
+
+
+def blank_on(triggers: list[Callable], *notes: gr.Markdown) -> None:
+    """A note describes one answer: it is blanked in the browser the moment a new request is made,
+    so that an error never sits above the note of the answer before it."""
+    blank = "() => [" + ", ".join(['""'] * len(notes)) + "]"
+    for trigger in triggers:
+        trigger(None, None, list(notes), js=blank, queue=False, api_visibility="private", show_progress="hidden")
