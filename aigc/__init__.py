@@ -11,15 +11,30 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AigcError, Notice
-from .pipelines.conditional import generate_conditional
-from .pipelines.image import generate_images
-from .pipelines.text import TextStream, generate_text
-from .pipelines.video import generate_video
-from .registry import ModelInfo, list_models
 
 __all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "generate_conditional", "generate_images", "generate_text",
            "generate_video", "list_models", "train"]
 __version__ = "0.1.0"
+
+# The rest of the API imports its module on first use: torch, transformers and diffusers take
+# seconds to import, and `import aigc` or `python -m aigc list` need none of them.
+_LAZY = {"generate_conditional": "pipelines.conditional", "generate_images": "pipelines.image",
+         "TextStream": "pipelines.text", "generate_text": "pipelines.text", "generate_video": "pipelines.video",
+         "ModelInfo": "registry", "list_models": "registry"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'aigc' has no attribute '{name}'")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def train(model_kind: str, dataset: str, *, epochs: float | None = None, steps: int | None = None,

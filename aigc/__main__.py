@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import shutil
 import sys
@@ -40,13 +41,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def plain(markdown: str) -> str:
+    """A line of Markdown (a model card's title) as plain text: links keep their words, code and
+    emphasis lose their marks; underscores inside words (huggingface_hub) stay."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    text = re.sub(r"(?<!\w)(\*\*|__|\*|_)(\S(?:.*?\S)?)\1(?!\w)", r"\2", text)
+    return " ".join(text.split())
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from .registry import list_models
 
-    rows = [(m.name, m.task, m.source, m.description) for m in list_models(args.task)]
-    width = max((len(r[0]) for r in rows), default=4)
-    for name, task, source, desc in rows:
-        print(f"{name:<{width}}  {task:<11}  {source:<7}  {desc}")
+    rows = [("NAME", "TASK", "SOURCE", "DESCRIPTION")]
+    for m in list_models(args.task):
+        description = plain(m.description)
+        if description.startswith(m.name + ":"):  # a card's title repeats the name the first column shows
+            description = description[len(m.name) + 1:].strip()
+        rows.append((m.name, m.task, m.source, description))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for *columns, description in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(columns, widths)) + "  " + description)
     return 0
 
 
@@ -167,7 +182,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(model_options: bool = True) -> argparse.ArgumentParser:
+    """The command line; `model_options` adds `train`'s model-size flags, which import every trainer."""
     parser = argparse.ArgumentParser(prog="python -m aigc", description="AIGC Studio from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -248,19 +264,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-with", choices=["tensorboard"],
                    help="also log the step and eval scalars with an accelerate tracker, into RUN/tensorboard")
     p.add_argument("--export", type=Path, help="copy the best model here at the end")
-    from .training import KINDS
+    if model_options:
+        from .training import KINDS
 
-    model_options: dict[str, type] = {}
-    for _, _, model_defaults, _ in KINDS.values():
-        model_options.update({k: type(v) for k, v in model_defaults.items()})
-    for name, kind in sorted(model_options.items()):  # model sizes; each kind uses its own
-        p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
+        sizes: dict[str, type] = {}
+        for _, _, model_defaults, _ in KINDS.values():
+            sizes.update({k: type(v) for k, v in model_defaults.items()})
+        for name, kind in sorted(sizes.items()):  # model sizes; each kind uses its own
+            p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
     p.set_defaults(func=cmd_train)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Importing the trainers takes seconds; only `train` needs them to know its flags.
+    args = build_parser(model_options=argv[:1] == ["train"]).parse_args(argv)
     try:
         return args.func(args)
     except AigcError as exc:

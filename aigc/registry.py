@@ -23,7 +23,6 @@ from urllib.parse import urlparse
 import yaml
 
 from .cards import card_title, read_card
-from .device import best_device, inference_dtype
 from .errors import AigcError
 from .paths import CHECKPOINTS, RUNS
 from .progress import report_steps
@@ -263,6 +262,8 @@ class TextModel:
 
 def _load_text(info: ModelInfo) -> TextModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .device import best_device, inference_dtype
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -291,6 +292,8 @@ class ImageModel:
 
 
 def _load_image(info: ModelInfo) -> ImageModel:
+    from .device import best_device
+
     device = best_device()
     folder = Path(info.location)
     if info.source == "hub" or (folder / "model_index.json").is_file():
@@ -325,6 +328,8 @@ def _load_diffusion(info: ModelInfo, device) -> ImageModel:
     from diffusers import DiffusionPipeline
     from diffusers.utils import logging as diffusers_logging
 
+    from .device import inference_dtype
+
     diffusers_logging.disable_progress_bar()
     kwargs: dict[str, Any] = {"use_safetensors": True}
     if info.source == "hub" and hub_offline():
@@ -358,6 +363,8 @@ class ConditionalModel:
 
 
 def _load_conditional(info: ModelInfo) -> ConditionalModel:
+    from .device import best_device
+
     device = best_device()
     folder = Path(info.location)
     if info.source == "hub" or (folder / "model_index.json").is_file():
@@ -389,6 +396,8 @@ def _load_conditional(info: ModelInfo) -> ConditionalModel:
 def _load_text_to_image(info: ModelInfo, device) -> ConditionalModel:
     from diffusers import AutoPipelineForText2Image
     from diffusers.utils import logging as diffusers_logging
+
+    from .device import inference_dtype
 
     diffusers_logging.disable_progress_bar()
     kwargs: dict[str, Any] = {"use_safetensors": True}
@@ -422,6 +431,8 @@ _NOT_TEXT_TO_VIDEO = re.compile(r"ImageToVideo|VideoToVideo|I2V|Image2Video|Vide
 
 
 def _load_video(info: ModelInfo) -> VideoModel:
+    from .device import best_device
+
     device = best_device()
     folder = Path(info.location)
     if info.source == "hub" or (folder / "model_index.json").is_file():
@@ -451,6 +462,8 @@ def _load_text_to_video(info: ModelInfo, device) -> VideoModel:
     from diffusers import DiffusionPipeline
     from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging as hf_logging
+
+    from .device import inference_dtype
 
     diffusers_logging.disable_progress_bar()
     hf_logging.disable_progress_bar()  # the pipeline's text encoder loads through transformers

@@ -103,3 +103,57 @@ def test_the_wheel_holds_every_module_and_declares_requirements_txt(tmp_path):
     listed = [line.strip() for line in (root / "requirements.txt").read_text().splitlines()
               if line.strip() and not line.startswith("#")]
     assert sorted(map(str, map(Requirement, declared))) == sorted(map(str, map(Requirement, listed)))
+
+
+# -- 11. listing is quick and plain ------------------------------------------------------------------------
+
+HEAVY = ("torch", "torchvision", "gradio", "diffusers", "transformers", "accelerate")
+
+
+def test_listing_models_imports_no_heavy_library_and_prints_a_plain_table():
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "aigc", "list"], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert {m.split(".")[0] for m in imported} & set(HEAVY) == set()
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "TASK", "SOURCE", "DESCRIPTION"]
+    starts = {tuple(m.start() for m in re.finditer(r"(?<=  )\S", line))[:3] for line in lines}
+    assert len(starts) == 1, lines  # every row's columns begin where the header's do
+    assert "dcgan-digits" in done.stdout and not re.search(r"[`*\[\]]", done.stdout), done.stdout
+    dcgan = next(line for line in lines if line.startswith("dcgan-digits "))
+    assert dcgan.endswith("  a DCGAN trained on digits")  # the card's title without its Markdown or the name again
+
+
+def test_the_api_loads_on_first_use_and_train_still_takes_model_sizes(capsys):
+    import subprocess
+    import sys
+
+    from pathlib import Path
+
+    probe = "import sys, aigc; print(sorted({m.split('.')[0] for m in sys.modules} & %r))" % (set(HEAVY),)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr[-2000:]
+    from aigc.pipelines.image import generate_images
+
+    assert aigc.generate_images is generate_images and "generate_video" in dir(aigc)
+    with pytest.raises(AttributeError):
+        aigc.no_such_thing
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "--z-dim" in capsys.readouterr().out
+
+
+def test_plain_keeps_words_and_drops_markdown():
+    from aigc.__main__ import plain
+
+    assert plain("`dcgan-digits`: a **DCGAN** on [digits](https://x.org/d) from *scikit-learn*") == \
+        "dcgan-digits: a DCGAN on digits from scikit-learn"
+    assert plain("a text_to_video model from huggingface_hub") == "a text_to_video model from huggingface_hub"
