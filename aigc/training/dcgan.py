@@ -59,6 +59,7 @@ def diff_augment(x: torch.Tensor, gen: torch.Generator | None = None, p: float =
 class DCGANTask(ImageTask):
     kind = "dcgan"
     best_metric = "score"
+    digit_judge = True
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)

@@ -29,6 +29,7 @@ EVAL_IMAGES = 500
 class DiffusionTask(ImageTask):
     kind = "diffusion"
     best_metric = "score"
+    digit_judge = True
     classes: int | None = None
 
     def __init__(self, config, accelerator, resume_from: Path | None):

@@ -22,8 +22,10 @@ class Event:
     time: float = field(default_factory=time.time)
 
     def to_json(self) -> str:
-        # Samples (images, long texts) stay in the run folder, not in the metrics file.
-        data = {k: v for k, v in self.data.items() if isinstance(v, (int, float, str, bool, type(None)))}
+        # Samples (images, long texts) stay in the run folder, not in the metrics file; lists of
+        # sentences (a start's notes) go in.
+        data = {k: v for k, v in self.data.items() if isinstance(v, (int, float, str, bool, type(None)))
+                or isinstance(v, list) and all(isinstance(x, str) for x in v)}
         return json.dumps({**asdict(self), "data": data})
 
     @classmethod
@@ -78,7 +80,10 @@ class ProgressBar:
         self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True)
 
     def __call__(self, event: Event) -> None:
-        if event.type == "step":
+        if event.type == "start":
+            for note in event.data.get("notes", ()):
+                self.bar.write(f"Note: {note}")
+        elif event.type == "step":
             self.bar.update(event.step - self.bar.n)
             shown = {k: v for k, v in event.data.items() if "loss" in k or k == "samples_per_s"}
             self.bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()}, refresh=False)

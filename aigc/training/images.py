@@ -45,6 +45,7 @@ def grid(images: torch.Tensor, nrow: int = 8) -> torch.Tensor:
 class ImageTask(Task):
     kind = "image"
     task = "image"  # the app's tab and the folder under checkpoints/
+    digit_judge = False  # whether `evaluate` picks the best step by the digit judge (`digits` only)
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
@@ -52,9 +53,24 @@ class ImageTask(Task):
         # `digits` keeps its held-out split unseen, so the evaluation can compare with it.
         self.judged = config.dataset == "digits"
         self.train_set, self.test_set = split(data) if self.judged else (data, None)
+        if self.digit_judge and not self.judged:
+            self.best_metric = None  # the digit judge's figures mean nothing for other pictures
         self.channels = data.channels
+        self.fit_batch(len(self.train_set))
         self.steps_per_epoch = epoch_steps(len(self.train_set), config.batch_size * accelerator.num_processes)
         self.step = 0
+
+    def fit_batch(self, pictures: int) -> None:
+        """A batch larger than the data cannot be filled: each step would train on every picture
+        while the run, its speed and its card spoke of the larger batch. The batch becomes the
+        data's size, and the run's start says so."""
+        processes = self.accelerator.num_processes
+        most = max(1, pictures // processes)
+        if self.config.batch_size > most:
+            each = f" on each of {processes} processes" if processes > 1 else ""
+            self.notes.append(f"The data hold {pictures:,} pictures, fewer than a batch of {self.config.batch_size:,}, "
+                              f"so the batch size is {most:,}{each}.")
+            self.config.batch_size = most
 
     def batch_at(self, step: int) -> dict[str, Any]:
         """Batch `step` of a shuffled epoch (images on the device, with labels, captions and
@@ -84,8 +100,8 @@ class ImageTask(Task):
         raise NotImplementedError
 
     def evaluate(self) -> dict[str, float]:
-        if not self.judged:  # no judge for this data: the newest weights count as the best
-            return {"score": -float(self.step)}
+        if not self.judged:  # nothing judges these pictures (best_metric is None): no figure at all
+            return {}
         scores = self.digit_scores(self.eval_images())
         # Lower is better: the Frechet distance, with a penalty for every class that is missing.
         return {"score": scores["frechet_distance"] * (1 + 0.5 * (10 - scores["classes_covered"])), **scores}

@@ -61,12 +61,14 @@ class TrainConfig:
 class Task(ABC):
     """One model kind's part of training. Losses are floats; the first listed one is the headline."""
 
-    #: metric of `evaluate()` whose minimum marks the best checkpoint
-    best_metric = "val_loss"
+    #: metric of `evaluate()` whose minimum marks the best checkpoint; None when nothing judges
+    #: the data, and each evaluation keeps the newest weights
+    best_metric: str | None = "val_loss"
 
     def __init__(self, config: TrainConfig, accelerator: Accelerator, resume_from: Path | None):
         self.config = config
         self.accelerator = accelerator
+        self.notes: list[str] = []  # sentences the run's start reports: what the task changed, and why
 
     @property
     @abstractmethod
@@ -274,7 +276,8 @@ class Trainer:
 
     def _run(self) -> Iterator[Event]:
         cfg, state = self.config, self.state
-        yield self.emit("start", state["step"], total_steps=cfg.steps, resumed=state["step"] > 0, **self.stats())
+        notes = {"notes": self.task.notes} if self.task.notes else {}
+        yield self.emit("start", state["step"], total_steps=cfg.steps, resumed=state["step"] > 0, **self.stats(), **notes)
         window_start, window_steps = time.perf_counter(), 0
         stopping = False
         while state["step"] < cfg.steps:
@@ -304,13 +307,16 @@ class Trainer:
                 yield self.emit("step", step, lr=lr, steps_per_s=rate, samples_per_s=rate * self.task.samples_per_step * self.processes, eta_s=eta, **losses)
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 metrics = self.task.evaluate()
-                score = self._agreed_score(metrics.get(self.task.best_metric, math.inf))
-                is_best = score < state["best"]
+                judged = self.task.best_metric is not None
+                score = self._agreed_score(metrics.get(self.task.best_metric, math.inf)) if judged else math.inf
+                is_best = score < state["best"] or not judged
                 if is_best:
                     state["best"], state["best_step"] = score, step
                     if self.is_main:
                         self.save_best(metrics)
-                yield self.emit("eval", step, best=is_best, **metrics)
+                # the name of the figure that chose the best step travels with the figures
+                chosen_by = {"selected_by": self.task.best_metric} if judged else {}
+                yield self.emit("eval", step, best=is_best, **metrics, **chosen_by)
             if (step % cfg.sample_every == 0 or step == cfg.steps) and self.is_main:  # samples use unwrapped models
                 try:
                     sample = self.task.sample(step)
@@ -321,5 +327,10 @@ class Trainer:
                 yield self.emit("sample", step, **sample)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 yield self.save_checkpoint()
+        if self.task.best_metric is None:
+            yield self.emit("end", state["step"], reason="finished", best_step=state["best_step"],
+                            message=f"Finished {state['step']} steps; nothing judges this data, so the model kept is "
+                                    f"the newest one (step {state['best_step']}).")
+            return
         yield self.emit("end", state["step"], reason="finished", best_step=state["best_step"], best=state["best"],
                         message=f"Finished {state['step']} steps; best {self.task.best_metric} {state['best']:.4f} at step {state['best_step']}.")
