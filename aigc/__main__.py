@@ -107,7 +107,7 @@ def cmd_generate_video(args: argparse.Namespace) -> int:
 
     seed = random_seed() if args.seed is None else args.seed
     clip = make_clip(args.prompt, model=args.model, num_frames=args.frames, fps=args.fps, seed=seed, steps=args.steps,
-                     guidance_scale=args.guidance_scale)
+                     guidance_scale=args.guidance_scale, width=args.width, height=args.height)
     path = clip.save(args.format, folder=args.out)
     print(f"Wrote {path} ({len(clip.frames)} frames at {clip.fps} fps, seed {seed}).")
     return 0
@@ -230,6 +230,8 @@ def build_parser(model_options: bool = True) -> argparse.ArgumentParser:
     v.add_argument("--format", choices=["mp4", "gif"], default="mp4")
     v.add_argument("--steps", type=int, help="denoising steps (Hub pipelines; default 25)")
     v.add_argument("--guidance-scale", type=float, help="(Hub pipelines; default: the pipeline's)")
+    v.add_argument("--width", type=int, help="(Hub pipelines; default: the pipeline's, 832 for Wan)")
+    v.add_argument("--height", type=int, help="(Hub pipelines; default: the pipeline's, 480 for Wan)")
     v.add_argument("--seed", type=int)
     v.add_argument("--out", type=Path, default=Path("outputs/videos"), help="folder for the clip")
     v.set_defaults(func=cmd_generate_video)

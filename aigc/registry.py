@@ -33,7 +33,7 @@ HUB_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "text": [("gpt2", "OpenAI's GPT-2 (124M), English web text")],
     "image": [("google/ddpm-cifar10-32", "Ho et al.'s DDPM on CIFAR-10, 32x32 (36M parameters)")],
     "conditional": [("stabilityai/sd-turbo", "Stability AI's SD-Turbo: text to 512x512 image in one step")],
-    "video": [("ali-vilab/text-to-video-ms-1.7b", "Alibaba DAMO's ModelScope text-to-video (1.7B), 256x256 clips")],
+    "video": [("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "Wan-AI's Wan 2.1 text-to-video (1.3B), 480x832 clips")],
 }
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?")
 MAX_HUB_MODELS_IN_MEMORY = 2
@@ -476,7 +476,7 @@ def _load_text_to_video(info: ModelInfo, device) -> VideoModel:
     needs_more = any(p.default is inspect.Parameter.empty for name, p in params.items() if name in ("image", "video"))
     if "num_frames" not in params or "prompt" not in params or needs_more or _NOT_TEXT_TO_VIDEO.search(type(pipe).__name__):
         raise AigcError(f"'{info.name}' is a {type(pipe).__name__}, not a text-to-video pipeline; the Video tab needs one "
-                        "such as ali-vilab/text-to-video-ms-1.7b.")
+                        "such as Wan-AI/Wan2.1-T2V-1.3B-Diffusers.")
     report_steps(pipe)
     return VideoModel(info, "hub", pipe.to(device), {}, device)
 

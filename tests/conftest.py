@@ -231,3 +231,31 @@ def tiny_t2v(tmp_path_factory) -> Path:
     pipe = TextToVideoSDPipeline(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
     pipe.save_pretrained(folder / "pipeline")
     return folder / "pipeline"
+
+
+@pytest.fixture(scope="session")
+def tiny_wan(tmp_path_factory) -> Path:
+    """A tiny random WanPipeline (the pipeline class of Wan-AI/Wan2.1-T2V-1.3B-Diffusers, the Hub default:
+    a 3D transformer, Wan's causal video VAE, a UMT5 text encoder and a T5 tokenizer made from a
+    handmade vocabulary), saved like a Hub model. Its VAE compresses time 4x, as the real one does."""
+    import string
+
+    import torch
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
+    from transformers import T5Tokenizer, UMT5Config, UMT5EncoderModel
+
+    folder = tmp_path_factory.mktemp("tiny-wan")
+    pieces = ["<pad>", "</s>", "<unk>", "▁", *string.ascii_lowercase, *("▁" + c for c in string.ascii_lowercase)]
+    tokenizer = T5Tokenizer(vocab=[(p, -1.0 - len(p)) for p in pieces], extra_ids=0)
+    torch.manual_seed(0)
+    text = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
+                                       num_heads=4, relative_attention_num_buckets=8, pad_token_id=0, eos_token_id=1))
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           temperal_downsample=[False, True, True])
+    transformer = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12,
+                                        in_channels=16, out_channels=16, text_dim=32, freq_dim=256, ffn_dim=32,
+                                        num_layers=2, rope_max_seq_len=32)
+    pipe = WanPipeline(tokenizer=tokenizer, text_encoder=text, vae=vae, transformer=transformer,
+                       scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0))
+    pipe.save_pretrained(folder / "pipeline")
+    return folder / "pipeline"

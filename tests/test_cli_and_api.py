@@ -138,8 +138,8 @@ def test_the_api_loads_on_first_use_and_train_still_takes_model_sizes(capsys):
     from pathlib import Path
 
     probe = "import sys, aigc; print(sorted({m.split('.')[0] for m in sys.modules} & %r))" % (set(HEAVY),)
-    done = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parent.parent, capture_output=True,
-                          text=True, timeout=120)
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr[-2000:]
     from aigc.pipelines.image import generate_images
 

@@ -137,6 +137,32 @@ def test_a_diffusers_text_to_video_pipeline_loads_by_path(tiny_t2v):
         assert gif.n_frames == 3 and gif.size == (256, 256)
 
 
+def test_the_hub_default_is_a_wan_pipeline_and_draws_clips_through_the_app_path(tiny_wan, tmp_path):
+    from diffusers import WanPipeline
+
+    from aigc.pipelines.video import DEFAULT_HUB_MODEL
+    from aigc.registry import load
+
+    assert DEFAULT_HUB_MODEL == "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+    assert [m.name for m in aigc.list_models("video") if m.source == "hub"] == [DEFAULT_HUB_MODEL]
+    assert type(load(str(tiny_wan), "video").net) is WanPipeline  # through DiffusionPipeline.from_pretrained, as any id
+    model = str(tiny_wan)
+    # Wan decodes 1 + 4k frames: 6 are the first 6 of 9, not the 5 the pipeline would round down to
+    six = make_clip("a red fox", model=model, num_frames=6, fps=4, seed=1, steps=2, width=64, height=64)
+    nine = make_clip("a red fox", model=model, num_frames=9, fps=4, seed=1, steps=2, width=64, height=64)
+    assert six.frames.shape == (6, 64, 64, 3) and np.array_equal(six.frames, nine.frames[:6])
+    path = generate_video("a red fox", model=model, num_frames=6, fps=4, seed=1, steps=2, width=64, height=79)
+    info = probe(path)
+    assert (info["codec"], info["frames"], info["width"], info["height"]) == ("h264", 6, 256, 256)  # 79 high: 64
+    with pytest.raises(AigcError, match="width must be between 64 and"):
+        generate_video("a red fox", model=model, num_frames=6, steps=1, width=32)
+    from aigc.__main__ import main
+
+    assert main(["generate", "video", "a red fox", "--model", model, "--frames", "5", "--steps", "1", "--width", "64",
+                 "--height", "64", "--out", str(tmp_path)]) == 0
+    assert probe(next(tmp_path.glob("*.mp4")))["frames"] == 5
+
+
 @pytest.mark.parametrize("kwargs, words", [
     (dict(prompt=" "), "Type a prompt that describes the clip"),
     (dict(num_frames=65), "number of frames must be between 2 and 64"),
@@ -171,8 +197,8 @@ def test_the_package_and_the_cli_serve_video(tiny_text2video, tmp_path, capsys):
     from aigc.__main__ import main
 
     assert aigc.generate_video is generate_video
-    assert "ali-vilab/text-to-video-ms-1.7b" in [m.name for m in aigc.list_models("video")]
-    assert main(["list", "video"]) == 0 and "ali-vilab/text-to-video-ms-1.7b" in capsys.readouterr().out
+    assert "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in [m.name for m in aigc.list_models("video")]
+    assert main(["list", "video"]) == 0 and "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in capsys.readouterr().out
     assert main(["generate", "video", "a red circle moving left", "--model", str(tiny_text2video), "--frames", "6",
                  "--fps", "3", "--seed", "2", "--out", str(tmp_path)]) == 0
     written = list(tmp_path.glob("*.mp4"))
@@ -184,7 +210,7 @@ def test_the_package_and_the_cli_serve_video(tiny_text2video, tmp_path, capsys):
 def test_the_tab_shows_the_hub_controls_for_hub_models():
     from aigc.ui.video_tab import _controls_for
 
-    steps, guidance, frames, prompt = _controls_for("ali-vilab/text-to-video-ms-1.7b")
+    steps, guidance, frames, prompt = _controls_for("Wan-AI/Wan2.1-T2V-1.3B-Diffusers")
     assert steps["visible"] and guidance["visible"] and frames["maximum"] == 64
     assert prompt["label"].key == "common.prompt"  # the page shows "Prompt" or "提示词"
 

@@ -28,12 +28,14 @@ from .captions import caption_ids
 from .image import _generators, _seed
 
 DEFAULT_MODEL = "text2video-shapes"
-DEFAULT_HUB_MODEL = "ali-vilab/text-to-video-ms-1.7b"
+DEFAULT_HUB_MODEL = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"  # WanPipeline; any text-to-video pipeline id loads too
 FORMATS = ("mp4", "gif")
 MIN_FRAMES = 2  # one frame is a picture, not a clip
 MAX_FPS = 30
 MAX_GUIDANCE = 30.0
 HUB_STEPS = 25  # half the usual 50, for half the wait; the steps slider or steps= asks for more
+MIN_SIDE = 64
+SIDE_MULTIPLE = 16  # Wan's VAE shrinks frames 8x and its transformer takes 2x2 patches
 MIN_WIDTH = 256  # 32x32 frames are enlarged to at least this width, without blur, so browsers show them crisply
 MP4_QUALITY = 8  # imageio's 0-10 scale; 8 is x264 CRF 10, so the shapes' hard edges do not smear
 
@@ -135,19 +137,32 @@ def to_uint8(frames) -> np.ndarray:
     return np.repeat(frames, 3, axis=-1) if frames.shape[-1] == 1 else frames[..., :3]
 
 
-def _hub_frames(model: VideoModel, prompt, num_frames: int, seed: int, steps, guidance) -> np.ndarray:
-    options = {"num_frames": num_frames, "num_inference_steps": steps or HUB_STEPS, "output_type": "np",
-               "generator": torch.Generator().manual_seed(seed)}
-    if guidance is not None:  # otherwise the pipeline's own default
-        options["guidance_scale"] = guidance
+def _size(name: str, value) -> int | None:
+    if value is None:
+        return None
+    value = validate.number(name, value, MIN_SIDE, limits.current.max_side, integer=True)
+    return value - value % SIDE_MULTIPLE
+
+
+def _hub_frames(model: VideoModel, prompt, num_frames: int, seed: int, steps, guidance, width, height) -> np.ndarray:
+    # A VAE that compresses time by t (Wan: 4) decodes 1 + k*t frames and its pipeline rounds any other
+    # count down: ask for the next valid count and keep the first num_frames.
+    t = getattr(model.net, "vae_scale_factor_temporal", 1)
+    options = {"num_frames": num_frames + (1 - num_frames) % t, "num_inference_steps": steps or HUB_STEPS,
+               "output_type": "np", "generator": torch.Generator().manual_seed(seed)}
+    # None leaves the pipeline's own default (Wan: guidance 5.0 at 480x832; ModelScope: 9.0 at 256x256)
+    chosen = {"guidance_scale": guidance, "width": width, "height": height}
+    options.update({k: v for k, v in chosen.items() if v is not None})
     frames = model.net(_prompt(prompt), **options).frames[0]
-    return to_uint8(frames)
+    return to_uint8(frames)[:num_frames]
 
 
 def make_clip(prompt, model: str = DEFAULT_MODEL, num_frames: int = 16, fps: int = 8, seed: int | None = None,
-              steps: int | None = None, guidance_scale: float | None = None) -> Clip:
+              steps: int | None = None, guidance_scale: float | None = None, width: int | None = None,
+              height: int | None = None) -> Clip:
     """A clip of `prompt` (checked, not yet written to a file). See `generate_video`."""
     fps = validate.number("fps", fps, 1, MAX_FPS, integer=True)
+    width, height = _size("width", width), _size("height", height)
     if steps is not None:
         steps = validate.number("steps", steps, 1, limits.current.max_diffusion_steps, integer=True)
     guidance = None if guidance_scale is None else validate.number("guidance scale", guidance_scale, 0, MAX_GUIDANCE)
@@ -158,7 +173,7 @@ def make_clip(prompt, model: str = DEFAULT_MODEL, num_frames: int = 16, fps: int
     if m.kind == "text2video":
         frames = _builtin_frames(m, prompt, num_frames, seed)
     else:
-        frames = _hub_frames(m, prompt, num_frames, seed, steps, guidance)
+        frames = _hub_frames(m, prompt, num_frames, seed, steps, guidance, width, height)
     return Clip(frames, fps, seed, m.info.name)
 
 
@@ -178,12 +193,14 @@ def clip_files(prompt, model: str = DEFAULT_MODEL, num_frames: int = 16, fps: in
 
 
 def generate_video(prompt, model: str = DEFAULT_MODEL, num_frames: int = 16, fps: int = 8, seed: int | None = None,
-                   format: str = "mp4", steps: int | None = None, guidance_scale: float | None = None) -> Path:
+                   format: str = "mp4", steps: int | None = None, guidance_scale: float | None = None,
+                   width: int | None = None, height: int | None = None) -> Path:
     """A clip of `prompt`, written to a new file under outputs/videos: an H.264 MP4 or a looping GIF.
 
     The built-in `text2video-shapes` follows captions such as 'a large red star in the top right
-    moving left' and draws up to 16 frames (fewer: the first ones). `steps` and `guidance_scale`
-    apply to Hub pipelines (`None`: 25 steps, the pipeline's own guidance).
+    moving left' and draws up to 16 frames (fewer: the first ones). `steps`, `guidance_scale`,
+    `width` and `height` apply to Hub pipelines (`None`: 25 steps, the pipeline's own guidance and
+    size; sides are rounded down to a multiple of 16).
     """
     format = _format(format)
-    return make_clip(prompt, model, num_frames, fps, seed, steps, guidance_scale).save(format)
+    return make_clip(prompt, model, num_frames, fps, seed, steps, guidance_scale, width, height).save(format)
