@@ -394,17 +394,24 @@ def _load_conditional(info: ModelInfo) -> ConditionalModel:
 
 
 def _load_text_to_image(info: ModelInfo, device) -> ConditionalModel:
-    from diffusers import AutoPipelineForText2Image
+    from diffusers import AutoPipelineForText2Image, DiffusionPipeline
     from diffusers.utils import logging as diffusers_logging
 
     from .device import inference_dtype
 
     diffusers_logging.disable_progress_bar()
     kwargs: dict[str, Any] = {"use_safetensors": True}
-    if info.source == "hub" and hub_offline():
-        kwargs["local_files_only"] = True
+    location = info.location
+    if info.source == "hub":
+        if hub_offline():
+            kwargs["local_files_only"] = True
+        # Given a Hub id, AutoPipeline reads model_index.json through diffusers' ConfigMixin.load_config, which
+        # (diffusers 0.42) still passes huggingface_hub the deprecated `local_dir_use_symlinks` and fills the log
+        # with its warning; DiffusionPipeline.download fetches the same files with the current API, and a folder
+        # loads without any download call.
+        location = DiffusionPipeline.download(info.location, **kwargs)
     try:
-        pipe = AutoPipelineForText2Image.from_pretrained(info.location, dtype=inference_dtype(device), **kwargs)
+        pipe = AutoPipelineForText2Image.from_pretrained(location, dtype=inference_dtype(device), **kwargs)
     except ValueError as exc:  # AutoPipeline knows no text-to-image twin of this pipeline class
         if "AutoPipeline" not in str(exc):
             raise

@@ -157,3 +157,29 @@ def test_plain_keeps_words_and_drops_markdown():
     assert plain("`dcgan-digits`: a **DCGAN** on [digits](https://x.org/d) from *scikit-learn*") == \
         "dcgan-digits: a DCGAN on digits from scikit-learn"
     assert plain("a text_to_video model from huggingface_hub") == "a text_to_video model from huggingface_hub"
+
+
+# -- 13. no deprecated Hub arguments in the log -------------------------------------------------------------
+
+def test_hub_text_to_image_loads_from_the_cache_without_deprecated_hub_arguments(tiny_sd, tmp_path, monkeypatch):
+    """A Hub id in the local Hugging Face cache (here: a tiny pipeline placed there by hand, offline) loads
+    and draws without huggingface_hub's warning about `local_dir_use_symlinks`; an uncached one still
+    gets its one sentence."""
+    import warnings
+
+    import huggingface_hub.constants
+
+    commit = "0" * 40
+    repo = tmp_path / "hub" / "models--aigc-tests--tiny-sd"
+    shutil.copytree(tiny_sd, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        images = aigc.generate_conditional("a red fox", model="aigc-tests/tiny-sd", num_images=1, steps=1, width=64,
+                                           height=64, seed=0)
+        with pytest.raises(AigcError, match="'aigc-tests/not-cached' is not in the local cache"):
+            aigc.generate_conditional("a red fox", model="aigc-tests/not-cached", num_images=1, steps=1)
+    assert images[0].size == (64, 64)
+    assert not [w for w in seen if "local_dir_use_symlinks" in str(w.message)], [str(w.message) for w in seen]
