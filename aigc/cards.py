@@ -18,13 +18,14 @@ METRIC_NAMES = {
     "heldout_loss": "Held-out loss, every character of the held-out 5% (nats/char)",
     "heldout_perplexity": "Held-out perplexity (per character)",
     "val_loss_sampled": "Validation loss on a fixed sample of held-out windows, at the best step (nats/char)",
+    "val_perplexity_sampled": "Perplexity on the same windows (per character)",
     "heldout_tokens": "Held-out characters scored",
     "sample_known_words": "Share of words in samples that occur in the training text (8 samples of 400 characters)",
     "real_known_words": "Share of words that occur in the training text, for real held-out text (baseline)",
     "sample_speaker_lines": "Share of samples with a speaker line such as `PROTEUS.`",
     "tokens_per_s": "Generation speed, batch 1 (tokens/s, median)",
     "first_token_ms": "Time to first token (ms, median)",
-    "samples": "Samples judged (seeds 0, 1, 2, ...)",
+    "samples": "Samples judged (from fixed seeds: the same samples at every measurement)",
     "confident_digits": "Share of samples the digit classifier calls a digit with at least 90% confidence",
     "classes_covered": "Digit classes among the confident samples (of 10)",
     "smallest_class_share": "Share of the rarest class among confident samples (0.1 is perfectly even)",
@@ -138,6 +139,11 @@ def update_metrics(folder: str | Path, metrics: dict[str, float]) -> dict[str, A
     return meta
 
 
+def card_metrics(metrics: dict[str, float]) -> dict[str, float | int]:
+    """Figures as a card's front matter keeps them: rounded, counts as integers, none undefined."""
+    return {k: _round(v) for k, v in metrics.items() if math.isfinite(v)}
+
+
 def _round(value: float) -> float | int:
     if float(value).is_integer():
         return int(value)
@@ -153,7 +159,28 @@ def _metrics_table(metrics: dict[str, Any]) -> str:
 
 def _hours(seconds: float) -> str:
     minutes = seconds / 60
+    if minutes < 1:  # a short run from the app: "0 min" would say it took no time
+        return f"{seconds:.0f} s"
     return f"{minutes:.0f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
+
+
+def _shares(metrics: dict[str, Any], *keys: str) -> list[str] | None:
+    """The figures of `keys` as percentages, or None when any is missing (a sentence that lists
+    them by position would be wrong with one left out)."""
+    if not all(isinstance(metrics.get(k), (int, float)) for k in keys):
+        return None
+    return [f"{metrics[k]:.1%}" for k in keys]
+
+
+def _measured(m: dict[str, Any], rewrites: str = "this table") -> str:
+    """Where the figures come from: `python -m aigc eval` for a built-in model, the trainer for a run."""
+    if m.get("measured_by") == "trainer":
+        metrics = m.get("metrics", {})
+        on = f", on {metrics['samples']:,} samples" if isinstance(metrics.get("samples"), (int, float)) else ""
+        real = ("; the real-data figures are those of the built-in cards (the same judge on the same data)"
+                if any(k.startswith("real_") for k in metrics) else "")
+        return f"Measured by the trainer at the best step ({m.get('steps', 0):,}){on}{real}; the speed is this model's."
+    return f"Measure again with `python -m aigc eval {m.get('name', 'MODEL')}` (this also rewrites {rewrites})."
 
 
 def _gpt_body(m: dict[str, Any]) -> str:
@@ -175,8 +202,7 @@ typographic quotes and accents to plain ASCII and tells you what it dropped.
 ## Measured
 
 {_metrics_table(metrics)}
-The held-out split is the last 5% of the corpus, never seen in training. Measure again with
-`python -m aigc eval {m.get('name', 'MODEL')}` (this also rewrites this table).
+The held-out split is the last 5% of the corpus, never seen in training. {_measured(m)}
 
 ## Training
 
@@ -206,7 +232,7 @@ IMAGE_KINDS = {
 -> 1 x 32 x 32, batch norm, ReLU, tanh) against a convolutional LeakyReLU discriminator,
 trained with the non-saturating GAN loss. Half of the images the discriminator sees, real and
 fake alike, are shifted and have a square cut out (differentiable augmentation), so it cannot
-memorise 1,438 training digits. Samples come from an exponential moving average of the
+memorise a small training set. Samples come from an exponential moving average of the
 generator's weights; the checkpoint kept is the step whose samples scored best."""),
     "vae": ("a convolutional VAE", """An encoder to a Gaussian posterior over an 8-dimensional latent space and a decoder
 back to pixels, trained on reconstruction plus KL divergence with the reparameterisation
@@ -240,13 +266,17 @@ IMAGE_REFERENCES = {
 def _image_body(m: dict[str, Any]) -> str:
     what, how = IMAGE_KINDS[m["kind"]]
     metrics = m.get("metrics", {})
-    headline = ""
+    headline, judge = "", "No judge scores these pictures (the digit judge knows `digits` only)."
     if "confident_digits" in metrics:
-        headline = (f"Of {metrics.get('samples', 1000):,} samples, the independent digit classifier calls "
+        real = ""
+        if "real_confident_digits" in metrics and "real_classes_covered" in metrics:
+            real = f" (real digits: {metrics['real_confident_digits']:.0%}, {int(metrics['real_classes_covered'])})"
+        headline = (f"Of {int(metrics.get('samples', 1000)):,} samples, the independent digit classifier calls "
                     f"**{metrics['confident_digits']:.0%} confidently a digit** and finds "
-                    f"**{metrics['classes_covered']} of 10 classes** (real digits: "
-                    f"{metrics.get('real_confident_digits', float('nan')):.0%}, "
-                    f"{metrics.get('real_classes_covered', '?')}).")
+                    f"**{int(metrics['classes_covered'])} of 10 classes**{real}.")
+        judge = ("The judge is `checkpoints/evaluation/digit-classifier`, trained only on the training split of\n"
+                 "`digits` with an extra \"not a digit\" class; the Frechet distance uses its features against the\n"
+                 "held-out split.")
     return f"""
 # `{m.get('name')}`: {what} trained on `{m['dataset']}`
 
@@ -259,10 +289,7 @@ def _image_body(m: dict[str, Any]) -> str:
 ## Measured
 
 {_metrics_table(metrics)}
-The judge is `checkpoints/evaluation/digit-classifier`, trained only on the training split of
-`digits` with an extra "not a digit" class; the Frechet distance uses its features against the
-held-out split. Measure again with `python -m aigc eval {m.get('name', 'MODEL')}` (this also
-rewrites this table).
+{judge} {_measured(m)}
 
 ## Training
 
@@ -363,31 +390,35 @@ def _conditional_body(m: dict[str, Any]) -> str:
     metrics = m.get("metrics", {})
     name = m.get("name", "MODEL")
     headline, judges = "", ""
+    samples = int(metrics.get("samples", 1000))
     if "label_accuracy" in metrics:
-        headline = (f"The independent digit classifier reads **{metrics['label_accuracy']:.1%} of {metrics.get('samples', 1000):,} "
-                    f"samples as the requested digit** (the label drawn worst: {metrics.get('worst_label_accuracy', float('nan')):.1%}; "
-                    f"the classifier on real digits: {metrics.get('real_label_accuracy', float('nan')):.1%}).")
+        asides = [f"{words}: {metrics[k]:.1%}" for k, words in (("worst_label_accuracy", "the label drawn worst"),
+                                                                  ("real_label_accuracy", "the classifier on real digits"))
+                  if k in metrics]
+        headline = (f"The independent digit classifier reads **{metrics['label_accuracy']:.1%} of {samples:,} "
+                    f"samples as the requested digit**" + (f" ({'; '.join(asides)})" if asides else "") + ".")
         judges = ("The judge is `checkpoints/evaluation/digit-classifier`, trained only on the training split of `digits`; "
                   "samples ask for each label in turn, seeds 0, 1, 2, ...")
         usage = f'aigc.generate_conditional("7", model="{name}")'
     elif "motion_accuracy" in metrics:
-        headline = (f"Of {metrics.get('samples', 500):,} clips, **{metrics['motion_accuracy']:.1%} move the way the caption says** "
-                    f"and **{metrics['color_accuracy']:.1%} have the named color**; the color holds in "
-                    f"{metrics.get('color_consistency', float('nan')):.1%} of frames ({metrics.get('worst_frame_color', float('nan')):.1%} "
-                    f"at the frame where it holds least) and the object's area varies by "
-                    f"{metrics.get('area_variation', float('nan')):.1%} over a clip (real clips: "
-                    f"{metrics.get('real_motion_accuracy', float('nan')):.1%}, {metrics.get('real_color_accuracy', float('nan')):.1%}, "
-                    f"{metrics.get('real_color_consistency', float('nan')):.1%}, {metrics.get('real_area_variation', float('nan')):.1%}).")
+        headline = (f"Of {int(metrics.get('samples', 500)):,} clips, **{metrics['motion_accuracy']:.1%} move the way the caption says** "
+                    f"and **{metrics['color_accuracy']:.1%} have the named color**")
+        steady = _shares(metrics, "color_consistency", "worst_frame_color", "area_variation")
+        if steady:
+            headline += (f"; the color holds in {steady[0]} of frames ({steady[1]} at the frame where it holds least) "
+                         f"and the object's area varies by {steady[2]} over a clip")
+        real = _shares(metrics, "real_motion_accuracy", "real_color_accuracy", "real_color_consistency", "real_area_variation")
+        headline += (f" (real clips: {', '.join(real)})." if real and steady else ".")
         judges = ("The judge (`aigc/evaluation/motion.py`) tracks the foreground's centre frame by frame and reads the motion "
                   "from its path; the color is the dominant foreground color (as for `text2img-shapes`). Half the captions "
                   "name every attribute, half about half of them but always the motion.")
         usage = f'aigc.generate_video("a large red star moving left", model="{name}")   # an MP4 path'
     elif "color_accuracy" in metrics:
+        partial = _shares(metrics, "partial_color_accuracy", "partial_shape_accuracy", "partial_position_accuracy")
         headline = (f"Asked for a color, a shape and a position, it draws **the named color in {metrics['color_accuracy']:.1%}**, "
                     f"**the named shape in {metrics['shape_accuracy']:.1%}** and **the named position in "
-                    f"{metrics['position_accuracy']:.1%}** of {metrics.get('samples', 1000):,} samples; partial captions "
-                    f"score {metrics.get('partial_color_accuracy', float('nan')):.1%}, {metrics.get('partial_shape_accuracy', float('nan')):.1%} "
-                    f"and {metrics.get('partial_position_accuracy', float('nan')):.1%}.")
+                    f"{metrics['position_accuracy']:.1%}** of {samples:,} samples"
+                    + (f"; partial captions score {partial[0]}, {partial[1]} and {partial[2]}." if partial else "."))
         judges = ("Color and position are read from the pixels (the dominant foreground color among the palette, the "
                   "foreground centre in a 3x3 grid); the shape by `checkpoints/evaluation/shape-classifier`, trained on "
                   "rendered shapes only. Half the captions name every attribute, half about half of them.")
@@ -414,7 +445,7 @@ import aigc
 ## Measured
 
 {_metrics_table(metrics)}
-{judges} Measure again with `python -m aigc eval {name}` (this also rewrites this table and the picture).
+{judges} {_measured(m, "this table and the picture")}
 
 ## Training
 

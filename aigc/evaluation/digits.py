@@ -106,7 +106,9 @@ def judge(images: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str,
         "smallest_class_share": (counts.min() / counts.sum().clamp(min=1)).item(),
     }
     if labels is not None:
-        out["label_accuracy"] = (predicted == labels).float().mean().item()
+        right = (predicted == labels).float()
+        out["label_accuracy"] = right.mean().item()
+        out["worst_label_accuracy"] = min(right[labels == label].mean().item() for label in labels.unique())
     return out
 
 

@@ -92,16 +92,28 @@ def evaluate_text_model(name: str, samples: int = 8) -> dict[str, float]:
 
 def streaming_speed(name: str, runs: int = 5, tokens: int = 200) -> dict[str, float]:
     """Median streamed tokens/s and time to first token at batch 1 (what a user of the Text tab waits)."""
+    from ..registry import load
+
+    return streaming_speed_of(load(name, "text"), runs, tokens)
+
+
+def streaming_speed_of(lm, runs: int = 5, tokens: int = 200) -> dict[str, float]:
+    """`streaming_speed` of a loaded model (a training run's, measured as it saves its best), streamed
+    as `generate_text` streams it: the Text tab's defaults, one seed a run."""
     import statistics
 
-    from ..pipelines.text import generate_text
+    from ..pipelines.text import TextStream, _prompt_ids
 
-    generate_text("ROMEO.\n", model=name, max_new_tokens=20, seed=0)  # load and warm up
-    rates, firsts = [], []
-    for seed in range(runs):
-        stream = generate_text("ROMEO.\n", model=name, max_new_tokens=tokens, seed=seed, stream=True)
+    budget = max(1, lm.context_length - min(tokens, lm.context_length // 2))
+    ids, prompt, notices = _prompt_ids(lm, "ROMEO.\n", budget)
+
+    def streamed(seed: int, count: int) -> TextStream:
+        stream = TextStream(lm, ids, prompt, notices, count, 0.8, 50, 0.95, seed, spec=lm.info.name)
         for _ in stream:
             pass
-        rates.append(stream.tokens_per_s)
-        firsts.append(stream.first_token_s)
-    return {"tokens_per_s": statistics.median(rates), "first_token_ms": 1000 * statistics.median(firsts)}
+        return stream
+
+    streamed(0, 20)  # warm up
+    done = [streamed(seed, tokens) for seed in range(runs)]
+    return {"tokens_per_s": statistics.median(s.tokens_per_s for s in done),
+            "first_token_ms": 1000 * statistics.median(s.first_token_s for s in done)}

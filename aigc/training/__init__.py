@@ -113,8 +113,9 @@ def cli_command(config: TrainConfig, out: Path) -> str:
     """The `python -m aigc train` command that repeats a run made from Python or the app."""
     _, defaults, model_defaults, _ = KINDS[config.kind]
     base = TrainConfig(kind=config.kind, dataset=config.dataset, **defaults)
-    args = ["python", "-m", "aigc", "train", config.kind, "--dataset", config.dataset, "--steps", str(config.steps),
-            "--seed", str(config.seed), "--out", str(out)]
+    dataset = _typed(config.dataset) if config.dataset.endswith(".zip") else config.dataset
+    args = ["python", "-m", "aigc", "train", config.kind, "--dataset", dataset, "--steps", str(config.steps),
+            "--seed", str(config.seed), "--out", _typed(out)]
     for name in ("batch_size", "lr", "warmup", "eval_every", "sample_every", "checkpoint_every", "device", "precision",
                  "log_with"):
         if getattr(config, name) != getattr(base, name):
@@ -123,6 +124,16 @@ def cli_command(config: TrainConfig, out: Path) -> str:
         if value != model_defaults.get(name):
             args += ["--" + name.replace("_", "-"), str(value)]
     return shlex.join(args)
+
+
+def _typed(path: str | Path) -> str:
+    """A path as a user types it in a command: `runs/NAME/...` for the app's runs (where the command
+    line puts runs too, from the checkout), else relative to the working folder when inside it."""
+    path = Path(path).absolute()
+    for base, shown in ((RUNS.absolute(), Path("runs")), (Path.cwd(), Path("."))):
+        if path.is_relative_to(base):
+            return (shown / path.relative_to(base)).as_posix()
+    return str(path)
 
 
 class Run:

@@ -203,6 +203,7 @@ class Text2ImgTask(CGANTask):
     def __init__(self, config, accelerator, resume_from: Path | None):
         self.vocab = Vocabulary(CAPTION_WORDS, FILLER_WORDS)
         super().__init__(config, accelerator, resume_from)
+        self.eval_samples = EVAL_SAMPLES  # scored by the shape judge
         self.caption_rng = random.Random(config.seed + 29)
         eval_rng = random.Random(4321)
         # Half full captions, half partial ones, so both kinds count in the score.

@@ -17,13 +17,12 @@ from safetensors.torch import load_file, save_file
 from torch.optim.swa_utils import AveragedModel
 
 from ..models.diffusion import make_unet, sample, sample_guided, training_scheduler
-from .images import ImageTask, ema_average, grid
+from .images import EVAL_SAMPLES, ImageTask, ema_average, grid
 
 DEFAULTS = dict(steps=5000, batch_size=64, lr=1e-3, warmup=200, min_lr_ratio=0.1, weight_decay=0.0,
                 eval_every=1000, sample_every=500, checkpoint_every=500, precision="no")
 MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25)
 GUIDED_MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25, guidance=2.0, p_uncond=0.1)
-EVAL_IMAGES = 500
 
 
 class DiffusionTask(ImageTask):
@@ -103,7 +102,7 @@ class DiffusionTask(ImageTask):
         return sample(self.pipeline(), n, self.sample_steps, generator=torch.Generator().manual_seed(seed))
 
     def eval_images(self) -> torch.Tensor:
-        return self.generate(EVAL_IMAGES)
+        return self.generate(EVAL_SAMPLES)
 
     def sample(self, step: int) -> dict[str, Any]:
         return {"image": grid(self.generate(64))}
@@ -144,7 +143,7 @@ class GuidedDiffusionTask(DiffusionTask):
                              generator=torch.Generator().manual_seed(seed))
 
     def eval_labels(self) -> torch.Tensor:
-        return torch.arange(EVAL_IMAGES) % 10
+        return torch.arange(EVAL_SAMPLES) % 10
 
     def eval_images(self) -> torch.Tensor:
         return self.generate_labels(self.eval_labels())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import torch
 from transformers import AutoTokenizer, GPT2LMHeadModel
 
 from ..data.text import char_tokenizer, encode_corpus, load_corpus, random_blocks, split_corpus
-from ..cards import render_card
+from ..cards import card_metrics, render_card
 from ..evaluation.text import heldout_loss
 from ..models.gpt import gpt2_from_scratch
 from .trainer import Task
@@ -20,6 +21,8 @@ MODEL_DEFAULTS = dict(n_layer=6, n_embd=192, n_head=6, block_size=256, dropout=0
 
 
 class GPTTask(Task):
+    task = "text"
+
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
         sizes = {**MODEL_DEFAULTS, **config.model}
@@ -103,6 +106,8 @@ class GPTTask(Task):
 
     def model_card(self, stats: dict[str, Any]) -> str:
         cfg, sizes = self.config, {**MODEL_DEFAULTS, **self.config.model}
+        figures = dict(stats["metrics"])
+        loss = figures.pop("val_loss")
         meta = {
             "name": stats["name"], "task": "text", "kind": "gpt", "dataset": cfg.dataset,
             "parameters": self.parameters, "vocab_size": len(self.tokenizer), "steps": stats["step"],
@@ -110,7 +115,7 @@ class GPTTask(Task):
             "lr": cfg.lr, "warmup": cfg.warmup, "weight_decay": cfg.weight_decay,
             "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
             "precision": stats["precision"], "seed": cfg.seed,
-            "metrics": {"val_loss_sampled": round(stats["metrics"]["val_loss"], 4)},
-            "command": cfg.command,
+            "metrics": card_metrics({"val_loss_sampled": loss, "val_perplexity_sampled": math.exp(loss), **figures}),
+            "measured_by": "trainer", "command": cfg.command,
         }
         return render_card(meta)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import torch
 from torchvision.utils import make_grid
 
-from ..cards import render_card
+from ..cards import card_metrics, render_card
 from ..data.images import load_images, split
 from .trainer import Task
 
@@ -55,6 +54,7 @@ class ImageTask(Task):
         self.train_set, self.test_set = split(data) if self.judged else (data, None)
         if self.digit_judge and not self.judged:
             self.best_metric = None  # the digit judge's figures mean nothing for other pictures
+        self.eval_samples = EVAL_SAMPLES if self.judged else None  # scored by the digit judge
         self.channels = data.channels
         self.fit_batch(len(self.train_set))
         self.steps_per_epoch = epoch_steps(len(self.train_set), config.batch_size * accelerator.num_processes)
@@ -117,7 +117,7 @@ class ImageTask(Task):
             "parameters": self.parameters, "steps": stats["step"], "batch_size": cfg.batch_size, "lr": cfg.lr,
             "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
             "precision": stats["precision"], "seed": cfg.seed,
-            "metrics": {k: round(v, 4) for k, v in stats["metrics"].items() if math.isfinite(v)},
+            "metrics": card_metrics(stats["metrics"]), "measured_by": "trainer",
             "command": cfg.command, **self.card_fields(),
         }
         return render_card(meta)

@@ -64,6 +64,10 @@ class Task(ABC):
     #: metric of `evaluate()` whose minimum marks the best checkpoint; None when nothing judges
     #: the data, and each evaluation keeps the newest weights
     best_metric: str | None = "val_loss"
+    #: the app's tab for the model (text, image, conditional, video), which says how its speed is measured
+    task = "text"
+    #: samples (or clips) a judge scores at each evaluation; None when no judge scores them
+    eval_samples: int | None = None
 
     def __init__(self, config: TrainConfig, accelerator: Accelerator, resume_from: Path | None):
         self.config = config
@@ -90,6 +94,15 @@ class Task(ABC):
 
     def model_card(self, stats: dict[str, Any]) -> str:
         return ""
+
+    def card_figures(self, folder: Path, metrics: dict[str, float], name: str) -> dict[str, float]:
+        """What the best model's card shows beside the evaluation's `metrics`, as a built-in card
+        does: how many samples the judge scored, the same figures for real data, and the speed of
+        the model saved in `folder`."""
+        from ..evaluation.runs import real_baselines, speed
+
+        judged = {"samples": self.eval_samples} if self.eval_samples else {}
+        return {**judged, **real_baselines(self.config.dataset, metrics), **speed(folder, self.task, name)}
 
     @property
     def samples_per_step(self) -> int:
@@ -169,6 +182,7 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         self.listeners = list(listeners)
         self.stop_requested = threading.Event()
+        self._drawn: tuple[int, dict[str, Any]] | None = None  # (step, the task's sample at that step)
         self.accelerator = make_accelerator(config, self.out)
         hf_logging.disable_progress_bar()  # the run has its own progress report
         resume = existing_checkpoint(self.out / "checkpoint")
@@ -245,17 +259,40 @@ class Trainer:
             (tmp / "trainer_state.json").write_text(json.dumps(self.state))
 
     def save_best(self, metrics: dict[str, float]) -> None:
+        """The best model as a release, with a card as complete as a built-in model's: the
+        evaluation's figures beside real data's, its speed, and its samples (samples.png)."""
+        step = self.state["step"]
         with atomic_folder(self.out / "best") as tmp:
             self.task.save_model(tmp, release=True)
-            stats = {**self.stats(), "metrics": metrics, "step": self.state["step"]}
+            figures = {**metrics, **self.task.card_figures(tmp, metrics, self.out.name)}
+            sample = self._sample(step) if self.task.task != "text" else {}  # a text model's card shows no sample
+            if isinstance(sample.get("image"), torch.Tensor):
+                self._save_grid(sample["image"], tmp / "samples.png", scale=2)  # enlarged as the built-in cards' are
+            stats = {**self.stats(), "metrics": figures, "step": step}
             (tmp / "README.md").write_text(self.task.model_card(stats))
 
-    def _save_sample_image(self, grid: torch.Tensor, step: int) -> str:
+    def _sample(self, step: int) -> dict[str, Any]:
+        """The task's sample at `step`, drawn once: the best model's card and the run's preview
+        of the same step share it."""
+        if self._drawn is None or self._drawn[0] != step:
+            try:
+                self._drawn = step, self.task.sample(step)
+            except Exception as exc:  # a failed preview must not cost the run
+                self._drawn = step, {"error": f"Could not draw a sample: {exc}"}
+        return dict(self._drawn[1])
+
+    @staticmethod
+    def _save_grid(grid: torch.Tensor, path: Path, scale: int = 1) -> None:
         from torchvision.utils import save_image
 
+        if scale > 1:  # each pixel a square, not a blur
+            grid = torch.nn.functional.interpolate(grid[None], scale_factor=scale, mode="nearest")[0]
+        save_image(grid, path)
+
+    def _save_sample_image(self, grid: torch.Tensor, step: int) -> str:
         path = self.out / "samples" / f"step-{step:06d}.png"
         path.parent.mkdir(exist_ok=True)
-        save_image(grid, path)
+        self._save_grid(grid, path)
         return str(path)
 
     def stats(self) -> dict[str, Any]:
@@ -318,10 +355,7 @@ class Trainer:
                 chosen_by = {"selected_by": self.task.best_metric} if judged else {}
                 yield self.emit("eval", step, best=is_best, **metrics, **chosen_by)
             if (step % cfg.sample_every == 0 or step == cfg.steps) and self.is_main:  # samples use unwrapped models
-                try:
-                    sample = self.task.sample(step)
-                except Exception as exc:  # a failed preview must not cost the run
-                    sample = {"error": f"Could not draw a sample: {exc}"}
+                sample = self._sample(step)
                 if isinstance(sample.get("image"), torch.Tensor):
                     sample["image"] = self._save_sample_image(sample["image"], step)
                 yield self.emit("sample", step, **sample)

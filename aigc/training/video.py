@@ -20,7 +20,6 @@ background that drifts and an object whose color or size flickers, not its motio
 
 from __future__ import annotations
 
-import math
 import random
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch.optim.swa_utils import AveragedModel
 
-from ..cards import render_card
+from ..cards import card_metrics, render_card
 from ..evaluation.video import eval_captions, split_scores
 from ..data import moving_shapes, shapes
 from ..models.cgan import CaptionEncoder, ConditionalDiscriminator, Vocabulary
@@ -73,6 +72,7 @@ class Text2VideoTask(Task):
     kind = "text2video"
     task = "video"
     best_metric = "score"
+    eval_samples = EVAL_CLIPS
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
@@ -231,7 +231,7 @@ class Text2VideoTask(Task):
             "parameters": self.parameters, "steps": stats["step"], "batch_size": cfg.batch_size, "lr": cfg.lr,
             "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
             "precision": stats["precision"], "seed": cfg.seed,
-            "metrics": {k: round(v, 4) for k, v in stats["metrics"].items() if math.isfinite(v)},
+            "metrics": card_metrics(stats["metrics"]), "measured_by": "trainer",
             "command": cfg.command, "vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler),
         })
 

@@ -8,6 +8,7 @@ its cells and the cards are the models' own words, in English.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -16,16 +17,18 @@ import pandas as pd
 from ..registry import ModelInfo, list_models
 from .i18n import i18n
 
-# The figure that says most about each kind, and the real-data baseline beside it.
+# The figure that says most about each kind, and the real-data baseline beside it (the first one
+# a card has: a run's trainer measures a GPT's perplexity on a sample of held-out windows only).
 HEADLINE = {
-    "gpt": ("heldout_perplexity", "held-out perplexity", None),
-    "dcgan": ("frechet_distance", "Frechet distance", "real_frechet_distance"),
-    "vae": ("frechet_distance", "Frechet distance", "real_frechet_distance"),
-    "diffusion": ("frechet_distance", "Frechet distance", "real_frechet_distance"),
-    "cgan": ("label_accuracy", "label accuracy", "real_label_accuracy"),
-    "guided-diffusion": ("label_accuracy", "label accuracy", "real_label_accuracy"),
-    "text2img": ("color_accuracy", "color accuracy", "real_color_accuracy"),
-    "text2video": ("motion_accuracy", "motion accuracy", "real_motion_accuracy"),
+    "gpt": [("heldout_perplexity", "held-out perplexity", None),
+            ("val_perplexity_sampled", "held-out perplexity (sampled windows)", None)],
+    "dcgan": [("frechet_distance", "Frechet distance", "real_frechet_distance")],
+    "vae": [("frechet_distance", "Frechet distance", "real_frechet_distance")],
+    "diffusion": [("frechet_distance", "Frechet distance", "real_frechet_distance")],
+    "cgan": [("label_accuracy", "label accuracy", "real_label_accuracy")],
+    "guided-diffusion": [("label_accuracy", "label accuracy", "real_label_accuracy")],
+    "text2img": [("color_accuracy", "color accuracy", "real_color_accuracy")],
+    "text2video": [("motion_accuracy", "motion accuracy", "real_motion_accuracy")],
 }
 SPEED = {"images_per_s": "{:,.0f} images/s", "conditional_images_per_s": "{:,.0f} images/s",
          "tokens_per_s": "{:,.0f} tokens/s", "clip_seconds": "{:.2f} s per clip"}
@@ -37,10 +40,11 @@ def _own_models() -> list[ModelInfo]:
 
 
 def _quality(card: dict) -> str:
-    key, label, baseline = HEADLINE.get(card.get("kind"), (None, "", None))
     metrics = card.get("metrics") or {}
-    if key not in metrics:
-        return "not measured yet"
+    key, label, baseline = next((h for h in HEADLINE.get(card.get("kind"), ()) if h[0] in metrics), (None, "", None))
+    if key is None:
+        # a run's trainer measured what it could: on pictures no judge knows, there is no headline
+        return "no judge for this data" if card.get("measured_by") == "trainer" else "not measured yet"
     shown = f"{label} {metrics[key]:.3g}"
     return shown + (f" ({metrics[baseline]:.3g})" if baseline in metrics else "")
 
@@ -79,8 +83,64 @@ def show_card(name: str):
     body = text.split("---", 2)[2] if text.startswith("---") else text
     # Pictures are shown beside the card: Markdown paths relative to the card do not resolve in the page.
     body = "\n".join(line for line in body.splitlines() if not line.startswith("!["))
+    body = BASH_BLOCK.sub(lambda block: block[1] + "\n".join(map(wrapped, block[2].split("\n"))) + block[3], body)
     samples = next((folder / f for f in ("samples.png", "samples.gif") if (folder / f).is_file()), None)
     return body, (str(samples) if samples else None)
+
+
+BASH_BLOCK = re.compile(r"(```bash\n)(.*?)(\n```)", re.DOTALL)
+# Characters of a command line that fit the card's column (about 700 pixels at a 1280-pixel page);
+# a longer line would hide its end behind the code block's scroll bar.
+COMMAND_WIDTH = 64
+
+
+def wrapped(line: str, width: int = COMMAND_WIDTH) -> str:
+    """A shell command on lines of at most `width` characters where it can be, joined by `\\`, so that
+    what is copied still runs. Lines break between words outside quotes, an option with its value;
+    a trailing `# comment` moves above the command."""
+    if len(line) <= width:
+        return line
+    words, comment = _shell_words(line)
+    if not words:
+        return line
+    units = []
+    for word in words:  # `--steps 60` and `&& python` stay on one line
+        joins = units and " " not in units[-1] and not word.startswith("-") and word != "&&"
+        if joins and (units[-1].startswith("-") or units[-1] == "&&"):
+            units[-1] += " " + word
+        else:
+            units.append(word)
+    lines = [units[0]]
+    for unit in units[1:]:
+        if len(lines[-1]) + 1 + len(unit) + 2 <= width and not unit.startswith("&&"):  # room for " \\"
+            lines[-1] += " " + unit
+        else:
+            lines.append("  " + unit)
+    return (f"{comment}\n" if comment else "") + " \\\n".join(lines)
+
+
+def _shell_words(line: str) -> tuple[list[str], str]:
+    """The words of a command line as typed (quotes kept), and its `# comment`."""
+    words, word, quote, i = [], "", None, 0
+    while i < len(line):
+        c = line[i]
+        if quote:
+            word += c
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            word, quote = word + c, c
+        elif c == "\\" and i + 1 < len(line):
+            word, i = word + line[i:i + 2], i + 1
+        elif c.isspace():
+            if word:
+                words.append(word)
+            word = ""
+        elif c == "#" and not word:
+            return words, line[i:].strip()
+        else:
+            word += c
+        i += 1
+    return words + [word] if word else words, ""
 
 
 def build() -> tuple[gr.Markdown, gr.Dropdown]:
