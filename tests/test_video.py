@@ -88,7 +88,7 @@ def test_the_frame_strip_shows_every_frame(tiny_text2video):
     (dict(fps=31), "fps must be between 1 and 30"),
     (dict(fps=float("nan")), "fps must be a finite number"),
     (dict(fps="fast"), "fps must be a number, not 'fast'"),
-    (dict(seed=-5), "seed must be between"),
+    (dict(seed=-5), r"seed must be -1 \(a new random seed\) or a whole number from 0"),
     (dict(format="avi"), "Unknown video format 'avi'; choose mp4 or gif"),
     (dict(format=None), "Unknown video format"),
 ])

@@ -17,12 +17,14 @@ def number(name: str, value, low: float, high: float, *, integer: bool = False, 
             value = float(value)
         except ValueError:
             raise AigcError(f"{name} must be a number, not '{value[:40]}'.") from None
+    shown = f"{low:,} and {high:,}" if integer else f"{low:g} and {high:g}"  # whole numbers in full, not 9.22337e+18
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise AigcError(f"{name} must be a finite number between {low:g} and {high:g}.")
+        raise AigcError(f"{name} must be a finite number between {shown}.")
     if integer and value != int(value):
-        raise AigcError(f"{name} must be a whole number between {low:g} and {high:g}.")
+        raise AigcError(f"{name} must be a whole number between {shown}.")
     if not low <= value <= high:
-        raise AigcError(f"{name} must be between {low:g} and {high:g} (got {value:g}).")
+        raise AigcError(f"{name} must be between {shown} (got {value:,})." if integer and float(value).is_integer()
+                        else f"{name} must be between {shown} (got {value:g}).")
     return int(value) if integer else float(value)
 
 
@@ -30,6 +32,8 @@ def seed(value) -> int | None:
     """None (or -1, as the app's seed box sends for "random") means a fresh random seed."""
     if value is None or (isinstance(value, Real) and not isinstance(value, bool) and value == -1):
         return None
+    if isinstance(value, Real) and not isinstance(value, bool) and value < 0:
+        raise AigcError(f"seed must be -1 (a new random seed) or a whole number from 0 to {2**63 - 1:,} (got {value:g}).")
     return number("seed", value, 0, 2**63 - 1, integer=True)
 
 

@@ -47,16 +47,14 @@ class Jobs:
             if _taken(folder):
                 raise AigcError(f"A run named '{folder.name}' exists already: Resume it, or choose another name.")
             if upload:
-                from ..data.images import load_images
+                from ..data.uploads import load_zip
 
+                # a bad archive gets its sentence now, under the user's own file name, not later from
+                # the training thread under the copy's
+                load_zip(upload)
                 folder.mkdir(parents=True, exist_ok=True)
                 dataset = str(folder / "dataset.zip")
                 shutil.copyfile(upload, dataset)
-                try:
-                    load_images(dataset)  # a bad archive gets its sentence now, not from the training thread
-                except AigcError:
-                    shutil.rmtree(folder, ignore_errors=True)
-                    raise
             run = start(kind, dataset, out=folder, **options)
             self._runs[folder.name], self._owners[folder.name] = run, owner
             return run

@@ -33,13 +33,14 @@ CSS = """
 
 class Studio(gr.Blocks):
     """The app's Blocks: `launch` passes the English and Chinese words (`I18N`) unless the caller
-    gives its own `i18n`, and the script that tells the server the page's language (LANGUAGE_HEAD),
-    so `build_demo().launch(...)` is translated wherever it is launched."""
+    gives its own `i18n`, and the page's scripts (the one that tells the server the page's language,
+    and the Inpaint editor's check of uploads), so `build_demo().launch(...)` works the same
+    wherever it is launched."""
 
     def launch(self, *args, **kwargs):
         if kwargs.get("i18n") is None:
             kwargs["i18n"] = I18N
-        kwargs["head"] = LANGUAGE_HEAD + (kwargs.get("head") or "")
+        kwargs["head"] = LANGUAGE_HEAD + conditional_tab.CHECK_EDITOR_UPLOADS + (kwargs.get("head") or "")
         return super().launch(*args, **kwargs)
 
 

@@ -4,6 +4,8 @@ also image-to-image and inpainting of an uploaded picture."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 import numpy as np
 from PIL import Image
@@ -15,8 +17,8 @@ from ..pipelines import conditional as pipeline
 from ..pipelines import worker
 from ..pipelines.image import draw
 from ..registry import list_models
-from .i18n import error, i18n
-from .notes import blank_on
+from .i18n import error, i18n, language, say, translate
+from .notes import blank_on, images_note
 from .steps import moving
 
 EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in the top right", "text2img-shapes"],
@@ -66,7 +68,7 @@ def generate_conditional(condition: str, model: str, num_images: int, guidance_s
             width=width if kind == "hub" else None, height=height if kind == "hub" else None)
     except AigcError as exc:
         raise error(exc, request) from None
-    return samples, grid, f"Seed {seed} · {len(samples)} images in {seconds:.2f} s."
+    return samples, grid, images_note(seed, len(samples), seconds, request)
 
 
 def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: int, progress=gr.Progress(),
@@ -80,7 +82,7 @@ def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: 
             steps=steps if guided else None, progress=moving(progress))
     except AigcError as exc:
         raise error(exc, request) from None
-    return shown, grid, f"Seed {seed} · one row per label ({', '.join(labels)}) in {seconds:.2f} s."
+    return shown, grid, say(language(request), "note.labels", seed=seed, labels=", ".join(labels), s=seconds)
 
 
 def _file(value):
@@ -95,6 +97,46 @@ def _picture(value, what: str, mode: str | None = None) -> Image.Image | None:
     if value is None or isinstance(value, Image.Image):
         return value
     return pipeline.open_image(_file(value), what, mode)
+
+
+def check_picture(value, request: gr.Request = None):
+    """As soon as a picture arrives, a file that is not one is answered, under the user's own
+    name, and removed (the page would otherwise show a broken thumbnail until Redraw)."""
+    if value is None:
+        return gr.update()
+    lang, path = language(request), _file(value)
+    name = (value.get("orig_name") if isinstance(value, dict) else None) or Path(str(path)).name
+    try:
+        pipeline.open_image(path, "image")
+    except AigcError as exc:
+        gr.Warning(say(lang, "upload.refused", name=name, reason=translate(str(exc), lang)))
+        return None
+    return gr.update()
+
+
+NOT_A_PICTURE = "The image file is not a picture this app can read (PNG, JPEG, WebP, ...)."
+# The Inpaint editor opens a picture in the browser and sends nothing to the server until Repaint;
+# a file the browser cannot decode would be dropped without a word. This script, run in the page,
+# tries to decode each file chosen there and, for one that fails, clicks a hidden button whose
+# event answers it like any other upload, with the file's name.
+CHECK_EDITOR_UPLOADS = """<script>
+document.addEventListener("change", async (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.closest("#inpaint-editor")) return;
+  const file = input.files && input.files[0];
+  if (!file) return;
+  try { (await createImageBitmap(file)).close(); return; } catch (_) {}
+  window.aigcRefusedPicture = file.name;
+  document.querySelector("#inpaint-refused")?.click();
+}, true);
+</script>"""
+
+
+def refuse_editor_upload(name: str, request: gr.Request = None) -> None:
+    """The answer to a file the Inpaint editor could not open (see CHECK_EDITOR_UPLOADS)."""
+    if name:
+        lang = language(request)
+        gr.Warning(say(lang, "upload.refused", name=name[:120], reason=translate(NOT_A_PICTURE, lang)))
 
 
 def _mask_from_editor(edited) -> tuple[Image.Image | None, Image.Image | None]:
@@ -122,7 +164,7 @@ def image_to_image(image, prompt: str, model: str, strength: float, guidance_sca
                             progress=moving(progress))
     except AigcError as exc:
         raise error(exc, request) from None
-    return images, f"Seed {seed}."
+    return images, say(language(request), "note.seed", seed=seed)
 
 
 def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: float, seed: int | None, steps: int,
@@ -136,7 +178,7 @@ def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: fl
                             progress=moving(progress))
     except AigcError as exc:
         raise error(exc, request) from None
-    return images, f"Seed {seed}."
+    return images, say(language(request), "note.seed", seed=seed)
 
 
 def _hub_settings(cap, prefix: str):
@@ -205,11 +247,13 @@ def build() -> gr.Dropdown:
     with gr.Tab(i18n("cond.inpaint")):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
-                editor = gr.ImageEditor(label=i18n("cond.editor"), type="pil",
+                gr.Markdown(i18n("cond.editor"))  # not the label: the editor's toolbar sits over a long one
+                editor = gr.ImageEditor(label=i18n("cond.editor_label"), type="pil", elem_id="inpaint-editor",
                                         sources=["upload", "clipboard"], layers=False, height=360,
                                         brush=gr.Brush(colors=["#ffffff"], color_mode="fixed"))
                 inp = _hub_settings(cap, "inpaint")
                 inp_go = gr.Button(i18n("cond.repaint"), variant="primary")
+                refused = gr.Button(visible="hidden", elem_id="inpaint-refused")
             with gr.Column(scale=3):
                 inp_gallery = gr.Gallery(label=i18n("cond.result"), columns=2, height="auto", object_fit="contain")
                 inp_notes = gr.Markdown(elem_classes="aigc-notice")
@@ -226,9 +270,12 @@ def build() -> gr.Dropdown:
                  api_name="show_all_labels", concurrency_limit=2)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
     m, prompt, negative_i, strength, steps_i, guidance_i, seed_i = i2i
+    source.upload(check_picture, source, source, preprocess=False, api_visibility="private", show_progress="hidden")
     i2i_go.click(image_to_image, [source, prompt, m, strength, guidance_i, seed_i, steps_i, negative_i],
                  [i2i_gallery, i2i_notes], api_name="image_to_image", concurrency_limit=1, preprocess=False)
     m, prompt, negative_p, strength, steps_p, guidance_p, seed_p = inp
+    refused.click(refuse_editor_upload, refused, None, js="() => [window.aigcRefusedPicture]", api_visibility="private",
+                  show_progress="hidden")
     inp_go.click(inpaint, [editor, prompt, m, strength, guidance_p, seed_p, steps_p, negative_p],
                  [inp_gallery, inp_notes], api_name="inpaint", concurrency_limit=1, preprocess=False)
     return model  # the app refreshes its choices when a training run adds a model

@@ -11,7 +11,7 @@ from ..errors import AigcError
 from ..pipelines import image as pipeline, worker
 from ..registry import list_models
 from .i18n import error, i18n
-from .notes import blank_on
+from .notes import blank_on, images_note
 from .steps import moving
 
 # (model, images, seed, denoising steps, scheduler): each built-in kind once, diffusion with few and many steps
@@ -29,7 +29,7 @@ def generate_images(model: str, num_images: int, seed: int | None, steps: int, s
                                             steps=steps, scheduler=scheduler)
     except AigcError as exc:
         raise error(exc, request) from None
-    return samples, grid, f"Seed {seed} · {len(samples)} images in {seconds:.2f} s."
+    return samples, grid, images_note(seed, len(samples), seconds, request)
 
 
 def walk(model: str, seed_a: int, seed_b: int, frames: int, request: gr.Request = None):

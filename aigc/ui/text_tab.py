@@ -14,8 +14,7 @@ from ..errors import AigcError
 from ..paths import ASSETS
 from ..pipelines.text import MAX_BATCH, TextStream, generate_text as _generate_text
 from ..registry import list_models, names_from_the_web
-from .i18n import error, i18n
-from .notes import blank_on
+from .i18n import error, i18n, language, say
 
 # The page is redrawn at most 25 times a second, not at every token: as live to the eye, and
 # a fraction of the server's work when many people generate at once.
@@ -29,6 +28,10 @@ def generate_text(prompt: str, model: str, max_new_tokens: int, temperature: flo
                   top_p: float, seed: int | None, request: gr.Request = None) -> Iterator[tuple[str, str]]:
     """Endpoint `generate_text`: yields (prompt + text so far, notes) as tokens arrive."""
     session = getattr(request, "session_hash", None) or ""
+    # The last text and its note go first: they would stand for this request if loading the model
+    # failed. (Blanking them in the browser instead breaks the stream: Gradio sends a streamed
+    # string as additions to the value it sent before, and the browser's would no longer be that.)
+    yield "", ""
     try:
         with names_from_the_web():  # the model is loaded here, before the stream starts
             stream = _generate_text(prompt, model=model, max_new_tokens=max_new_tokens, temperature=temperature,
@@ -51,9 +54,9 @@ def generate_text(prompt: str, model: str, max_new_tokens: int, temperature: flo
         with _active_lock:
             if _active.get(session) is stream:
                 del _active[session]
-    ending = {"eos": " · the model ended the text", "stopped": " · stopped"}.get(stream.finish_reason, "")
-    yield shown, (notes + " " if notes else "") + \
-        f"Seed {stream.seed} · {len(stream.tokens)} tokens · {stream.tokens_per_s:.0f} tokens/s{ending}."
+    key = {"eos": "note.text_eos", "stopped": "note.text_stopped"}.get(stream.finish_reason, "note.text")
+    said = say(language(request), key, seed=stream.seed, n=len(stream.tokens), tps=stream.tokens_per_s)
+    yield shown, (notes + " " if notes else "") + said
 
 
 def stop(request: gr.Request = None) -> None:
@@ -72,7 +75,7 @@ def build() -> gr.Dropdown:
             prompt = gr.Textbox(label=i18n("common.prompt"), lines=5, placeholder=i18n("text.prompt_placeholder"),
                                 elem_id="text-prompt")
             model = gr.Dropdown(builtin, value=builtin[0] if builtin else None, label=i18n("common.model"), allow_custom_value=True,
-                                info=i18n("text.model_info"))
+                                info=i18n("text.model_info"), elem_id="text-model")
             with gr.Accordion(i18n("text.sampling"), open=True):
                 max_new_tokens = gr.Slider(1, cap.max_new_tokens, value=min(300, cap.max_new_tokens), step=1, label=i18n("text.max_new_tokens"))
                 temperature = gr.Slider(0, 2, value=0.8, step=0.05, label=i18n("text.temperature"), info=i18n("text.temperature_info"))
@@ -94,7 +97,6 @@ def build() -> gr.Dropdown:
     writing = dict(concurrency_id="text", concurrency_limit=MAX_BATCH)
     go.click(generate_text, inputs, [output, notes], api_name="generate_text", **writing)
     prompt.submit(generate_text, inputs, [output, notes], api_visibility="private", **writing)
-    blank_on([go.click, prompt.submit], notes)
     # Stop closes the stream rather than cancelling the event, so the note still says what was
     # written (seed, tokens) and the text can be made again.
     halt.click(stop, None, None, api_visibility="private", queue=False)

@@ -17,6 +17,7 @@ import gradio as gr
 import pandas as pd
 
 from .. import limits
+from ..data.uploads import load_zip
 from ..errors import AigcError
 from ..training import KINDS, TRAIN_ON_UPLOADS, run_folder
 from ..training.jobs import JOBS, RunView, export_zip, past_runs
@@ -156,9 +157,12 @@ def _status(view: RunView, live: bool, lang: str = "en", busy: str | None = None
             parts.append(say(lang, "status.eta", eta=_duration(last["eta_s"], lang)))
     best = view.best
     if best is not None:
-        metric = next((k for k in ("score", "val_loss") if k in best.data), None)
-        parts.append(say(lang, "status.best_metric", step=best.step, metric=metric, value=best.data[metric]) if metric
-                     else say(lang, "status.best", step=best.step))
+        metric = best.data.get("selected_by")  # the figure that chose it, named for the reader
+        if isinstance(best.data.get(metric), (int, float)):
+            name = say(lang, f"metric.{metric}") if f"metric.{metric}" in SAID else metric
+            parts.append(say(lang, "status.best_metric", step=best.step, metric=name, value=best.data[metric]))
+        else:
+            parts.append(say(lang, "status.best", step=best.step))
     reason = "training" if live else (view.end.data.get("reason", view.end.type) if view.end else "idle")
     state = say(lang, f"state.{reason}") if f"state.{reason}" in SAID else reason
     message = _end_line(view.end, lang) if view.end and not live else ""
@@ -184,7 +188,8 @@ def _duration(seconds: float, lang: str = "en") -> str:
 def _end_line(event, lang: str) -> str:
     reason, data = event.data.get("reason", event.type), event.data
     if reason == "finished" and "best_step" in data:
-        return say(lang, "end.finished", step=event.step, best_step=data["best_step"])
+        key = "end.finished" if "best" in data else "end.finished_newest"  # no best without a judge of the data
+        return say(lang, key, step=event.step, best_step=data["best_step"])
     if reason in ("stopped", "nan"):
         return say(lang, f"end.{reason}", step=event.step, message=data.get("message", ""))
     return say(lang, "end.other", step=event.step, message=translate(data.get("message", reason), lang))
@@ -196,7 +201,7 @@ def _log_line(event, lang: str) -> str:
     if event.type == "start":
         line = say(lang, "log.resumed" if data.get("resumed") else "log.started", step=event.step,
                    hardware=data.get("hardware", "?"))
-        return line + "".join(f"\n{say(lang, 'log.note', note=note)}" for note in data.get("notes", ()))
+        return line + "".join(f"\n{say(lang, 'log.note', note=translate(note, lang))}" for note in data.get("notes", ()))
     if event.type == "eval":
         figures = ", ".join(f"{k} {v:.4g}" for k, v in data.items() if isinstance(v, float) and k != "best")
         return say(lang, "log.eval", step=event.step, figures=figures) + (say(lang, "log.best") if data.get("best") else "")
@@ -341,11 +346,29 @@ def _session(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
 
 
-def stop_training(name: str | None, request: gr.Request = None) -> str:
+def stop_training(name: str | None, request: gr.Request = None) -> None:
     """Endpoint `stop_training`: asks the run to save a checkpoint and end; says so in the page."""
     said = JOBS.stop(name or None, by=_session(request), own_only=limits.current.stop_own_runs_only)
     (gr.Info if said.startswith("Stopping") else gr.Warning)(translate(said, language(request)))
-    return said
+
+
+def check_upload(path: str | None, request: gr.Request = None):
+    """As soon as a .zip arrives, what it holds, or why it cannot be trained on (then it is removed)."""
+    if not path:
+        return gr.update()
+    lang, name = language(request), Path(path).name  # Gradio keeps the user's file name in its cache path
+    try:
+        found = load_zip(path)
+    except AigcError as exc:
+        reason = translate(str(exc), lang)
+        gr.Warning(reason if name in reason else say(lang, "upload.refused", name=name, reason=reason))
+        return None
+    size = dict(n=len(found), w=found.images.shape[-1], h=found.images.shape[-2], name=name)
+    if found.class_names:
+        gr.Info(say(lang, "upload.ok_labels", k=len(found.class_names), labels=", ".join(found.class_names[:8]), **size))
+    else:
+        gr.Info(say(lang, "upload.ok", **size))
+    return gr.update()
 
 
 def download(name: str | None, request: gr.Request = None):
@@ -416,6 +439,7 @@ def build(demo: gr.Blocks | None = None) -> None:
     # .input, not .change: the user's choice of kind fills its defaults, an example's keeps the example's settings
     kind.input(_defaults, kind, [dataset, upload, steps, batch, lr, sample_every], queue=False, api_visibility="private")
     dataset.change(lambda d: gr.update(visible=d == UPLOAD), dataset, upload, queue=False, api_visibility="private")
+    upload.upload(check_upload, upload, upload, api_visibility="private", show_progress="minimal")
     start.click(start_training, [kind, dataset, upload, name, steps, batch, lr, seed, sample_every], streamed,
                 api_name="start_training", **watching)
     resume.click(resume_training, [runs, steps], streamed, api_name="resume_training", **watching)

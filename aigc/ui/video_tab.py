@@ -10,7 +10,7 @@ from ..device import random_seed
 from ..errors import AigcError
 from ..pipelines import video as pipeline, worker
 from ..registry import list_models
-from .i18n import error, i18n
+from .i18n import error, i18n, language, say
 from .notes import blank_on
 from .steps import moving
 
@@ -43,7 +43,7 @@ def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int
             progress=moving(progress))
     except AigcError as exc:
         raise error(exc, request) from None
-    return mp4, gif, strip, f"Seed {seed} · {n} frames in {seconds:.2f} s ({n / fps:.1f} s of video at {fps} fps)."
+    return mp4, gif, strip, say(language(request), "note.video", seed=seed, n=n, s=seconds, length=n / fps, fps=fps)
 
 
 def build(tab: gr.Tab | None = None) -> gr.Dropdown:
