@@ -19,7 +19,7 @@ EXAMPLES = [["a large red star in the top right moving left", "text2video-shapes
             ["a small yellow square moving down", "text2video-shapes"],
             ["green triangle in the bottom left moving right", "text2video-shapes"],
             ["purple moving up", "text2video-shapes"]]
-HUB_GUIDANCE = 9.0  # the default of ModelScope's text-to-video pipeline
+HUB_GUIDANCE = 5.0  # the default of WanPipeline, the pipeline of the default Hub model (pipelines.video.DEFAULT_HUB_MODEL)
 STRIP_ROW = 8  # frames per row of the strip: 16 frames make two rows that fit the column
 
 
