@@ -187,7 +187,8 @@ def _gpt_body(m: dict[str, Any]) -> str:
     metrics = m.get("metrics", {})
     loss = metrics.get("heldout_loss", metrics.get("val_loss_sampled"))
     ppl = metrics.get("heldout_perplexity") or (math.exp(loss) if isinstance(loss, (int, float)) else None)
-    headline = (f"Held-out loss **{loss} nats per character** (perplexity {ppl:.2f})."
+    where = "" if "heldout_loss" in metrics else ", on a fixed sample of held-out windows"  # what a run's trainer measures
+    headline = (f"Held-out loss **{loss} nats per character** (perplexity {ppl:.2f}){where}."
                 if isinstance(loss, (int, float)) else "")
     return f"""
 # `{m.get('name', 'gpt')}`: a character-level GPT-2 trained on `{m['dataset']}`

@@ -67,6 +67,8 @@ def test_a_text_run_shows_its_perplexity_and_its_streaming_speed():
     assert re.fullmatch(r"held-out perplexity \(sampled windows\) [\d.]+", shown["Quality (real data)"])
     assert shown["Speed"].endswith(" tokens/s")
     assert not (best / "samples.png").exists()  # a text model's card has no picture, as the built-in one
+    assert re.search(r"Held-out loss \*\*[\d.]+ nats per character\*\* \(perplexity [\d.]+\), on a fixed sample of held-out windows\.",
+                     body(best))
 
 
 def test_a_label_run_reads_its_worst_label_and_the_classifier_on_real_digits():
