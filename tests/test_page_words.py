@@ -50,3 +50,21 @@ def test_the_inpaint_editor_label_is_short_enough_for_its_toolbar():
     # the editor's toolbar sits over the right of its label; the instruction is a line above it
     assert all(len(text) <= 12 for text in TEXTS["cond.editor_label"])
     assert "paint over" in TEXTS["cond.editor"][0]
+
+
+def test_every_sentence_the_server_writes_has_both_languages_with_the_same_fields():
+    import string
+
+    from aigc.ui.i18n import SAID, SENTENCES
+
+    def fields(text):
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    ui = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "aigc" / "ui").glob("*.py") if p.name != "i18n.py")
+    for key, (en, zh) in SAID.items():
+        assert fields(zh) <= fields(en), key  # (a Chinese sentence may stand for an English message)
+        assert re.search(r"[\u4e00-\u9fff]", zh), key
+        family = key.split(".")[0]
+        assert key in ui or family in ("series", "state", "metric", "end", "note"), f"{key} is not used"
+    for pattern, zh in SENTENCES:
+        assert fields(zh) <= set(re.compile(pattern).groupindex), pattern

@@ -11,9 +11,11 @@ Gradio's frontend shapes how the keys are used:
 - labels, info texts, placeholders, titles and values are translated, also when an update sends
   them; a plot's axis and legend titles are not reliably, so the plots carry their words in their
   titles; table headers (gr.Dataframe, gr.Examples) are not at all, so the Models table is Markdown;
-- only the static words of the page are translated. What an endpoint returns (notes such as
-  "Seed 5 · 16 images in 0.3 s", the training status line, error messages, model cards) is the
-  Python API's answer, the same for every client, and stays in English.
+- the words the server writes into a page (notes such as "Seed 5 · 16 images in 0.3 s", the
+  Train tab's status, log and legends, error and upload sentences) follow the page's language
+  too: the page tells the server in a cookie (LANGUAGE_HEAD), `say` words a sentence of `SAID`,
+  and `translate` turns the library's English sentences (SENTENCES) into Chinese. API clients
+  send no cookie and get English; model cards stay in English.
 
 Names that read the same in both languages (Top-k, model ids, example prompts for models that
 only know English) are written as plain strings, not keys.
