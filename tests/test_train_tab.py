@@ -284,3 +284,17 @@ def test_a_chinese_page_reads_the_status_log_legends_and_errors_in_chinese(monke
     assert en[2]["title"].key == "train.loss_plot_val"
     with pytest.raises(Exception, match="没有名为「no-such-run」的训练任务"):
         next(train_tab.watch("no-such-run", _Page("browser-zh", "zh-CN")))
+
+
+def test_a_run_named_by_default_is_not_hidden_behind_a_built_in_model_of_that_name():
+    assert Jobs._fresh_folder("dcgan-digits").name == "dcgan-digits-2"  # the built-in dcgan-digits owns the name
+    assert Jobs._fresh_folder("dcgan-my-photos").name == "dcgan-my-photos"
+
+
+def test_an_unjudged_run_says_it_kept_the_newest_weights():
+    from aigc.training.events import Event
+    from aigc.ui.train_tab import _log_line
+
+    kept = Event("eval", 20, {"best": True})
+    judged = Event("eval", 20, {"best": True, "score": 3.5, "selected_by": "score"})
+    assert "newest weights saved" in _log_line(kept, "en") and "best so far" in _log_line(judged, "en")

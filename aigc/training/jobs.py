@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AigcError
-from ..paths import OUTPUTS, RUNS
+from ..paths import CHECKPOINTS, OUTPUTS, RUNS
 from .events import Event, parse_events
 
 # Step-event fields that are bookkeeping, not curves.
@@ -117,7 +117,8 @@ class Jobs:
         from . import run_folder
 
         folder, n = run_folder(base), 1
-        while _taken(folder):
+        # a run named like a built-in model ("dcgan-digits") would be hidden behind it in every list
+        while _taken(folder) or any(CHECKPOINTS.glob(f"*/{folder.name}/README.md")):
             n += 1
             folder = run_folder(f"{base}-{n}")
         return folder

@@ -225,6 +225,8 @@ SAID: dict[str, tuple[str, str]] = {
     "log.note": ("note: {note}", "提示：{note}"),
     "log.eval": ("step {step:,}: {figures}", "第 {step:,} 步：{figures}"),
     "log.best": ("  ★ best so far, saved", "  ★ 目前最佳，已保存"),
+    "log.kept": ("  ★ newest weights saved (nothing judges this data)", "  ★ 已保存最新权重（没有评判这类数据的指标）"),
+    "status.kept": ("★ model kept: step {step:,}, the newest (nothing judges this data)", "★ 保留的模型：第 {step:,} 步，即最新的（没有评判这类数据的指标）"),
     "log.checkpoint": ("step {step:,}: checkpoint saved", "第 {step:,} 步：检查点已保存"),
     "end.finished": ("step {step:,}: finished; the best checkpoint is step {best_step:,}.",
                      "第 {step:,} 步：训练完成；最佳检查点在第 {best_step:,} 步。"),

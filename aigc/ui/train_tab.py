@@ -162,7 +162,7 @@ def _status(view: RunView, live: bool, lang: str = "en", busy: str | None = None
             name = say(lang, f"metric.{metric}") if f"metric.{metric}" in SAID else metric
             parts.append(say(lang, "status.best_metric", step=best.step, metric=name, value=best.data[metric]))
         else:
-            parts.append(say(lang, "status.best", step=best.step))
+            parts.append(say(lang, "status.best" if _figures(best) else "status.kept", step=best.step))
     reason = "training" if live else (view.end.data.get("reason", view.end.type) if view.end else "idle")
     state = say(lang, f"state.{reason}") if f"state.{reason}" in SAID else reason
     message = _end_line(view.end, lang) if view.end and not live else ""
@@ -203,11 +203,17 @@ def _log_line(event, lang: str) -> str:
                    hardware=data.get("hardware", "?"))
         return line + "".join(f"\n{say(lang, 'log.note', note=translate(note, lang))}" for note in data.get("notes", ()))
     if event.type == "eval":
-        figures = ", ".join(f"{k} {v:.4g}" for k, v in data.items() if isinstance(v, float) and k != "best")
-        return say(lang, "log.eval", step=event.step, figures=figures) + (say(lang, "log.best") if data.get("best") else "")
+        figures = ", ".join(f"{k} {v:.4g}" for k, v in _figures(event).items())
+        best = "" if not data.get("best") else say(lang, "log.best" if figures else "log.kept")
+        return say(lang, "log.eval", step=event.step, figures=figures or "—") + best
     if event.type == "checkpoint":
         return say(lang, "log.checkpoint", step=event.step)
     return _end_line(event, lang)
+
+
+def _figures(event) -> dict[str, float]:
+    """An evaluation's measured figures (none where nothing judges the data)."""
+    return {k: v for k, v in event.data.items() if isinstance(v, float) and k != "best"}
 
 
 # The newest watch of each browser session: a Start, Resume or pick of a run replaces the
