@@ -224,8 +224,9 @@ _watch_lock = threading.Lock()
 
 
 def _newest_watch(session: str | None) -> int:
+    """A ticket for a new watch of `session`'s page (API calls, with no session, replace nothing)."""
     with _watch_lock:
-        _watching[session or ""] = ticket = next(_watch_ids)
+        _watching[session] = ticket = next(_watch_ids)
         return ticket
 
 
@@ -245,6 +246,15 @@ def watch(name: str | None, request: gr.Request = None):
     while it trains; once when it does not."""
     lang, session = language(request), getattr(request, "session_hash", None)
     ticket = _newest_watch(session)
+    try:
+        yield from _watch(name, lang, session, ticket, request)
+    finally:
+        with _watch_lock:
+            if _watching.get(session) == ticket:
+                del _watching[session]
+
+
+def _watch(name: str | None, lang: str, session: str | None, ticket: int, request):
     if not name:
         yield _empty(lang, session)
         return
@@ -258,6 +268,8 @@ def watch(name: str | None, request: gr.Request = None):
     # the run list is read from disk once a watch, not at every poll
     runs = gr.update(choices=past_runs() or [name], value=name)
     while True:
+        if session is not None and _watching.get(session) != ticket:
+            return  # a newer watch fills this page now; one more update from here would overwrite it
         live = JOBS.is_running(name)
         view.refresh()
         sample = view.sample
@@ -272,7 +284,7 @@ def watch(name: str | None, request: gr.Request = None):
         )
         shown_steps, shown_log, shown_buttons = len(view.steps), len(view.log), buttons
         shown_sample, runs = sample, gr.update()
-        if not live or _watching.get(session or "") != ticket and session is not None:
+        if not live:
             return
         time.sleep(POLL_SECONDS)
 
@@ -292,8 +304,8 @@ NO_RUN = "<div class='aigc-train-status'>" + str(i18n("train.no_run")) + "</div>
 
 
 def _empty(lang: str = "en", session: str | None = None):
-    return (gr.update(choices=past_runs()), NO_RUN + _busy_note(JOBS.full(), lang), gr.update(value=None), gr.update(value=None), gr.update(value=None),
-            gr.update(), gr.update(), "", *_buttons(None, False, session))
+    return (gr.update(choices=past_runs()), NO_RUN + _busy_note(JOBS.full(), lang), gr.update(value=None),
+            gr.update(value=None), gr.update(value=None), gr.update(), gr.update(), "", *_buttons(None, False, session))
 
 
 def start_training(kind: str, dataset: str, upload, name: str, steps: float, batch_size: float, lr: float, seed: float,
