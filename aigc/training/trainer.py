@@ -342,6 +342,9 @@ class Trainer:
                 window_start, window_steps = time.perf_counter(), 0
                 eta = (cfg.steps - step) / rate if rate else None
                 yield self.emit("step", step, lr=lr, steps_per_s=rate, samples_per_s=rate * self.task.samples_per_step * self.processes, eta_s=eta, **losses)
+            # Evaluating, sampling and saving are not training: their time counts neither in the
+            # steps/s of the next report nor towards the timer that makes one (log_seconds).
+            paused = time.perf_counter()
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 metrics = self.task.evaluate()
                 judged = self.task.best_metric is not None
@@ -361,6 +364,7 @@ class Trainer:
                 yield self.emit("sample", step, **sample)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 yield self.save_checkpoint()
+            window_start += time.perf_counter() - paused
         if self.task.best_metric is None:
             yield self.emit("end", state["step"], reason="finished", best_step=state["best_step"],
                             message=f"Finished {state['step']} steps; nothing judges this data, so the model kept is "
