@@ -72,11 +72,12 @@ def main() -> None:
         page.locator("#text-generate").wait_for(timeout=60_000)
 
         page.locator("#text-prompt textarea").fill("ROMEO.\nBut soft")
-        # (tab, button, notes that say it is done, text they show then, file)
-        for index, button, notes, done, name in ((0, "text-generate", "text-notes", "Seed", "text"),
-                                                 (1, "image-generate", "image-notes", "Seed", "image"),
-                                                 (2, "cond-generate", "cond-notes", "Seed", "conditional"),
-                                                 (3, "video-generate", "video-notes", "frames", "video")):
+        # (tab, button, notes that say it is done, text they show then, file); notes are in the page's language
+        seed, frames_word = ("Seed", "frames") if not suffix else ("随机种子", "帧")
+        for index, button, notes, done, name in ((0, "text-generate", "text-notes", seed, "text"),
+                                                 (1, "image-generate", "image-notes", seed, "image"),
+                                                 (2, "cond-generate", "cond-notes", seed, "conditional"),
+                                                 (3, "video-generate", "video-notes", frames_word, "video")):
             page.locator("button[role='tab']").nth(index).click()
             page.locator(f"#{button}").click()
             page.wait_for_function(f"() => document.querySelector('#{notes}').innerText.includes('{done}')", timeout=60_000)
