@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import socket
@@ -111,6 +112,42 @@ def app_url():
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, theme=THEME, css=CSS, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
+
+
+CHROMIUM = os.environ.get("AIGC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--disable-quic", "--no-first-run"]
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (never `playwright install`), one for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@contextlib.contextmanager
+def open_page(browser, url: str, locale: str = "en-US"):
+    """A page of the app in a browser set to `locale`, once its first tab is drawn; closed afterwards,
+    after a full-page screenshot into $AIGC_SCREENSHOTS when that is set."""
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        page.locator("#text-prompt textarea").wait_for(timeout=60_000)
+        yield page
+    finally:
+        shots = os.environ.get("AIGC_SCREENSHOTS")
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            name = os.environ["PYTEST_CURRENT_TEST"].split("::")[-1].split(" ")[0]
+            context.pages[0].screenshot(path=str(Path(shots) / f"{name}-{locale}.png"), full_page=True)
+        context.close()
 
 
 @pytest.fixture(scope="session")

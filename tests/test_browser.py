@@ -1,28 +1,20 @@
 """One user in headless Chromium: type a prompt, click Generate, watch text appear."""
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import needs_chromium
 
-CHROMIUM = os.environ.get("AIGC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-quic", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
-def page(app_url, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(app_url, wait_until="domcontentloaded")
-        yield page
-        browser.close()
+def page(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url, wait_until="domcontentloaded")
+    yield page
+    page.close()
 
 
 def test_type_a_prompt_click_generate_and_see_text(page, tmp_path):

@@ -2,45 +2,9 @@
 an upload that is not a picture, Stop), a note never describes another request, and a page in
 Chinese reads the Train tab's status, log and legends in Chinese."""
 
-import contextlib
-import os
-import shutil
-from pathlib import Path
+from conftest import needs_chromium, open_page
 
-import pytest
-
-CHROMIUM = os.environ.get("AIGC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-quic", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@contextlib.contextmanager
-def _open(browser, url, locale="en-US"):
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(url, wait_until="domcontentloaded")
-        page.locator("#text-prompt textarea").wait_for(timeout=60_000)
-        yield page
-    finally:
-        shots = os.environ.get("AIGC_SCREENSHOTS")
-        if shots:
-            Path(shots).mkdir(parents=True, exist_ok=True)
-            name = os.environ["PYTEST_CURRENT_TEST"].split("::")[-1].split(" ")[0]
-            context.pages[0].screenshot(path=str(Path(shots) / f"{name}-{locale}.png"), full_page=True)
-        context.close()
+pytestmark = needs_chromium
 
 
 def _toast(page, words: str, timeout=30_000) -> str:
@@ -66,7 +30,7 @@ def _stop_every_run():
 
 
 def test_a_second_start_in_the_same_tab_is_answered_and_the_buttons_follow_the_run(browser, app_url):
-    with _open(browser, app_url) as page:
+    with open_page(browser, app_url) as page:
         page.get_by_role("tab", name="Train", exact=True).click()
         page.locator("#train-name textarea").fill("answers-a")
         for box, value in (("#train-steps", "2000"), ("#train-batch", "16"), ("#train-sample-every", "50")):
@@ -92,7 +56,7 @@ def test_a_second_start_in_the_same_tab_is_answered_and_the_buttons_follow_the_r
 def test_start_on_a_page_that_has_not_seen_another_run_gets_the_sentence(browser, app_url):
     from gradio_client import Client
 
-    with _open(browser, app_url) as page:
+    with open_page(browser, app_url) as page:
         page.get_by_role("tab", name="Train", exact=True).click()
         page.locator("#train-start").wait_for(timeout=30_000)
         job = Client(app_url, verbose=False).submit("dcgan", "digits", None, "answers-other", 2000, 16, 2e-4, 0, 50,
@@ -107,7 +71,7 @@ def test_start_on_a_page_that_has_not_seen_another_run_gets_the_sentence(browser
 
 
 def test_an_error_clears_the_note_of_the_answer_before(browser, app_url):
-    with _open(browser, app_url) as page:
+    with open_page(browser, app_url) as page:
         page.get_by_role("tab", name="Conditional image", exact=True).click()
         model = page.locator("#cond-model input")
         model.fill("text2img-shapes")
@@ -135,7 +99,7 @@ def test_an_error_clears_the_note_of_the_answer_before(browser, app_url):
 
 
 def test_text_stop_keeps_the_note_that_makes_the_text_again(browser, app_url):
-    with _open(browser, app_url) as page:
+    with open_page(browser, app_url) as page:
         page.locator("#text-prompt textarea").fill("HAMLET.")
         slider = page.locator("input[aria-label='number input for Max new tokens']")
         slider.fill("1000")
@@ -155,7 +119,7 @@ def test_uploads_that_are_not_pictures_are_answered_at_once_with_their_own_names
     fake_picture.write_text("this is not a picture")
     fake_zip = tmp_path / "my-drawings.zip"
     fake_zip.write_text("this is not a zip")
-    with _open(browser, app_url) as page:
+    with open_page(browser, app_url) as page:
         page.get_by_role("tab", name="Conditional image", exact=True).click()
         page.get_by_role("tab", name="Image to image (Hub)", exact=True).click()
         page.locator("input[type=file]").first.set_input_files(str(fake_picture))
@@ -180,7 +144,7 @@ def test_a_chinese_page_reads_the_train_tab_in_chinese(browser, app_url):
 
     Client(app_url, verbose=False).predict("dcgan", "digits", None, "answers-zh", 20, 16, 2e-4, 0, 10,
                                            api_name="/start_training")
-    with _open(browser, app_url, "zh-CN") as page:
+    with open_page(browser, app_url, "zh-CN") as page:
         page.locator("button[role=tab]").nth(4).click()
         page.locator("#train-run input").fill("answers-zh")
         page.locator("#train-run input").press("Enter")

@@ -2,18 +2,15 @@
 
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import needs_chromium
 
-CHROMIUM = os.environ.get("AIGC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-quic", "--no-first-run"]
 RUN = "card-gan"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -26,48 +23,44 @@ def trained_run(app_url):
     return RUN
 
 
-def test_a_run_card_shows_its_figures_samples_speed_and_a_command_to_copy(app_url, trained_run):
-    from playwright.sync_api import sync_playwright
-
+def test_a_run_card_shows_its_figures_samples_speed_and_a_command_to_copy(app_url, trained_run, browser):
     shots = Path(os.environ.get("AIGC_SCREENSHOTS") or tempfile.mkdtemp(prefix="aigc-shots-"))
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(app_url, wait_until="domcontentloaded")
-            page.locator("#text-prompt textarea").wait_for(timeout=60_000)
-            page.get_by_role("tab", name="Models", exact=True).click()
-            page.wait_for_function(f"() => document.querySelector('#models-table').innerText.includes('{RUN}')",
-                                   timeout=30_000)
-            pick = page.locator("#models-pick input")
-            pick.fill(RUN)
-            pick.press("Enter")
-            page.wait_for_function(f"() => document.querySelector('#models-card').innerText.includes('{RUN}')",
-                                   timeout=30_000)
-            page.screenshot(path=str(shots / "run-card.png"), full_page=True)  # looked at when a check below fails
-            page.wait_for_function("() => { const i = document.querySelector('#models-samples img');"
-                                   " return i && i.complete && i.naturalWidth > 0; }", timeout=30_000)
-            page.screenshot(path=str(shots / "run-card.png"), full_page=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.locator("#text-prompt textarea").wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Models", exact=True).click()
+        page.wait_for_function(f"() => document.querySelector('#models-table').innerText.includes('{RUN}')",
+                               timeout=30_000)
+        pick = page.locator("#models-pick input")
+        pick.fill(RUN)
+        pick.press("Enter")
+        page.wait_for_function(f"() => document.querySelector('#models-card').innerText.includes('{RUN}')",
+                               timeout=30_000)
+        page.screenshot(path=str(shots / "run-card.png"), full_page=True)  # looked at when a check below fails
+        page.wait_for_function("() => { const i = document.querySelector('#models-samples img');"
+                               " return i && i.complete && i.naturalWidth > 0; }", timeout=30_000)
+        page.screenshot(path=str(shots / "run-card.png"), full_page=True)
 
-            card = page.locator("#models-card").inner_text()
-            headline = next(line for line in card.splitlines() if "parameters, trained from scratch" in line)
-            assert not re.search(r"\bnan\b", card, re.IGNORECASE) and "?" not in card, headline
-            assert re.search(r"finds \d+ of 10 classes \(real digits: \d+%, 10\)", headline), headline
+        card = page.locator("#models-card").inner_text()
+        headline = next(line for line in card.splitlines() if "parameters, trained from scratch" in line)
+        assert not re.search(r"\bnan\b", card, re.IGNORECASE) and "?" not in card, headline
+        assert re.search(r"finds \d+ of 10 classes \(real digits: \d+%, 10\)", headline), headline
 
-            row = next(line for line in page.locator("#models-table").inner_text().splitlines() if line.startswith(RUN))
-            assert re.search(r"[\d,]+ images/s", row), row
-            assert re.search(r"Frechet distance [\d.]+ \([\d.]+\)", row), row
+        row = next(line for line in page.locator("#models-table").inner_text().splitlines() if line.startswith(RUN))
+        assert re.search(r"[\d,]+ images/s", row), row
+        assert re.search(r"Frechet distance [\d.]+ \([\d.]+\)", row), row
 
-            command = page.locator("#models-card pre").filter(has_text="python -m aigc train").first
-            shown = command.inner_text()
-            assert f"--out runs/{RUN}" in shown and "/tmp" not in shown and tempfile.gettempdir() not in shown, shown
-            # all of it is on screen: nothing hidden behind a scroll bar or past the card's edge
-            width = command.evaluate("e => [e.scrollWidth, e.clientWidth]")
-            assert width[0] <= width[1], width
-            box, column = command.bounding_box(), page.locator("#models-card").bounding_box()
-            assert box["x"] + box["width"] <= column["x"] + column["width"] + 1
-            command.scroll_into_view_if_needed()
-            page.screenshot(path=str(shots / "run-card-command.png"))
-        finally:
-            browser.close()
+        command = page.locator("#models-card pre").filter(has_text="python -m aigc train").first
+        shown = command.inner_text()
+        assert f"--out runs/{RUN}" in shown and "/tmp" not in shown and tempfile.gettempdir() not in shown, shown
+        # all of it is on screen: nothing hidden behind a scroll bar or past the card's edge
+        width = command.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert width[0] <= width[1], width
+        box, column = command.bounding_box(), page.locator("#models-card").bounding_box()
+        assert box["x"] + box["width"] <= column["x"] + column["width"] + 1
+        command.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "run-card-command.png"))
+    finally:
+        page.close()

@@ -3,16 +3,14 @@ aigc.ui.i18n, each key has both texts, and a browser set to zh-CN (or switched t
 in the footer's Settings) sees Chinese, one set to en-US English."""
 
 import ast
-import contextlib
 import json
 import os
 import re
-import shutil
 import tempfile
 import urllib.request
 from pathlib import Path
 
-import pytest
+from conftest import needs_chromium, open_page
 
 from aigc.ui import I18N, build_demo, models_tab
 from aigc.ui.i18n import TEXTS
@@ -112,36 +110,6 @@ def test_the_demo_launches_with_the_translations(app_url):
 
 # ---------------------------------------------------------------- in the browser
 
-CHROMIUM = os.environ.get("AIGC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync"]
-browser_only = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                  reason="Chromium is not installed (apt-get install chromium)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@contextlib.contextmanager
-def _open(browser, url, locale):
-    """A page of the app in a browser set to `locale`, closed afterwards."""
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(url, wait_until="domcontentloaded")
-        page.locator("#text-prompt textarea").wait_for(timeout=60_000)
-        yield page
-    finally:
-        context.close()
-
-
 def _tab_names(page) -> list[str]:
     return [t.strip() for t in page.locator("button[role=tab]").all_inner_texts()][:len(TABS_EN)]
 
@@ -157,7 +125,7 @@ def _no_keys_shown(page, where: str) -> None:
     assert "__i18n__" not in text and "translation_metadata" not in text, where
 
 
-@browser_only
+@needs_chromium
 def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
     from gradio_client import Client
 
@@ -167,7 +135,7 @@ def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
     # the page is drawn, and its titles must be translated all the same
     Client(app_url, verbose=False).predict("dcgan", "digits", None, "i18n-gan", 10, 16, 2e-4, 0, 5,
                                            api_name="/start_training")
-    with _open(browser, app_url, "zh-CN") as page:
+    with open_page(browser, app_url, "zh-CN") as page:
         _wait_for_tabs(page, TABS_ZH)
         assert _tab_names(page) == TABS_ZH
         assert page.locator("#text-generate").inner_text().strip() == "生成"
@@ -197,9 +165,9 @@ def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
         _no_keys_shown(page, "conditional after a model change")
 
 
-@browser_only
+@needs_chromium
 def test_an_english_browser_sees_english_and_the_settings_switch_to_chinese(browser, app_url):
-    with _open(browser, app_url, "en-US") as page:
+    with open_page(browser, app_url, "en-US") as page:
         _wait_for_tabs(page, TABS_EN)
         assert _tab_names(page) == TABS_EN
         _no_keys_shown(page, "English page")
@@ -215,8 +183,8 @@ def test_an_english_browser_sees_english_and_the_settings_switch_to_chinese(brow
         _no_keys_shown(page, "switched to Chinese")
 
 
-@browser_only
+@needs_chromium
 def test_a_browser_in_another_language_sees_english(browser, app_url):
-    with _open(browser, app_url, "fr-FR") as page:
+    with open_page(browser, app_url, "fr-FR") as page:
         _wait_for_tabs(page, TABS_EN)
         _no_keys_shown(page, "French page")

@@ -30,9 +30,10 @@ def number(name: str, value, low: float, high: float, *, integer: bool = False, 
 
 def seed(value) -> int | None:
     """None (or -1, as the app's seed box sends for "random") means a fresh random seed."""
-    if value is None or (isinstance(value, Real) and not isinstance(value, bool) and value == -1):
+    number_given = isinstance(value, Real) and not isinstance(value, bool)
+    if value is None or (number_given and value == -1):
         return None
-    if isinstance(value, Real) and not isinstance(value, bool) and value < 0:
+    if number_given and value < 0:
         raise AigcError(f"seed must be -1 (a new random seed) or a whole number from 0 to {2**63 - 1:,} (got {value:g}).")
     return number("seed", value, 0, 2**63 - 1, integer=True)
 

@@ -17,7 +17,7 @@ from ..pipelines import conditional as pipeline
 from ..pipelines import worker
 from ..pipelines.image import draw
 from ..registry import list_models
-from .i18n import error, i18n, language, say, translate
+from .i18n import error, i18n, language, refuse_upload, say
 from .notes import blank_on, images_note
 from .steps import moving
 
@@ -104,12 +104,12 @@ def check_picture(value, request: gr.Request = None):
     name, and removed (the page would otherwise show a broken thumbnail until Redraw)."""
     if value is None:
         return gr.update()
-    lang, path = language(request), _file(value)
+    path = _file(value)
     name = (value.get("orig_name") if isinstance(value, dict) else None) or Path(str(path)).name
     try:
         pipeline.open_image(path, "image")
     except AigcError as exc:
-        gr.Warning(say(lang, "upload.refused", name=name, reason=translate(str(exc), lang)))
+        refuse_upload(name, exc, request)
         return None
     return gr.update()
 
@@ -135,8 +135,7 @@ document.addEventListener("change", async (event) => {
 def refuse_editor_upload(name: str, request: gr.Request = None) -> None:
     """The answer to a file the Inpaint editor could not open (see CHECK_EDITOR_UPLOADS)."""
     if name:
-        lang = language(request)
-        gr.Warning(say(lang, "upload.refused", name=name[:120], reason=translate(NOT_A_PICTURE, lang)))
+        refuse_upload(name[:120], NOT_A_PICTURE, request)
 
 
 def _mask_from_editor(edited) -> tuple[Image.Image | None, Image.Image | None]:

@@ -348,6 +348,14 @@ def translate(message: str, lang: str) -> str:
     return message
 
 
+def refuse_upload(name: str, why: Exception | str, request=None) -> None:
+    """A warning that the user's file `name` cannot be used and why, in the page's language; the
+    file's name leads unless the sentence quotes it already."""
+    lang, why = language(request), str(why)
+    reason = translate(why, lang)
+    gr.Warning(reason if f"'{name}'" in why else say(lang, "upload.refused", name=name, reason=reason))
+
+
 def error(exc: Exception | str, request=None) -> gr.Error:
     """The gr.Error a page shows for `exc`, in the language of the page that asked."""
     return gr.Error(translate(str(exc), language(request)), print_exception=False)

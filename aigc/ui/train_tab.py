@@ -21,7 +21,7 @@ from ..data.uploads import load_zip
 from ..errors import AigcError
 from ..training import KINDS, TRAIN_ON_UPLOADS, run_folder
 from ..training.jobs import JOBS, RunView, export_zip, past_runs
-from .i18n import SAID, error, i18n, language, say, translate
+from .i18n import SAID, error, i18n, language, refuse_upload, say, translate
 
 KIND_LABELS = {
     "gpt": i18n("train.kind.gpt"),
@@ -378,8 +378,7 @@ def check_upload(path: str | None, request: gr.Request = None):
     try:
         found = load_zip(path)
     except AigcError as exc:
-        reason = translate(str(exc), lang)
-        gr.Warning(reason if name in reason else say(lang, "upload.refused", name=name, reason=reason))
+        refuse_upload(name, exc, request)
         return None
     size = dict(n=len(found), w=found.images.shape[-1], h=found.images.shape[-2], name=name)
     if found.class_names:
