@@ -9,6 +9,7 @@ import time
 import torch
 
 from .device import best_device
+from .timing import median_seconds
 
 
 def machine() -> str:
@@ -26,17 +27,6 @@ def bench_text(runs: int, model: str = "shakespeare-gpt", tokens: int = 200) -> 
         (f"text {model}: streamed tokens/s (batch 1, {tokens} tokens)", f"{speed['tokens_per_s']:.0f}"),
         (f"text {model}: time to first token", f"{speed['first_token_ms']:.0f} ms"),
     ]
-
-
-def median_seconds(fn, runs: int) -> float:
-    """Median wall time of `fn()` over `runs` calls, after one call to load and warm up."""
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench_image(runs: int) -> list[tuple[str, str]]:

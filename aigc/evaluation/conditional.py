@@ -90,7 +90,7 @@ def caption_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str
 
 def images_per_second(model: ConditionalModel, runs: int = 5) -> float:
     """Median throughput for 16 images of one condition (guided diffusion: its default steps)."""
-    from ..bench import median_seconds
+    from ..timing import median_seconds
     from ..pipelines.conditional import draw
 
     condition = "a large red star in the top right" if model.kind == "text2img" else model.labels[7 % len(model.labels)]

@@ -48,7 +48,7 @@ def reconstruction_quality(vae) -> dict[str, float]:
 
 def images_per_second(model, runs: int = 5) -> float:
     """Median throughput at the batch the benchmark uses (64 for GAN/VAE, 16 for diffusion at 25 steps)."""
-    from ..bench import median_seconds
+    from ..timing import median_seconds
 
     n = SPEED_BATCH[model.kind]
     return n / median_seconds(lambda: sample_batch(model, n, 0, None, None), runs)

@@ -65,7 +65,7 @@ def clip_seconds_of(model, runs: int = 5) -> float:
     """`clip_seconds` of a loaded built-in video model (a training run's, measured as it saves its best)."""
     import tempfile
 
-    from ..bench import median_seconds
+    from ..timing import median_seconds
     from ..pipelines.video import Clip, _builtin_frames
 
     caption = "a large red star in the top right moving left"
