@@ -1,8 +1,17 @@
-"""Size limits on requests. Public mode (a Space, a share link) lowers them."""
+"""Size limits on requests. Public mode (a Space, a share link) lowers them.
+
+A server chooses its limits once (`for_server`) and every request runs under them
+(`with using(limits): ...`); code that checks a request reads `current()`. The limits live in a
+context variable, not a module global, so that a worker serving several callers at once never
+sees another caller's limits, and code outside any request (the library) gets PRIVATE.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass, replace
+from typing import Iterator
 
 
 @dataclass(frozen=True)
@@ -27,11 +36,24 @@ PRIVATE = Limits()
 PUBLIC = replace(PRIVATE, max_new_tokens=500, prompt_chars=200_000, max_images=16, max_diffusion_steps=50, max_walk_frames=32,
                  max_side=768, max_video_frames=24, upload_bytes=8_000_000, upload_pixels=2048 * 2048,
                  max_train_steps=2000, max_train_batch=128, stop_own_runs_only=True)
-current = PRIVATE
+_current: contextvars.ContextVar[Limits] = contextvars.ContextVar("aigc_limits", default=PRIVATE)
 
 
-def set_public(public: bool, training: bool = True) -> Limits:
-    """Choose the limits; `training=False` turns the Train tab's Start and Resume off."""
-    global current
-    current = replace(PUBLIC if public else PRIVATE, training=training)
-    return current
+def for_server(public: bool, training: bool = True) -> Limits:
+    """A server's limits; `training=False` turns the Train tab's Start and Resume off."""
+    return replace(PUBLIC if public else PRIVATE, training=training)
+
+
+def current() -> Limits:
+    """The limits of the request being served (PRIVATE outside any: the library's own use)."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def using(limits: Limits) -> Iterator[Limits]:
+    """Run the block under `limits`; they end with it, whatever happens inside."""
+    token = _current.set(limits)
+    try:
+        yield limits
+    finally:
+        _current.reset(token)

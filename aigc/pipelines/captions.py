@@ -14,7 +14,7 @@ def caption_ids(model, caption) -> torch.Tensor:
     """The caption as the model's word ids (1, caption_length); unknown words are refused with the
     words it knows. `model` is any loaded model with `.vocabulary`, `.config["caption_length"]`
     and `.info.name` (a ConditionalModel or a VideoModel)."""
-    caption = validate.text("caption", caption, limits.current.caption_chars).strip()
+    caption = validate.text("caption", caption, limits.current().caption_chars).strip()
     vocab = model.vocabulary
     if not caption:
         raise AigcError(f"Type a caption, for example 'a large red star in the top right' (words: {', '.join(vocab.words)}).")

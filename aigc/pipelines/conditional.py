@@ -34,7 +34,7 @@ PER_LABEL = 8  # images in each row of `label_rows`
 def _steps(steps) -> int | None:
     if steps is None:
         return None
-    return validate.number("steps", steps, 1, limits.current.max_diffusion_steps, integer=True)
+    return validate.number("steps", steps, 1, limits.current().max_diffusion_steps, integer=True)
 
 
 def _guidance(value) -> float | None:
@@ -96,20 +96,20 @@ def completed_captions(model: ConditionalModel, captions: list[str], seed: int, 
 def _size(name: str, value) -> int | None:
     if value is None:
         return None
-    value = validate.number(name, value, 64, limits.current.max_side, integer=True)
+    value = validate.number(name, value, 64, limits.current().max_side, integer=True)
     return value - value % 8  # the VAE halves the side three times
 
 
 def _hub_options(model: ConditionalModel, seed: int, n: int, guidance, steps, negative_prompt) -> dict:
     turbo = "turbo" in model.info.location.lower()  # distilled for one step without guidance
-    negative_prompt = validate.text("negative prompt", negative_prompt, limits.current.caption_chars) or None
+    negative_prompt = validate.text("negative prompt", negative_prompt, limits.current().caption_chars) or None
     return {"num_inference_steps": steps or (1 if turbo else 25),
             "guidance_scale": (0.0 if turbo else 7.5) if guidance is None else guidance,
             "negative_prompt": negative_prompt, "generator": _generators(seed, n), "num_images_per_prompt": n}
 
 
 def _prompt(caption) -> str:
-    caption = validate.text("prompt", caption, limits.current.caption_chars).strip()
+    caption = validate.text("prompt", caption, limits.current().caption_chars).strip()
     if not caption:
         raise AigcError("Type a prompt that describes the picture, for example 'a watercolor fox in the snow'.")
     return caption
@@ -123,7 +123,7 @@ def generate_conditional(condition, model: str = DEFAULT_MODEL, num_images: int 
     `guidance_scale` and `steps` apply to diffusion models (`None`: the model's own default);
     `negative_prompt`, `width` and `height` to Hub pipelines.
     """
-    num_images = validate.number("number of images", num_images, 1, limits.current.max_images, integer=True)
+    num_images = validate.number("number of images", num_images, 1, limits.current().max_images, integer=True)
     guidance, steps = _guidance(guidance_scale), _steps(steps)
     width, height = _size("width", width), _size("height", height)
     seed = _seed(seed)
@@ -167,7 +167,7 @@ def label_sheet(model: str = DEFAULT_MODEL, per_label: int = PER_LABEL, seed: in
 def open_image(value, what: str = "image", mode: str | None = None) -> Image.Image:
     """An uploaded picture (PIL image, array or file path) as RGB, refused when it is not an
     image or too large. The size is read from the header before any pixel is decoded."""
-    lim = limits.current
+    lim = limits.current()
     if value is None:
         raise AigcError(f"Upload {'an' if what[0] in 'aeiou' else 'a'} {what} first.")
     if isinstance(value, np.ndarray):
@@ -196,7 +196,7 @@ def open_image(value, what: str = "image", mode: str | None = None) -> Image.Ima
 
 def _working_size(image: Image.Image) -> tuple[int, int]:
     """The upload's size, shrunk to fit the side limit, in multiples of 8."""
-    scale = min(1.0, limits.current.max_side / max(image.size))
+    scale = min(1.0, limits.current().max_side / max(image.size))
     return tuple(max(64, int(side * scale) // 8 * 8) for side in image.size)
 
 
@@ -232,7 +232,7 @@ def inpaint(image, mask, prompt, model: str = DEFAULT_HUB_MODEL, strength: float
 
 
 def _edit(task, image, mask, prompt, model, strength, num_images, guidance_scale, seed, steps, negative_prompt):
-    num_images = validate.number("number of images", num_images, 1, min(4, limits.current.max_images), integer=True)
+    num_images = validate.number("number of images", num_images, 1, min(4, limits.current().max_images), integer=True)
     guidance, steps = _guidance(guidance_scale), _steps(steps)
     prompt, seed = _prompt(prompt), _seed(seed)
     picture = open_image(image)

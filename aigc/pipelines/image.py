@@ -114,7 +114,7 @@ def _decode(model: ImageModel, z: torch.Tensor) -> torch.Tensor:
 def generate_images(model: str = "dcgan-digits", num_images: int = 16, seed: int | None = None,
                     steps: int | None = None, scheduler: str | None = None) -> list[Image.Image]:
     """`num_images` samples of an unconditional model. `steps` and `scheduler` apply to diffusion."""
-    lim = limits.current
+    lim = limits.current()
     num_images = validate.number("number of images", num_images, 1, lim.max_images, integer=True)
     if steps is not None:
         steps = validate.number("steps", steps, 1, lim.max_diffusion_steps, integer=True)
@@ -138,7 +138,7 @@ def _slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 @torch.inference_mode()
 def latent_walk(model: str = "dcgan-digits", seed_a: int = 0, seed_b: int = 1, frames: int = 16) -> list[Image.Image]:
     """Frames that move through the latent space from seed_a's image to seed_b's (GAN and VAE)."""
-    frames = validate.number("frames", frames, 2, limits.current.max_walk_frames, integer=True)
+    frames = validate.number("frames", frames, 2, limits.current().max_walk_frames, integer=True)
     seed_a, seed_b = _seed(seed_a), _seed(seed_b)
     m = load(model, "image")
     if m.latent is None:

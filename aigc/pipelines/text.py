@@ -440,7 +440,7 @@ def generate_text(prompt: str = "", model: str = "shakespeare-gpt", max_new_toke
     chunks as it is generated. Adjustments to the prompt are reported as `Notice`
     warnings (and on the stream's `.notices`). Bad input raises `AigcError`.
     """
-    cap = limits.current
+    cap = limits.current()
     prompt = validate.text("prompt", prompt, cap.prompt_chars)
     max_new_tokens = validate.number("max_new_tokens", max_new_tokens, 1, cap.max_new_tokens, integer=True)
     temperature = validate.number("temperature", temperature, 0, 2)

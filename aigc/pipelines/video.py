@@ -108,7 +108,7 @@ def _format(format) -> str:
 
 
 def _prompt(prompt) -> str:
-    prompt = validate.text("prompt", prompt, limits.current.caption_chars).strip()
+    prompt = validate.text("prompt", prompt, limits.current().caption_chars).strip()
     if not prompt:
         raise AigcError("Type a prompt that describes the clip, for example 'a panda playing guitar on a beach'.")
     return prompt
@@ -140,7 +140,7 @@ def to_uint8(frames) -> np.ndarray:
 def _size(name: str, value) -> int | None:
     if value is None:
         return None
-    value = validate.number(name, value, MIN_SIDE, limits.current.max_side, integer=True)
+    value = validate.number(name, value, MIN_SIDE, limits.current().max_side, integer=True)
     return value - value % SIDE_MULTIPLE
 
 
@@ -164,11 +164,11 @@ def make_clip(prompt, model: str = DEFAULT_MODEL, num_frames: int = 16, fps: int
     fps = validate.number("fps", fps, 1, MAX_FPS, integer=True)
     width, height = _size("width", width), _size("height", height)
     if steps is not None:
-        steps = validate.number("steps", steps, 1, limits.current.max_diffusion_steps, integer=True)
+        steps = validate.number("steps", steps, 1, limits.current().max_diffusion_steps, integer=True)
     guidance = None if guidance_scale is None else validate.number("guidance scale", guidance_scale, 0, MAX_GUIDANCE)
     seed = _seed(seed)
     m = load(model, "video")
-    most = m.net.frames if m.kind == "text2video" else limits.current.max_video_frames
+    most = m.net.frames if m.kind == "text2video" else limits.current().max_video_frames
     num_frames = validate.number("number of frames", num_frames, MIN_FRAMES, most, integer=True)
     if m.kind == "text2video":
         frames = _builtin_frames(m, prompt, num_frames, seed)
