@@ -88,7 +88,7 @@ def test_the_wheel_holds_every_module_and_declares_requirements_txt(tmp_path):
     from packaging.requirements import Requirement
 
     root = Path(__file__).resolve().parent.parent
-    for name in ("pyproject.toml", "requirements.txt"):
+    for name in ("pyproject.toml", "requirements.txt", "requirements-scale.txt"):
         shutil.copy(root / name, tmp_path / name)
     shutil.copytree(root / "aigc", tmp_path / "aigc", ignore=shutil.ignore_patterns("__pycache__"))
     build = "from setuptools import build_meta; print(build_meta.build_wheel('dist'))"
@@ -100,9 +100,14 @@ def test_the_wheel_holds_every_module_and_declares_requirements_txt(tmp_path):
     metadata = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
     declared = [line.split(":", 1)[1].strip() for line in wheel.read(metadata).decode().splitlines()
                 if line.startswith("Requires-Dist:")]
-    listed = [line.strip() for line in (root / "requirements.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")]
-    assert sorted(map(str, map(Requirement, declared))) == sorted(map(str, map(Requirement, listed)))
+    def listed(name: str, extra: str = "") -> list[str]:
+        lines = [line.strip() for line in (root / name).read_text().splitlines() if line.strip() and not line.startswith("#")]
+        return sorted(str(Requirement(line + (f'; extra == "{extra}"' if extra else ""))) for line in lines)
+
+    assert sorted(str(r) for r in map(Requirement, declared) if "extra" not in str(r.marker)) == listed("requirements.txt")
+    # pip install -e .[scale]: the extra is requirements-scale.txt's list
+    assert sorted(str(r) for r in map(Requirement, declared) if "extra" in str(r.marker)) == listed(
+        "requirements-scale.txt", "scale")
 
 
 # -- 11. listing is quick and plain ------------------------------------------------------------------------
