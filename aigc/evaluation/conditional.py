@@ -65,7 +65,8 @@ def label_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str, 
 
 
 def caption_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str, float]:
-    from ..pipelines.conditional import _gan, completed_captions
+    from ..models.sampling import conditioned
+    from ..pipelines.conditional import completed_captions
     from .shapes import judge
 
     attrs = eval_captions(samples)
@@ -73,8 +74,7 @@ def caption_scores(model: ConditionalModel, samples: int, seed: int) -> dict[str
     out = {"samples": float(samples)}
     # The generator alone on the partial captions, without the pipeline's completion of them.
     partial = [shapes.caption(a) for a in attrs[1::2]]
-    with torch.inference_mode():
-        raw = _gan(model, completed_captions(model, partial, seed, complete=False), seed)
+    raw = conditioned(model.net, model.config["z_dim"], completed_captions(model, partial, seed, complete=False), seed)
     scores = judge(raw, attrs[1::2])
     out.update({f"partial_raw_{k}": v for k, v in scores.items() if k.endswith("accuracy")})
     for part, rows in (("full", slice(0, None, 2)), ("partial", slice(1, None, 2))):

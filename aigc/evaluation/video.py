@@ -39,18 +39,15 @@ def split_scores(clips: torch.Tensor, attrs: list[dict[str, str]]) -> dict[str, 
     return scores
 
 
-@torch.inference_mode()
 def sample_clips(model, attrs: list[dict[str, str]], seed: int) -> torch.Tensor:
     """Clips (N, T, 3, 32, 32) in [-1, 1] from a built-in video model, clip i from seed + i."""
+    from ..models.sampling import conditioned
     from ..pipelines.captions import caption_ids
 
     out = []
     for start in range(0, len(attrs), 100):
-        chunk = attrs[start:start + 100]
-        ids = torch.cat([caption_ids(model, moving_shapes.caption(a)) for a in chunk])
-        z = torch.stack([torch.randn(model.config["z_dim"], generator=torch.Generator().manual_seed(seed + start + i))
-                         for i in range(len(chunk))])
-        out.append(model.net(z.to(model.device), ids.to(model.device)).float().cpu())
+        ids = torch.cat([caption_ids(model, moving_shapes.caption(a)) for a in attrs[start:start + 100]])
+        out.append(conditioned(model.net, model.config["z_dim"], ids, seed + start))
     return torch.cat(out)
 
 
@@ -98,15 +95,12 @@ CARD_CAPTIONS = ["a large red circle in the top right moving left", "a small blu
 
 def sample_sheet(name: str):
     """The picture on a model card: one row of 16 frames per caption."""
+    from ..models.sampling import conditioned
     from ..pipelines.captions import caption_ids
     from ..pipelines.image import image_grid, to_pil
     from ..registry import load
 
     model = load(name, "video")
-    rows = []
-    for i, text in enumerate(CARD_CAPTIONS):
-        z = torch.randn(1, model.config["z_dim"], generator=torch.Generator().manual_seed(i))
-        with torch.inference_mode():
-            rows.append(model.net(z.to(model.device), caption_ids(model, text).to(model.device)).float().cpu()[0])
-    frames = torch.cat(rows)
+    frames = torch.cat([conditioned(model.net, model.config["z_dim"], caption_ids(model, text), i)[0]
+                        for i, text in enumerate(CARD_CAPTIONS)])
     return image_grid(to_pil(frames), nrow=model.config["frames"], scale=2)

@@ -19,11 +19,12 @@ from PIL import Image, UnidentifiedImageError
 from .. import limits
 from ..data import shapes
 from ..errors import AigcError
+from ..models.sampling import conditioned, generators
 from ..progress import report_steps
 from ..registry import ConditionalModel, load
 from . import validate
 from .captions import caption_ids
-from .image import _generators, _seed, page_files, to_pil
+from .image import _seed, page_files, to_pil
 
 DEFAULT_MODEL = "cgan-digits"
 DEFAULT_HUB_MODEL = "stabilityai/sd-turbo"
@@ -54,19 +55,12 @@ def label_index(model: ConditionalModel, condition) -> int:
 
 
 @torch.inference_mode()
-def _gan(model: ConditionalModel, cond: torch.Tensor, seed: int) -> torch.Tensor:
-    n = len(cond)
-    z = torch.stack([torch.randn(model.config["z_dim"], generator=g) for g in _generators(seed, n)])
-    return model.net(z.to(model.device), cond.to(model.device)).float().cpu()
-
-
-@torch.inference_mode()
 def _guided(model: ConditionalModel, labels: torch.Tensor, seed: int, guidance: float | None, steps: int | None) -> torch.Tensor:
     from ..models.diffusion import sample_guided
 
     guidance = model.config.get("guidance", 3.0) if guidance is None else guidance
     steps = steps or model.config.get("sample_steps", 25)
-    return sample_guided(model.net, model.scheduler, labels, guidance, steps, generator=_generators(seed, len(labels)))
+    return sample_guided(model.net, model.scheduler, labels, guidance, steps, generator=generators(seed, len(labels)))
 
 
 def draw(model: ConditionalModel, conditions: list, seed: int, guidance=None, steps=None) -> list[Image.Image]:
@@ -74,10 +68,10 @@ def draw(model: ConditionalModel, conditions: list, seed: int, guidance=None, st
     if model.kind == "text2img":
         for c in conditions:
             caption_ids(model, c)  # refuses empty captions and unknown words, with one sentence
-        return to_pil(_gan(model, completed_captions(model, conditions, seed), seed))
+        return to_pil(conditioned(model.net, model.config["z_dim"], completed_captions(model, conditions, seed), seed))
     labels = torch.tensor([label_index(model, c) for c in conditions])
     if model.kind == "cgan":
-        return to_pil(_gan(model, labels, seed))
+        return to_pil(conditioned(model.net, model.config["z_dim"], labels, seed))
     return to_pil(_guided(model, labels, seed, guidance, steps))
 
 
@@ -105,7 +99,7 @@ def _hub_options(model: ConditionalModel, seed: int, n: int, guidance, steps, ne
     negative_prompt = validate.text("negative prompt", negative_prompt, limits.current().caption_chars) or None
     return {"num_inference_steps": steps or (1 if turbo else 25),
             "guidance_scale": (0.0 if turbo else 7.5) if guidance is None else guidance,
-            "negative_prompt": negative_prompt, "generator": _generators(seed, n), "num_images_per_prompt": n}
+            "negative_prompt": negative_prompt, "generator": generators(seed, n), "num_images_per_prompt": n}
 
 
 def _prompt(caption) -> str:

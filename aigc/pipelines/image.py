@@ -20,6 +20,7 @@ from torchvision.utils import make_grid
 
 from .. import limits
 from ..errors import AigcError
+from ..models.sampling import generators, latents
 from ..paths import OUTPUTS, new_output
 from ..registry import ImageModel, load
 from . import validate
@@ -87,23 +88,13 @@ def page_files(images: list[Image.Image], stem: str, nrow: int) -> tuple[list[st
     return [save_png(for_display(im), f"{stem}-{i + 1:02d}") for i, im in enumerate(images)], save_png(grid, f"{stem}-grid")
 
 
-def _generators(seed: int, n: int) -> list[torch.Generator]:
-    """Image i of seed s is drawn from seed s + i, so any one image can be made again alone
-    (and a latent walk from seed s starts at the first image of seed s)."""
-    return [torch.Generator().manual_seed((seed + i) % 2**63) for i in range(n)]
-
-
-def _latents(seed: int, n: int, dim: int) -> torch.Tensor:
-    return torch.stack([torch.randn(dim, generator=g) for g in _generators(seed, n)])
-
-
 @torch.inference_mode()
 def sample_batch(model: ImageModel, n: int, seed: int, steps: int | None, scheduler: str | None) -> torch.Tensor:
     if model.kind == "diffusion":
         from ..models.diffusion import DEFAULT_STEPS, sample
 
-        return sample(model.net, n, steps or DEFAULT_STEPS, scheduler or DEFAULT_SCHEDULER, generator=_generators(seed, n))
-    return _decode(model, _latents(seed, n, model.latent).to(model.device))
+        return sample(model.net, n, steps or DEFAULT_STEPS, scheduler or DEFAULT_SCHEDULER, generator=generators(seed, n))
+    return _decode(model, latents(seed, n, model.latent).to(model.device))
 
 
 def _decode(model: ImageModel, z: torch.Tensor) -> torch.Tensor:
@@ -143,7 +134,7 @@ def latent_walk(model: str = "dcgan-digits", seed_a: int = 0, seed_b: int = 1, f
     m = load(model, "image")
     if m.latent is None:
         raise AigcError(f"'{m.info.name}' has no latent space to walk through; choose a GAN or a VAE.")
-    a, b = _latents(seed_a, 1, m.latent)[0], _latents(seed_b, 1, m.latent)[0]
+    a, b = latents(seed_a, 1, m.latent)[0], latents(seed_b, 1, m.latent)[0]
     z = _slerp(a, b, torch.linspace(0, 1, frames))
     return to_pil(_decode(m, z.to(m.device)))
 

@@ -21,11 +21,12 @@ from PIL import Image
 
 from .. import limits
 from ..errors import AigcError
+from ..models.sampling import conditioned
 from ..paths import OUTPUTS, new_output
 from ..registry import VideoModel, list_models, load
 from . import validate
 from .captions import caption_ids
-from .image import _generators, _seed
+from .image import _seed
 
 DEFAULT_MODEL = "text2video-shapes"
 DEFAULT_HUB_MODEL = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"  # WanPipeline; any text-to-video pipeline id loads too
@@ -117,8 +118,7 @@ def _prompt(prompt) -> str:
 @torch.inference_mode()
 def _builtin_frames(model: VideoModel, prompt, num_frames: int, seed: int) -> np.ndarray:
     ids = caption_ids(model, prompt)
-    z = torch.randn(model.net.z_dim, generator=_generators(seed, 1)[0])[None]
-    clip = model.net(z.to(model.device), ids.to(model.device)).float().cpu()[0, :num_frames]
+    clip = conditioned(model.net, model.net.z_dim, ids, seed)[0, :num_frames]
     return ((clip.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
