@@ -47,7 +47,8 @@ class ImageSet:
             out["caption"] = [self.captions[i] for i in index.tolist()]
         return out
 
-    def batches(self, batch_size: int, generator: torch.Generator, drop_last: bool = True) -> Iterator[dict[str, object]]:
+    def batches(self, batch_size: int, generator: torch.Generator,
+                drop_last: bool = True) -> Iterator[dict[str, object]]:
         """One epoch in an order drawn from `generator`."""
         order = torch.randperm(len(self), generator=generator)
         stop = len(order) - len(order) % batch_size if drop_last and len(order) >= batch_size else len(order)
