@@ -34,6 +34,15 @@ def test_the_contracts_cover_layers_ui_and_cycles():
     assert {"layers", "no-ui", "entry-points", "acyclic"} <= set(_contract_ids())
 
 
+def test_every_module_has_a_place():
+    """A new top-level module or package is placed in a layer (or is an entry point): one left out would be
+    checked by no layer."""
+    layers = next(c for c in read_configuration(str(CONFIG))["contracts_options"] if c["id"] == "layers")["layers"]
+    placed = {name.strip().strip("()") for layer in layers for name in layer.replace("|", ":").split(":")}
+    entry_points = {"aigc.__main__", "aigc.bench"}
+    assert not _graph().find_children("aigc") - placed - entry_points
+
+
 @pytest.mark.parametrize("contract", _contract_ids())
 def test_import_contract(contract):
     done = subprocess.run([_lint_imports(), str(CONFIG), "--contract", contract, "--no-cache",
