@@ -6,14 +6,8 @@ import atexit
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -25,43 +19,7 @@ for variable, prefix in (("AIGC_RUNS", "aigc-runs-"), ("AIGC_OUTPUTS", "aigc-out
 
 import pytest  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def app_process(*flags: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`python app.py FLAGS` in its own process on a free port, once its page answers: (process,
-    base URL). Afterwards it is stopped and what it printed is in `process.said` (stdout, stderr)."""
-    import httpx
-
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    root = Path(__file__).resolve().parent.parent
-    server = subprocess.Popen([sys.executable, "app.py", *flags, "--port", str(port)], cwd=root, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                server.said = server.communicate()
-                pytest.fail(f"app.py did not serve: {server.said[1][-2000:]}")
-            time.sleep(0.5)
-        yield server, url
-    finally:
-        if not hasattr(server, "said"):
-            server.terminate()
-            server.said = server.communicate(timeout=30)
+from aigc.net import app_process, free_port  # noqa: E402,F401 - the tests' and the benchmarks' one copy
 
 
 @pytest.fixture(scope="session")
