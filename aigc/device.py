@@ -8,6 +8,8 @@ import random
 import numpy as np
 import torch
 
+from . import compat
+
 
 def best_device() -> torch.device:
     """CUDA, then Apple's mps, then the CPU; `AIGC_DEVICE` overrides the choice."""
@@ -33,10 +35,10 @@ def inference_dtype(device: torch.device) -> torch.dtype:
 
 def training_precision(device: torch.device) -> str:
     """accelerate's `mixed_precision` for a device: bf16 autocast where it is native
-    (recent GPUs, and CPUs with AVX-512 BF16 or AMX, about 1.6x faster here)."""
+    (recent GPUs, and CPUs whose oneDNN runs bf16: see `compat.cpu_has_fast_bf16`)."""
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    if device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if device.type == "cpu" and compat.cpu_has_fast_bf16():
         return "bf16"
     return "no"
 
