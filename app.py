@@ -1,4 +1,5 @@
-"""AIGC Studio: python app.py [--host H] [--port P] [--share] [--auth USER:PASS] [--public] [--no-training] [--one-process]"""
+"""AIGC Studio: python app.py [--host H] [--port P] [--share] [--auth USER:PASS] [--public] [--no-training]
+[--one-process | --ray [ADDRESS] [--replicas N]]"""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ import time
 # one DCGAN image costs the server 15-18 ms of CPU instead of 37, and 32 tokens of text take
 # 137 ms instead of 171 for one client.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-# Gradio's queue keeps a record of the last 10,000 events and, after every event, rebuilds a
-# pandas table of them all for its monitoring page, which this app does not turn on: 1-2 ms of
-# the server's lock per event under load. A short record, summed now and then, costs nothing.
-os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
-os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+# Gradio's queue sums its record of events after every event, for a monitoring page this app does
+# not turn on: a short record is asked for before gradio loads (aigc.compat, which imports no gradio).
+from aigc.compat import quiet_gradio_queue_records  # noqa: E402
+
+quiet_gradio_queue_records()
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,23 +37,43 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-runs", type=int, default=None, help="training runs at the same time (default 1)")
     p.add_argument("--one-process", "--text-in-threads", dest="one_process", action="store_true",
                    help="generate in the server's own threads, not in worker processes (saves ~1 GB; slower under load)")
+    p.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                   help="generate on Ray Serve: a cluster's address, or none to join or start one here (pip install -e .[scale])")
+    p.add_argument("--replicas", type=int, default=1, help="with --ray: replicas of each role (default 1)")
     return p.parse_args(argv)
+
+
+def build_engine(args: argparse.Namespace, limits):
+    """Where the models run: worker processes beside the server (the default), its own threads
+    (--one-process), or Ray Serve (--ray), whose module is imported only then."""
+    if args.ray is not None:
+        from aigc.serving.ray import RayEngine
+
+        engine = RayEngine(args.ray, replicas=max(1, args.replicas))
+        engine.limits = limits
+        return engine
+    from aigc.serving import InThreads, LocalEngine
+
+    return InThreads(limits) if args.one_process else LocalEngine(limits)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.one_process and args.ray is not None:
+        sys.exit("--one-process and --ray choose different places to generate: give one.")
     public = args.public if args.public is not None else bool(args.share or os.environ.get("SPACE_ID"))
     auth = logins(args)
     if args.share and not auth:
         print("Warning: --share without --auth lets anyone with the link use this machine.", file=sys.stderr)
 
-    from aigc.pipelines import worker
-    from aigc.pipelines.text import serve_in_processes
+    from aigc import limits
+    from aigc.serving import load_model
     from aigc.ui import CSS, THEME, build_demo
 
     if args.max_runs is not None:
         os.environ["AIGC_MAX_RUNS"] = str(max(1, args.max_runs))
-    demo = build_demo(public=public, training=not args.no_training)
+    engine = build_engine(args, limits.for_server(public, training=not args.no_training))
+    demo = build_demo(engine, public=public, training=not args.no_training)
     if public:
         start_pruning()
     demo.queue(default_concurrency_limit=2, max_size=64 if public else None)
@@ -60,12 +81,12 @@ def main(argv=None) -> None:
     with contextlib.redirect_stdout(said):  # Gradio explains a failed share link at length; one sentence is ours
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth or None, theme=THEME,
                     css=CSS, prevent_thread_lock=True, max_file_size=(50 if public else 200) * 2**20)
-    # The built-in text models write, and pictures are drawn, in processes of their own, beside
-    # the web server's threads rather than among them. They start once the page answers: their
-    # imports would otherwise compete with the server's for the same cores (7 s to a page, not 9).
+    # Text is written, and pictures are drawn, where the engine runs them (worker processes by
+    # default). They start once the page answers: their imports would otherwise compete with the
+    # server's for the same cores. The first request then finds its model loaded.
     if not args.one_process:
-        serve_in_processes(warm=("shakespeare-gpt",))
-        worker.serve_in_process(warm=(("dcgan-digits", "image"),))
+        engine.warm("write", load_model, "shakespeare-gpt", "text")
+        engine.warm("draw", load_model, "dcgan-digits", "image")
     if args.share and not demo.share_url:
         print(f"No public link: the share tunnel needs the internet. Still serving at {demo.local_url}", file=sys.stderr)
     else:

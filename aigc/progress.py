@@ -2,7 +2,9 @@
 way, a request to stop, told to the generation.
 
 A caller wraps its work in `reporting(callback)`; denoising loops call `callback(done,
-total)` after each step. Outside `reporting` nothing is told and nothing is printed.
+total)` after each step: this project's own loops through `Steps`, diffusers pipelines through
+their `callback_on_step_end` (`step_callback`, given where a pipeline is called). Outside
+`reporting` nothing is told and nothing is printed.
 A stream's generator that can stop at once registers how (`on_stop(callback)`); whoever
 serves it calls the callbacks (`Stop`) when its reader closes the stream early.
 """
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import inspect
 import threading
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 _callback: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar("aigc_progress", default=None)
 
@@ -27,39 +30,38 @@ def reporting(callback: Callable[[int, int], None]) -> Iterator[None]:
 
 
 class Steps:
-    """What diffusers pipelines expect of `self.progress_bar(...)`: an iterable over
-    `iterable`, or with `total` a context manager whose `update()` counts a step."""
+    """This project's own denoising loops: `for t in Steps(timesteps)` tells `reporting` each step done."""
 
-    def __init__(self, iterable: Iterable | None = None, total: int | None = None):
+    def __init__(self, iterable: Iterable):
         self.iterable = iterable
-        self.total = total if total is not None else len(iterable)  # type: ignore[arg-type]
-        self.done = 0
+        self.total = len(iterable)  # type: ignore[arg-type]
         self.callback = _callback.get()
 
     def __iter__(self):
-        for item in self.iterable:  # type: ignore[union-attr]
+        for done, item in enumerate(self.iterable, 1):
             yield item
-            self.update()
-
-    def update(self, n: int = 1) -> None:
-        self.done += n
-        if self.callback is not None:
-            self.callback(self.done, self.total)
-
-    def __enter__(self) -> "Steps":
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        return False
-
-    def close(self) -> None:
-        pass
+            if self.callback is not None:
+                self.callback(done, self.total)
 
 
-def report_steps(pipe):
-    """A diffusers pipeline whose denoising loop reports to `reporting` instead of drawing a bar."""
-    pipe.progress_bar = Steps  # looked up on the instance first: Steps(iterable=..., total=...)
-    return pipe
+def step_callback(pipe, steps: int) -> dict[str, Any]:
+    """Keyword arguments for calling the diffusers pipeline `pipe` so that it tells `reporting` each
+    denoising step: diffusers' `callback_on_step_end`, or in older pipelines that lack it (ModelScope's
+    text-to-video) their `callback` with `callback_steps=1`. Nothing when nobody listens or the pipeline
+    takes neither (it then reports no steps). `steps`: the total when the pipeline does not say."""
+    callback = _callback.get()
+    if callback is None:
+        return {}
+    takes = inspect.signature(pipe.__call__).parameters
+    if "callback_on_step_end" in takes:
+        def on_step_end(pipe, index: int, timestep, tensors: dict) -> dict:
+            callback(index + 1, getattr(pipe, "num_timesteps", None) or steps)
+            return tensors  # unchanged: the pipeline goes on with its own latents
+
+        return {"callback_on_step_end": on_step_end}
+    if "callback" in takes and "callback_steps" in takes:
+        return {"callback": lambda index, timestep, latents: callback(index + 1, steps), "callback_steps": 1}
+    return {}
 
 
 class Stop:

@@ -30,7 +30,7 @@ def test_the_scheduler_hint_asks_for_no_more_steps_than_the_slider_has():
 
 
 def test_a_page_at_the_size_limit_says_it_drew_the_most_a_request_draws():
-    most = limits.current.max_images
+    most = limits.current().max_images
     assert "the most one request draws" in images_note(7, most, 0.5)
     assert "the most" not in images_note(7, most - 1, 0.5)
     assert "单次请求最多" in images_note(7, most, 0.5, request=type("Page", (), {"cookies": {"aigc-lang": "zh-CN"}})())

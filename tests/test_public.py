@@ -71,3 +71,20 @@ def test_the_app_generates_in_worker_processes_unless_told_to_use_one():
                 seen |= {(p.index, p.length) for p in job.status().progress_data or []}
                 time.sleep(0.01)
             assert len(job.result()[0]) == 4 and len(seen) >= 2 and {n for _, n in seen} == {30}, (flags, seen)
+
+
+def test_the_flags_choose_the_engine_and_its_limits():
+    import sys
+
+    from aigc import limits
+    from aigc.serving import InThreads, LocalEngine
+
+    assert app.parse_args(["--ray"]).ray == "auto" and app.parse_args(["--ray", "10.0.0.5:6379"]).ray == "10.0.0.5:6379"
+    assert app.parse_args([]).ray is None and app.parse_args(["--ray", "--replicas", "2"]).replicas == 2
+    public = limits.for_server(True)
+    local = app.build_engine(app.parse_args([]), public)
+    assert isinstance(local, LocalEngine) and local.limits == public and local.workers["draw"].process is None  # lazily
+    assert isinstance(app.build_engine(app.parse_args(["--one-process"]), public), InThreads)
+    assert "ray" not in sys.modules  # nothing of Ray without --ray
+    with pytest.raises(SystemExit, match="give one"):
+        app.main(["--one-process", "--ray"])

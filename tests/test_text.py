@@ -1,3 +1,4 @@
+import os
 import threading
 import time
 import warnings
@@ -6,6 +7,7 @@ import pytest
 
 import aigc
 from aigc.errors import AigcError, Notice
+from aigc.pipelines import text
 from aigc.pipelines.text import fit_vocabulary
 from aigc.registry import load
 
@@ -73,7 +75,7 @@ def test_long_outputs_slide_past_the_context_window(tiny_gpt2):
     text = stream.text()
     assert stream.lm.context_length == 64
     assert stream.finish_reason == "length" and len(stream.tokens) == 150
-    assert len(text) > 0
+    assert text == stream.lm.tokenizer.decode(stream.tokens)  # every token past the window reaches the text
 
 
 @pytest.mark.parametrize("kwargs, words", [
@@ -111,7 +113,9 @@ def test_hub_loading_path_on_a_tiny_random_gpt2(tiny_gpt2):
     text = stream.text()
     assert stream.lm.info.source == "local" and len(stream.tokens) == 12
     assert stream.prompt == "To be" and not stream.notices  # byte-level BPE knows every character
-    assert isinstance(text, str)
+    assert text and text == stream.lm.tokenizer.decode(stream.tokens)  # the text is the tokens it wrote
+    assert aigc.generate_text("To be", model=str(tiny_gpt2), max_new_tokens=12, seed=0) == text
+    assert aigc.generate_text("To be", model=str(tiny_gpt2), max_new_tokens=12, seed=1) != text
     # 12 tokens from a 64-position model can also run past its window on a long prompt
     long = aigc.generate_text("To be " * 100, model=str(tiny_gpt2), max_new_tokens=50, seed=0, stream=True)
     long.text()
@@ -130,7 +134,8 @@ def test_a_stream_can_be_read_in_fewer_larger_chunks():
     stream = aigc.generate_text("ROMEO.\n", max_new_tokens=120, seed=3, stream=True)
     chunks = list(stream.every(60))  # the first chunk at once, then at most one a minute: the rest at the end
     assert "".join(chunks) == whole and len(chunks) == 2 and len(stream.tokens) == 120
-    assert list(aigc.generate_text("ROMEO.\n", max_new_tokens=30, seed=3, stream=True).every(0)) != []
+    every_token = list(aigc.generate_text("ROMEO.\n", max_new_tokens=30, seed=3, stream=True).every(0))
+    assert "".join(every_token) == aigc.generate_text("ROMEO.\n", max_new_tokens=30, seed=3) and len(every_token) > 5
 
 
 def _read_together(streams):
@@ -212,52 +217,84 @@ def test_a_new_request_joins_a_running_round_within_a_few_tokens(monkeypatch):
     assert len(first.tokens) == 100 and len(second.tokens) == 5
 
 
+def _counting_batches():
+    """In the process that writes: count the requests in each `generate` call of the built-in model."""
+    lm = load("shakespeare-gpt", "text")
+    generate, sizes = lm.model.generate, []
+
+    def counting(input_ids, **kwargs):
+        sizes.append(len(input_ids))
+        return generate(input_ids, **kwargs)
+
+    lm.model.generate = counting
+    lm.batch_sizes = sizes
+
+
+def _batch_sizes() -> list[int]:
+    return load("shakespeare-gpt", "text").batch_sizes
+
+
+def _written(events):
+    """(prompt + text, its Finish) from the events of `text.write`."""
+    written, finish = "", None
+    for event in events:
+        if isinstance(event, text.Prompt):
+            written = event.shown
+        elif isinstance(event, text.Finish):
+            finish = event
+        else:
+            written += event
+    return written, finish
+
+
 @pytest.fixture
-def in_processes():
-    from aigc.pipelines import text
+def writer():
+    from aigc.serving import LocalEngine
 
-    text.serve_in_processes(True)
-    yield text
-    text.serve_in_processes(False)
-
-
-def test_the_app_writes_its_own_models_in_a_worker_process_with_the_same_text(in_processes):
-    from aigc.pipelines.text_worker import RemoteBatcher
-
-    alone = aigc.generate_text("ROMEO.\n", max_new_tokens=70, seed=11)
-    streams = [aigc.generate_text("ROMEO.\n", max_new_tokens=70, seed=11, stream=True) for _ in range(3)]
-    batcher = in_processes._batchers["shakespeare-gpt"]
-    assert isinstance(batcher, RemoteBatcher) and batcher.process.is_alive()
-    assert _read_together(streams) == [alone] * 3
-    stopped = aigc.generate_text("", max_new_tokens=1000, seed=1, stream=True)
-    for _ in stopped:
-        stopped.close()
-    assert stopped.finish_reason == "stopped" and len(stopped.tokens) < 100
+    engine = LocalEngine(threads=8)
+    yield engine
+    engine.close()
 
 
-def test_a_worker_that_dies_costs_its_requests_one_sentence_and_the_next_gets_a_new_one(in_processes):
-    stream = aigc.generate_text("ROMEO.\n", max_new_tokens=1000, seed=3, stream=True)
-    worker = in_processes._batchers["shakespeare-gpt"].process
-    with pytest.raises(AigcError, match="Generation failed: the model's process has ended"):
+def test_the_app_writes_in_a_worker_process_with_the_same_text_batched_across_requests(writer):
+    alone = "ROMEO.\n" + aigc.generate_text("ROMEO.\n", max_new_tokens=70, seed=11)
+    writer.call("write", _counting_batches)
+    streams = [writer.stream("write", text.write, "ROMEO.\n", max_new_tokens=70, seed=11) for _ in range(3)]
+    texts = [None] * 3
+
+    def read(i):
+        texts[i] = _written(streams[i])
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [written for written, _ in texts] == [alone] * 3
+    assert all(finish.tokens == 70 and finish.seed == 11 and finish.tokens_per_s > 0 for _, finish in texts)
+    assert max(writer.call("write", _batch_sizes)) >= 2  # the worker wrote them together
+    assert writer.workers["write"].process.pid != os.getpid()
+
+
+def test_stop_ends_the_writing_in_the_worker_at_once_and_says_what_was_written(writer):
+    stream = writer.stream("write", text.write, "", max_new_tokens=1000, seed=1)
+    events = iter(stream)
+    assert isinstance(next(events), text.Prompt)
+    next(events)
+    stream.close()
+    written, finish = _written(events)
+    assert finish.reason == "stopped" and finish.tokens < 100
+
+
+def test_a_worker_that_dies_costs_its_requests_one_sentence_and_the_next_gets_a_new_one(writer):
+    from aigc.serving import ended
+
+    stream = writer.stream("write", text.write, "ROMEO.\n", max_new_tokens=1000, seed=3)
+    first = None
+    with pytest.raises(AigcError, match=ended("write")):
         for _ in stream:
-            worker.kill()
-    assert aigc.generate_text("ROMEO.\n", max_new_tokens=20, seed=3) == \
-        aigc.generate_text("ROMEO.\n", max_new_tokens=20, seed=3)
-    assert in_processes._batchers["shakespeare-gpt"].process.pid != worker.pid
-
-
-def test_idle_workers_beyond_two_end_least_recently_asked_first(in_processes, tiny_gpt2, monkeypatch):
-    from aigc.registry import ModelInfo
-
-    # three of this project's own models: the shipped one and two "runs" (the tiny model under two names)
-    aigc.generate_text("ROMEO.\n", max_new_tokens=3, seed=0)
-    workers = [in_processes._batchers["shakespeare-gpt"]]
-    for name in ("run-a", "run-b"):
-        lm = load(str(tiny_gpt2), "text")
-        own = type(lm)(ModelInfo(name, "text", "run", str(tiny_gpt2)), lm.model, lm.tokenizer, lm.device)
-        monkeypatch.setattr(in_processes.registry, "load", lambda spec, task, own=own: own)
-        aigc.generate_text("To be", model=str(tiny_gpt2), max_new_tokens=3, seed=0)
-        workers.append(in_processes._batchers[name])
-    workers[0].process.join(timeout=30)
-    assert not workers[0].process.is_alive()  # the least recently asked ended
-    assert all(w.process.is_alive() for w in workers[1:]) and set(in_processes._batchers) == {"run-a", "run-b"}
+            first = first or writer.workers["write"].process
+            first.kill()
+    again = [_written(writer.stream("write", text.write, "ROMEO.\n", max_new_tokens=20, seed=3))[0] for _ in range(2)]
+    assert again[0] == again[1] and len(again[0]) > len("ROMEO.\n")
+    assert writer.workers["write"].process.pid != first.pid

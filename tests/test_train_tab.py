@@ -15,7 +15,7 @@ from PIL import Image
 import aigc
 from aigc.errors import AigcError
 from aigc.paths import RUNS
-from aigc.registry import list_models
+from aigc.catalog import list_models
 from aigc.training.jobs import Jobs, RunView, export_zip, smoothed
 
 TINY_DCGAN = dict(width=8, z_dim=16, batch_size=16, eval_every=1000, checkpoint_every=1000)
@@ -171,16 +171,13 @@ def test_public_limits_cap_training_and_can_turn_it_off():
     from aigc import limits
     from aigc.ui.train_tab import start_training
 
-    before = limits.current
-    try:
-        limits.set_public(True)
+    with limits.using(limits.for_server(True)):
         with pytest.raises(Exception, match="at most 2,000 steps"):
             next(start_training("dcgan", "digits", None, "", 5000, 16, 2e-4, 0, 10))
-        limits.set_public(True, training=False)
+    with limits.using(limits.for_server(True, training=False)):
         with pytest.raises(Exception, match="Training is turned off"):
             next(start_training("dcgan", "digits", None, "", 10, 16, 2e-4, 0, 10))
-    finally:
-        limits.current = before
+    assert limits.current() == limits.PRIVATE
 
 
 def test_the_number_of_runs_at_a_time_is_configurable(monkeypatch):

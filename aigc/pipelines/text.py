@@ -8,23 +8,17 @@ import threading
 import time
 import unicodedata
 import warnings
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import torch
-from transformers import (
-    LogitsProcessor,
-    LogitsProcessorList,
-    StoppingCriteria,
-    StoppingCriteriaList,
-    TemperatureLogitsWarper,
-    TopKLogitsWarper,
-    TopPLogitsWarper,
-)
-from transformers.generation.streamers import BaseStreamer
+from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
-from .. import limits, registry
+from .. import compat, limits, registry
+from ..loaders import TextModel
 from ..device import random_seed
 from ..errors import AigcError, Notice
+from ..progress import on_stop
 from . import validate
 
 # Typographic characters a plain-ASCII corpus spells differently.
@@ -42,10 +36,10 @@ ROUND_TOKENS = 48
 JOIN_AFTER = 8  # each early end costs the rows going on one pass over their context (about two tokens' time)
 
 
-class _Job:
+class Job:
     """One request's state between rounds: its context, what is left to write, its sampling."""
 
-    def __init__(self, lm: registry.TextModel, ids: list[int], max_new_tokens: int, temperature: float,
+    def __init__(self, lm: TextModel, ids: list[int], max_new_tokens: int, temperature: float,
                  top_k: int, top_p: float, seed: int):
         self.context, self.remaining = list(ids), max_new_tokens
         self.settings = (temperature, top_k, top_p, seed)
@@ -67,12 +61,9 @@ class _Job:
         self.done = threading.Event()
         self.finish_reason: str | None = None
         self.error: BaseException | None = None
-        self.on_stop = None  # set by a batcher that must be told
 
     def request_stop(self) -> None:
         self.stop.set()
-        if self.on_stop is not None and not self.done.is_set():
-            self.on_stop()
 
     def pick(self, input_ids: torch.Tensor, scores: torch.Tensor) -> int:
         """The next token for this request from its (1, vocab) scores."""
@@ -88,38 +79,31 @@ class _Job:
         self.done.set()
 
 
-class _Round(BaseStreamer):
-    """One `generate` call over several requests. It samples each row's token with that
-    request's own settings and generator (`_Sampler`; greedy decoding then keeps it); as
-    streamer it hands each row's tokens to its request; and it ends each row (`_StopRows`)
-    at the row's own length, at its end of text, or when its request is stopped."""
+class _Round:
+    """One decoding pass over several requests (`compat.generate_rows`). It picks each row's
+    token with that request's own settings and generator (`choose`), hands each row's tokens to
+    its request (`take`), and ends each row (`finished`) at the row's own length, at its end of
+    text, or when its request is stopped."""
 
-    def __init__(self, jobs: list[_Job], chunks: list[int], eos: set[int], others_wait: Callable[[], bool] = lambda: False):
+    def __init__(self, jobs: list[Job], chunks: list[int], eos: set[int], others_wait: Callable[[], bool] = lambda: False):
         self.jobs, self.chunks, self.eos, self.others_wait = jobs, chunks, eos, others_wait
         self.made = [[] for _ in jobs]
         self.writing = [True] * len(jobs)
-        self.prompt_seen = False
         self.steps = 0
 
-    def _sample(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        forced = torch.full_like(scores, float("-inf"))
-        for i, job in enumerate(self.jobs):
-            # A finished row's token is thrown away: drawing it would spend that request's randomness.
-            token = job.pick(input_ids[i : i + 1], scores[i : i + 1]) if self.writing[i] else 0
-            forced[i, token] = 0.0
-        return forced
+    def choose(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> list[int]:
+        # A finished row's token is thrown away: drawing it would spend that request's randomness.
+        return [job.pick(input_ids[i : i + 1], scores[i : i + 1]) if self.writing[i] else 0
+                for i, job in enumerate(self.jobs)]
 
-    def _finished(self, input_ids: torch.LongTensor) -> torch.BoolTensor:
+    def finished(self, input_ids: torch.LongTensor) -> list[bool]:
         if self.steps >= JOIN_AFTER and self.others_wait():  # the rows still writing go on in the next round
-            return torch.ones(len(self.jobs), dtype=torch.bool, device=input_ids.device)
-        return torch.tensor([not w for w in self.writing], dtype=torch.bool, device=input_ids.device)
+            return [True] * len(self.jobs)
+        return [not w for w in self.writing]
 
-    def put(self, value: torch.Tensor) -> None:
-        if not self.prompt_seen:  # the first call carries the prompts
-            self.prompt_seen = True
-            return
+    def take(self, tokens: list[int]) -> None:
         self.steps += 1
-        for i, token in enumerate(value.reshape(-1).tolist()):
+        for i, token in enumerate(tokens):
             if not self.writing[i]:
                 continue
             job = self.jobs[i]
@@ -128,27 +112,14 @@ class _Round(BaseStreamer):
             if token in self.eos or len(self.made[i]) >= self.chunks[i] or job.stop.is_set():
                 self.writing[i] = False
 
-    def end(self) -> None:
-        pass
 
-
-class _StopRows(StoppingCriteria):
-    def __init__(self, round_: _Round):
-        self.round = round_
-
-    def __call__(self, input_ids, scores, **kwargs) -> torch.BoolTensor:
-        return self.round._finished(input_ids)
-
-
-class _Batcher:
+class Batcher:
     """Writes every waiting request of one model, up to MAX_BATCH at a time, in rounds.
     Its thread runs while there is work and ends when there is none."""
 
-    dead = False
-
-    def __init__(self, lm: registry.TextModel):
+    def __init__(self, lm: TextModel):
         self.lm = lm
-        self.waiting: list[_Job] = []
+        self.waiting: list[Job] = []
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         configured = lm.model.generation_config.eos_token_id
@@ -160,10 +131,7 @@ class _Batcher:
     def idle(self) -> bool:
         return self.thread is None
 
-    def retire(self) -> None:
-        pass  # its thread ends by itself
-
-    def submit(self, job: _Job) -> None:
+    def submit(self, job: Job) -> None:
         with self.lock:
             self.waiting.append(job)
             if self.thread is None:
@@ -187,7 +155,7 @@ class _Batcher:
                 self.waiting += going  # behind the requests that came meanwhile
 
     @torch.inference_mode()
-    def _round(self, jobs: list[_Job]) -> list[_Job]:
+    def _round(self, jobs: list[Job]) -> list[Job]:
         """Writes one round for `jobs`; returns those with more to write."""
         window = self.lm.context_length
         chunks = []
@@ -204,11 +172,8 @@ class _Batcher:
         mask = torch.tensor([[0] * (longest - len(j.context)) + [1] * len(j.context) for j in jobs], device=self.lm.device)
         round_ = _Round(jobs, chunks, self.eos, others_wait=lambda: bool(self.waiting))
         try:
-            self.lm.model.generate(
-                ids, attention_mask=mask, max_new_tokens=max(chunks), min_new_tokens=0, do_sample=False,
-                temperature=None, top_k=None, top_p=None, logits_processor=LogitsProcessorList([_Sampler(round_)]),
-                stopping_criteria=StoppingCriteriaList([_StopRows(round_)]), streamer=round_, pad_token_id=self.pad,
-            )
+            compat.generate_rows(self.lm.model, ids, mask, max_new_tokens=max(chunks), pad=self.pad,
+                                 choose=round_.choose, emit=round_.take, stop_rows=round_.finished)
         except BaseException as exc:  # surfaced to the readers of the streams
             for job in jobs:
                 job.finish(error=exc)
@@ -228,67 +193,20 @@ class _Batcher:
         return going
 
 
-class _Sampler(LogitsProcessor):
-    def __init__(self, round_: _Round):
-        self.round = round_
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        return self.round._sample(input_ids, scores)
-
-
-_batchers: dict[str, _Batcher] = {}  # by model name; a worker's RemoteBatcher has the same face
+_batchers: dict[str, Batcher] = {}  # by model name, in the process that writes
 _batchers_lock = threading.Lock()
-# Set by the app (`serve_in_processes`): this project's own models are then written in a
-# process of their own each, whose interpreter the web server's threads do not share.
-_in_processes = False
-MAX_WORKERS = 2  # idle workers beyond this (each holds torch, ~0.3 GB) end, least recently asked first
 
 
-def _batcher(lm: registry.TextModel, spec: str) -> _Batcher:
+def _batcher(lm: TextModel) -> Batcher:
     """The model's batcher; a model loaded again (a newer checkpoint) gets a new one."""
     name = lm.info.name
     with _batchers_lock:
-        for key in [k for k, b in _batchers.items() if k != name and isinstance(b, _Batcher) and b.idle]:
-            del _batchers[key]  # a thread's batcher costs nothing to make again, and holds its model
-        remote = _in_processes and lm.info.own
+        for key in [k for k, b in _batchers.items() if k != name and b.idle]:
+            del _batchers[key]  # a batcher costs nothing to make again, and holds its model
         batcher = _batchers.get(name)
-        if batcher is not None and (batcher.lm is not lm or batcher.dead or remote == isinstance(batcher, _Batcher)):
-            _batchers.pop(name).retire()  # a newer checkpoint, a worker that ended, or processes turned on
-            batcher = None
-        if batcher is None:
-            if remote:
-                from .text_worker import RemoteBatcher
-
-                workers = [k for k, b in _batchers.items() if isinstance(b, RemoteBatcher)]
-                excess = len(workers) + 1 - MAX_WORKERS
-                for key in [k for k in workers if _batchers[k].idle][: max(0, excess)]:  # least recently asked first
-                    _batchers.pop(key).retire()
-                batcher = RemoteBatcher(lm, spec)
-            else:
-                batcher = _Batcher(lm)
-        _batchers[name] = _batchers.pop(name, batcher)  # the most recently asked model last
+        if batcher is None or batcher.lm is not lm:
+            batcher = _batchers[name] = Batcher(lm)
         return batcher
-
-
-def serve_in_processes(on: bool = True, warm: tuple[str, ...] = ()) -> None:
-    """Write this project's own text models in worker processes from now on (the app turns
-    this on; the library writes in threads). `warm`: models whose process starts now, in the
-    background, so that the first request does not wait for it."""
-    global _in_processes
-    _in_processes = on
-    if not on:
-        with _batchers_lock:
-            for name in [k for k, b in _batchers.items() if not isinstance(b, _Batcher)]:
-                _batchers.pop(name).retire()
-
-    def start(name: str) -> None:
-        try:
-            _batcher(registry.load(name, "text"), name)
-        except AigcError:
-            pass  # not in this copy: the first request says so
-
-    for name in warm:
-        threading.Thread(target=start, args=(name,), daemon=True).start()
 
 
 def fit_vocabulary(tokenizer, text: str) -> tuple[str, list[str]]:
@@ -327,7 +245,7 @@ def fit_vocabulary(tokenizer, text: str) -> tuple[str, list[str]]:
     return "".join(out), notices
 
 
-def _prompt_ids(lm: registry.TextModel, prompt: str, budget: int) -> tuple[list[int], str, list[str]]:
+def _prompt_ids(lm: TextModel, prompt: str, budget: int) -> tuple[list[int], str, list[str]]:
     tok = lm.tokenizer
     text, notices = fit_vocabulary(tok, prompt)
     if text and getattr(tok, "chat_template", None):
@@ -358,15 +276,15 @@ class TextStream:
     `finish_reason` and `first_token_s` (seconds from the request to the first chunk).
     """
 
-    def __init__(self, lm: registry.TextModel, prompt_ids: list[int], prompt: str, notices: list[str],
-                 max_new_tokens: int, temperature: float, top_k: int, top_p: float, seed: int, spec: str = ""):
+    def __init__(self, lm: TextModel, prompt_ids: list[int], prompt: str, notices: list[str],
+                 max_new_tokens: int, temperature: float, top_k: int, top_p: float, seed: int):
         self.lm, self.prompt, self.notices, self.seed = lm, prompt, notices, seed
         self.started = time.perf_counter()
         self.finished: float | None = None
         self.first_token_s: float | None = None
         self.tokens: list[int] = []
-        self._job = _Job(lm, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed)
-        _batcher(lm, spec).submit(self._job)
+        self._job = Job(lm, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed)
+        _batcher(lm).submit(self._job)
 
     @property
     def finish_reason(self) -> str | None:
@@ -452,10 +370,46 @@ def generate_text(prompt: str = "", model: str = "shakespeare-gpt", max_new_toke
     lm = registry.load(model, "text")
     budget = max(1, lm.context_length - min(max_new_tokens, lm.context_length // 2))
     ids, used_prompt, notices = _prompt_ids(lm, prompt, budget)
-    result = TextStream(lm, ids, used_prompt, notices, max_new_tokens, temperature, top_k, top_p, seed, spec=model)
+    result = TextStream(lm, ids, used_prompt, notices, max_new_tokens, temperature, top_k, top_p, seed)
     if stream:
         return result
     text = result.text()
     for notice in notices:
         warnings.warn(notice, Notice, stacklevel=2)
     return text
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The first event of `write`: the prompt as the page shows it ("" after a chat template, whose
+    markup is the model's, not the user's), and sentences about what was adjusted."""
+
+    shown: str
+    notices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The last event of `write`: why it ended ("length", "eos" or "stopped"), how much, how fast."""
+
+    reason: str | None
+    seed: int
+    tokens: int
+    tokens_per_s: float
+
+
+def write(prompt: str = "", model: str = "shakespeare-gpt", max_new_tokens: int = 200, temperature: float = 0.8,
+          top_k: int = 50, top_p: float = 0.95, seed: int | None = None, every: float = 0.0) -> Iterator[Prompt | str | Finish]:
+    """`generate_text` for a server that only relays: plain events that pickle. First a `Prompt`, then
+    the text in chunks (str), at most one per `every` seconds after the first, then a `Finish`.
+    Run where the model is (the engine's "write" role); a reader that stops the stream ends the
+    writing at once (aigc.progress.on_stop) and still gets the `Finish`."""
+    stream = generate_text(prompt, model=model, max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
+                           top_p=top_p, seed=seed, stream=True)
+    on_stop(stream.close)
+    try:
+        yield Prompt("" if getattr(stream.lm.tokenizer, "chat_template", None) else stream.prompt, tuple(stream.notices))
+        yield from stream.every(every)
+    finally:
+        stream.close()
+    yield Finish(stream.finish_reason, stream.seed, len(stream.tokens), stream.tokens_per_s)

@@ -22,7 +22,6 @@ import threading
 from typing import Any, Callable, Iterator, Protocol
 
 from .. import limits as limits_
-from ..errors import AigcError
 from ..limits import Limits
 from ..progress import Stop, reporting, stoppable
 
@@ -32,7 +31,7 @@ except ImportError:  # pragma: no cover - depends on the registry's layout
     from ..registry import names_from_the_web
 
 __all__ = ["ROLES", "Engine", "InThreads", "LocalEngine", "Stream", "as_a_web_request", "check_role", "ended",
-           "quietly", "run_stream_step"]
+           "load_model", "quietly", "run_stream_step"]
 
 # Role: what its worker does, in the sentence a caller reads when that worker ends mid-call.
 ROLES = {"draw": "draws pictures", "write": "writes text"}
@@ -154,6 +153,13 @@ class InThreads:
 
     def close(self) -> None:
         pass
+
+
+def load_model(name: str, task: str) -> None:
+    """Load a model where this runs (an engine's warm-up); nothing comes back, since a model does not travel."""
+    from .. import registry
+
+    registry.load(name, task)
 
 
 def quietly(call: Callable, role: str, fn: Callable, args: tuple, kwargs: dict) -> None:

@@ -27,7 +27,7 @@ from .. import limits as limits_
 from ..errors import AigcError
 from ..limits import Limits
 from ..progress import Stop
-from . import ROLES, as_a_web_request, check_role, ended, quietly, run_stream_step
+from . import ROLES, calls, check_role, ended, quietly
 
 # Calls at once in a worker: as many as the endpoints of a role let in together (their concurrency
 # limits; a test keeps count), so that Gradio's queue decides who waits, not a full worker. An idle
@@ -35,26 +35,9 @@ from . import ROLES, as_a_web_request, check_role, ended, quietly, run_stream_st
 THREADS = 16
 
 
-def _write_setup() -> None:
-    import torch
-
-    torch.set_num_threads(1)  # a small text model's steps are too short to share among threads
-
-
-SETUP: dict[str, Callable[[], None]] = {"write": _write_setup}  # run once in a role's worker as it starts
-
-
-def _error(exc: BaseException) -> Exception:
-    """An exception that pickles and says what happened: a user's sentence as is, anything else by its type."""
-    if isinstance(exc, AigcError):
-        return AigcError(str(exc))
-    return RuntimeError(f"{type(exc).__name__}: {exc}")
-
-
 def _serve(conn, role: str, threads: int) -> None:
     """The worker: run each call it is sent in one of `threads` threads until the pipe closes."""
-    if role in SETUP:
-        SETUP[role]()
+    calls.set_up(role)
     lock = threading.Lock()
     stops: dict[int, Stop] = {}  # the streams running, by call id
 
@@ -71,32 +54,22 @@ def _serve(conn, role: str, threads: int) -> None:
     def answer(call_id: int, payload: bytes) -> None:
         try:
             limits, fn, args, kwargs = pickle.loads(payload)
-            with as_a_web_request(limits, lambda done, total: send(("progress", call_id, done, total))):
-                message = ("done", call_id, fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - told to the caller
-            message = ("error", call_id, _error(exc))
-        send(message)
+            progress = lambda done, total: send(("progress", call_id, done, total))  # noqa: E731
+            kind, value = calls.answer(limits, fn, args, kwargs, progress)
+        except BaseException as exc:  # noqa: BLE001 - a function this process cannot import
+            kind, value = "error", calls.error(exc)
+        send((kind, call_id, value))
 
     def relay(call_id: int, payload: bytes, stop: Stop) -> None:
-        gen = None
         try:
             limits, fn, args, kwargs = pickle.loads(payload)
-            gen = fn(*args, **kwargs)
-            while True:
-                try:
-                    item = run_stream_step(gen, limits, stop)
-                except StopIteration:
-                    break
-                send(("item", call_id, item))
-            message = ("done", call_id, None)
-        except BaseException as exc:  # noqa: BLE001 - told to the caller
-            message = ("error", call_id, _error(exc))
+            kind, value = calls.relay(limits, fn, args, kwargs, stop, lambda item: send(("item", call_id, item)))
+        except BaseException as exc:  # noqa: BLE001 - a function this process cannot import
+            kind, value = "error", calls.error(exc)
         finally:
-            if gen is not None:
-                gen.close()
             with lock:
                 stops.pop(call_id, None)
-        send(message)
+        send((kind, call_id, value))
 
     with ThreadPoolExecutor(threads, thread_name_prefix=role) as pool:
         while True:
@@ -147,7 +120,8 @@ class WorkerProcess:
         theirs.close()
         threading.Thread(target=self._read, args=(self.conn,), daemon=True, name=f"aigc-{self.role}-relay").start()
 
-    def _send(self, kind: str, limits: Limits, fn: Callable, args: tuple, kwargs: dict) -> tuple[int, queue.SimpleQueue]:
+    def _send(self, kind: str, limits: Limits, fn: Callable, args: tuple,
+              kwargs: dict) -> tuple[int, queue.SimpleQueue]:
         payload = pickle.dumps((limits, fn, args, kwargs))  # here, so that what does not pickle fails in the caller
         box: queue.SimpleQueue = queue.SimpleQueue()
         with self.lock:

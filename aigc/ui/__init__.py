@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .. import limits
+from .. import compat, limits
 from ..device import best_device
 from ..paths import OUTPUTS
-from ..registry import list_models
+from ..catalog import list_models
+from ..serving import Engine, InThreads
 from . import conditional_tab, image_tab, models_tab, text_tab, train_tab, video_tab
 from .i18n import I18N, LANGUAGE_HEAD, LANGUAGES, i18n
 
@@ -64,26 +65,27 @@ def _relabel_tabs_on_language_change(demo: gr.Blocks) -> None:
 
 def _serve_outputs_as_they_are() -> None:
     """Generated pictures and clips are served from where they were written (each name ends in
-    64 random bits). Gradio otherwise hashes and copies every file of every answer into its
-    cache, twice, checking each path against its allowed folders about 14 times a file: most
-    of the server's work for a page of 16 samples (44 ms of CPU; 11 ms now, with the worker)."""
-    from gradio.data_classes import _StaticFiles
-
-    static = getattr(_StaticFiles, "all_paths", None)
-    ours = [(OUTPUTS / "images").resolve(), (OUTPUTS / "videos").resolve()]
-    if static is None:  # another Gradio: the public call, in whatever order it keeps
-        gr.set_static_paths(ours)
-    elif static[: len(ours)] != ours:
-        # First in the list: each file is compared with the folders in turn, resolving both
-        # paths each time, and ours hold nearly every file the app answers with (7 -> 3 ms a page).
-        static[:] = ours + [p for p in static if p not in ours]
+    64 random bits) instead of being hashed and copied into Gradio's cache, most of the server's
+    work for a page of samples otherwise: see `compat.serve_static_first`."""
+    compat.serve_static_first([OUTPUTS / "images", OUTPUTS / "videos"])
 
 
-def build_demo(public: bool = False, training: bool = True) -> gr.Blocks:
-    """The whole app. `public` lowers size limits (see aigc.limits) for strangers' use;
-    `training=False` keeps the Train tab to watching runs. Its words follow the browser's
-    language (English or Simplified Chinese; see aigc.ui.i18n), or the footer's Settings."""
-    limits.set_public(public, training)
+def build_demo(engine: Engine | None = None, public: bool = False, training: bool = True) -> gr.Blocks:
+    """The whole app, its models run by `engine` (aigc.serving; by default in the server's own
+    threads). `public` lowers size limits (see aigc.limits) for strangers' use; `training=False`
+    keeps the Train tab to watching runs. An engine given brings its own limits, which must then
+    say the same. Words follow the browser's language (English or Simplified Chinese; see
+    aigc.ui.i18n), or the footer's Settings."""
+    wanted = limits.for_server(public, training)
+    if engine is None:
+        engine = InThreads(wanted)
+    elif engine.limits != wanted:
+        raise ValueError(f"the engine's limits are not those of public={public}, training={training}")
+    with limits.using(engine.limits):  # the tabs size their controls by them
+        return _build(engine, public)
+
+
+def _build(engine: Engine, public: bool) -> gr.Blocks:
     _serve_outputs_as_they_are()
     # Gradio's copies of what it served: hourly, those older than a day (public: 10 min / 1 hour)
     keep = (600, 3600) if public else (3600, 86400)
@@ -93,15 +95,15 @@ def build_demo(public: bool = False, training: bool = True) -> gr.Blocks:
                     elem_id="aigc-header")
         with gr.Tabs():
             with gr.Tab(i18n("tab.text"), id="text") as text:
-                pickers = {"text": (text, text_tab.build())}
+                pickers = {"text": (text, text_tab.build(engine))}
             with gr.Tab(i18n("tab.image"), id="image") as image:
-                pickers["image"] = (image, image_tab.build())
+                pickers["image"] = (image, image_tab.build(engine))
             with gr.Tab(i18n("tab.conditional"), id="conditional") as conditional:
-                pickers["conditional"] = (conditional, conditional_tab.build())
+                pickers["conditional"] = (conditional, conditional_tab.build(engine))
             with gr.Tab(i18n("tab.video"), id="video") as video:
-                pickers["video"] = (video, video_tab.build(video))
+                pickers["video"] = (video, video_tab.build(engine, video))
             with gr.Tab(i18n("tab.train"), id="train"):
-                train_tab.build(demo)
+                train_tab.build(engine, demo)
             with gr.Tab(i18n("tab.models"), id="models") as models:
                 table, pick = models_tab.build()
         models.select(models_tab.refresh, None, [table, pick], queue=False, api_visibility="private")
@@ -110,5 +112,5 @@ def build_demo(public: bool = False, training: bool = True) -> gr.Blocks:
             tab.select(lambda task=task: gr.update(choices=[m.name for m in list_models(task)]), None, picker,
                        queue=False, api_visibility="private")
         _relabel_tabs_on_language_change(demo)
-    demo.i18n_instance = I18N  # the config has the words before launch too (launch sets it again)
+    compat.attach_translations(demo, I18N)  # the config has the words before launch too (launch gives them again)
     return demo

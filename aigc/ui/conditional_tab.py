@@ -10,14 +10,15 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from .. import limits
+from .. import compat, limits
 from ..device import random_seed
 from ..errors import AigcError
 from ..pipelines import conditional as pipeline
-from ..pipelines import worker
 from ..pipelines.image import draw
-from ..registry import list_models
-from .i18n import error, i18n, language, refuse_upload, say
+from ..catalog import list_models
+from ..serving import Engine
+from .endpoint import endpoint
+from .i18n import i18n, language, refuse_upload, say
 from .notes import blank_on, images_note
 from .steps import moving
 
@@ -53,35 +54,27 @@ def _controls_for(model: str):
                       i18n("common.label") if kind != "text2img" else i18n("common.caption")))
 
 
-def generate_conditional(condition: str, model: str, num_images: int, guidance_scale: float, seed: int | None,
+def generate_conditional(condition: str, model: str, num_images: int, guidance_scale: float, seed: int,
                          steps: int, negative_prompt: str, width: int, height: int, progress=gr.Progress(),
-                         request: gr.Request = None):
+                         request: gr.Request = None, *, engine: Engine):
     """Endpoint `generate_conditional`: (gallery, grid PNG path, notes)."""
-    seed = random_seed() if seed in (None, -1) else seed
     kind = _kind(model)
     diffusion = kind in ("guided-diffusion", "hub")
-    try:
-        samples, grid, seconds = worker.run(
-            draw, pipeline.generate_conditional, f"{model}-seed{seed}", progress=moving(progress), condition=condition,
-            model=model, num_images=num_images, seed=seed, guidance_scale=guidance_scale if diffusion else None,
-            steps=steps if diffusion else None, negative_prompt=negative_prompt if kind == "hub" else None,
-            width=width if kind == "hub" else None, height=height if kind == "hub" else None)
-    except AigcError as exc:
-        raise error(exc, request) from None
+    samples, grid, seconds = engine.call(
+        "draw", draw, pipeline.generate_conditional, f"{model}-seed{seed}", progress=moving(progress),
+        condition=condition, model=model, num_images=num_images, seed=seed, guidance_scale=guidance_scale if diffusion else None,
+        steps=steps if diffusion else None, negative_prompt=negative_prompt if kind == "hub" else None,
+        width=width if kind == "hub" else None, height=height if kind == "hub" else None)
     return samples, grid, images_note(seed, len(samples), seconds, request)
 
 
-def show_all_labels(model: str, guidance_scale: float, seed: int | None, steps: int, progress=gr.Progress(),
-                    request: gr.Request = None):
+def show_all_labels(model: str, guidance_scale: float, seed: int, steps: int, progress=gr.Progress(),
+                    request: gr.Request = None, *, engine: Engine):
     """Endpoint `show_all_labels`: one row per label, the same seeds in every row."""
-    seed = random_seed() if seed in (None, -1) else seed
     guided = _kind(model) == "guided-diffusion"
-    try:
-        shown, grid, labels, seconds = worker.run(
-            pipeline.label_sheet, model, per_label=PER_LABEL, seed=seed, guidance_scale=guidance_scale if guided else None,
-            steps=steps if guided else None, progress=moving(progress))
-    except AigcError as exc:
-        raise error(exc, request) from None
+    shown, grid, labels, seconds = engine.call(
+        "draw", pipeline.label_sheet, model, per_label=PER_LABEL, seed=seed,
+        guidance_scale=guidance_scale if guided else None, steps=steps if guided else None, progress=moving(progress))
     return shown, grid, say(language(request), "note.labels", seed=seed, labels=", ".join(labels), s=seconds)
 
 
@@ -153,30 +146,23 @@ def _mask_from_editor(edited) -> tuple[Image.Image | None, Image.Image | None]:
     return background, Image.fromarray((painted * 255).astype(np.uint8))
 
 
-def image_to_image(image, prompt: str, model: str, strength: float, guidance_scale: float, seed: int | None,
-                   steps: int, negative_prompt: str, progress=gr.Progress(), request: gr.Request = None):
+def image_to_image(image, prompt: str, model: str, strength: float, guidance_scale: float, seed: int,
+                   steps: int, negative_prompt: str, progress=gr.Progress(), request: gr.Request = None, *,
+                   engine: Engine):
     """Endpoint `image_to_image`: (gallery, notes)."""
-    seed = random_seed() if seed in (None, -1) else seed
-    try:
-        images = worker.run(pipeline.image_to_image, _file(image), prompt, model=model, strength=strength,
-                            guidance_scale=guidance_scale, seed=seed, steps=steps, negative_prompt=negative_prompt,
-                            progress=moving(progress))
-    except AigcError as exc:
-        raise error(exc, request) from None
+    images = engine.call("draw", pipeline.image_to_image, _file(image), prompt, model=model, strength=strength,
+                         guidance_scale=guidance_scale, seed=seed, steps=steps, negative_prompt=negative_prompt,
+                         progress=moving(progress))
     return images, say(language(request), "note.seed", seed=seed)
 
 
-def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: float, seed: int | None, steps: int,
-            negative_prompt: str, progress=gr.Progress(), request: gr.Request = None):
+def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: float, seed: int, steps: int,
+            negative_prompt: str, progress=gr.Progress(), request: gr.Request = None, *, engine: Engine):
     """Endpoint `inpaint`: the painted part of the picture redrawn: (gallery, notes)."""
-    seed = random_seed() if seed in (None, -1) else seed
-    try:
-        image, mask = _mask_from_editor(edited)
-        images = worker.run(pipeline.inpaint, image, mask, prompt, model=model, strength=strength,
-                            guidance_scale=guidance_scale, seed=seed, steps=steps, negative_prompt=negative_prompt,
-                            progress=moving(progress))
-    except AigcError as exc:
-        raise error(exc, request) from None
+    image, mask = _mask_from_editor(edited)
+    images = engine.call("draw", pipeline.inpaint, image, mask, prompt, model=model, strength=strength,
+                         guidance_scale=guidance_scale, seed=seed, steps=steps, negative_prompt=negative_prompt,
+                         progress=moving(progress))
     return images, say(language(request), "note.seed", seed=seed)
 
 
@@ -196,8 +182,8 @@ def _hub_settings(cap, prefix: str):
     return model, prompt, negative, strength, steps, guidance, seed
 
 
-def build() -> gr.Dropdown:
-    cap = limits.current
+def build(engine: Engine) -> gr.Dropdown:
+    cap = limits.current()
     models = list_models("conditional")
     names = [m.name for m in models]
     default = pipeline.DEFAULT_MODEL if pipeline.DEFAULT_MODEL in names else (names[0] if names else None)
@@ -232,8 +218,7 @@ def build() -> gr.Dropdown:
                 with gr.Row():
                     grid_file = gr.File(label=i18n("common.grid"))
                     notes = gr.Markdown(elem_classes="aigc-notice", elem_id="cond-notes")
-        examples = gr.Examples(EXAMPLES, [condition, model], label=i18n("common.examples_then_generate"))
-        examples.dataset.headers = []  # the header row would show the labels' keys: Gradio does not translate it
+        compat.examples_without_header(EXAMPLES, [condition, model], label=i18n("common.examples_then_generate"))
     with gr.Tab(i18n("cond.img2img")):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
@@ -261,20 +246,21 @@ def build() -> gr.Dropdown:
     blank_on([go.click, condition.submit, all_go.click], notes)
     blank_on([i2i_go.click], i2i_notes)
     blank_on([inp_go.click], inp_notes)
-    go.click(generate_conditional, [condition, model, num, guidance, seed, steps, negative, width, height],
+    conditional = endpoint(engine, generate_conditional, seeds=("seed",))
+    go.click(conditional, [condition, model, num, guidance, seed, steps, negative, width, height],
              [gallery, grid_file, notes], api_name="generate_conditional", concurrency_limit=2)
-    condition.submit(generate_conditional, [condition, model, num, guidance, seed, steps, negative, width, height],
+    condition.submit(conditional, [condition, model, num, guidance, seed, steps, negative, width, height],
                      [gallery, grid_file, notes], api_visibility="private", concurrency_limit=2)
-    all_go.click(show_all_labels, [model, guidance, seed, steps], [gallery, grid_file, notes],
+    all_go.click(endpoint(engine, show_all_labels, seeds=("seed",)), [model, guidance, seed, steps], [gallery, grid_file, notes],
                  api_name="show_all_labels", concurrency_limit=2)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
     m, prompt, negative_i, strength, steps_i, guidance_i, seed_i = i2i
     source.upload(check_picture, source, source, preprocess=False, api_visibility="private", show_progress="hidden")
-    i2i_go.click(image_to_image, [source, prompt, m, strength, guidance_i, seed_i, steps_i, negative_i],
+    i2i_go.click(endpoint(engine, image_to_image, seeds=("seed",)), [source, prompt, m, strength, guidance_i, seed_i, steps_i, negative_i],
                  [i2i_gallery, i2i_notes], api_name="image_to_image", concurrency_limit=1, preprocess=False)
     m, prompt, negative_p, strength, steps_p, guidance_p, seed_p = inp
     refused.click(refuse_editor_upload, refused, None, js="() => [window.aigcRefusedPicture]", api_visibility="private",
                   show_progress="hidden")
-    inp_go.click(inpaint, [editor, prompt, m, strength, guidance_p, seed_p, steps_p, negative_p],
+    inp_go.click(endpoint(engine, inpaint, seeds=("seed",)), [editor, prompt, m, strength, guidance_p, seed_p, steps_p, negative_p],
                  [inp_gallery, inp_notes], api_name="inpaint", concurrency_limit=1, preprocess=False)
     return model  # the app refreshes its choices when a training run adds a model

@@ -7,10 +7,11 @@ import gradio as gr
 
 from .. import limits
 from ..device import random_seed
-from ..errors import AigcError
-from ..pipelines import image as pipeline, worker
-from ..registry import list_models
-from .i18n import error, i18n
+from ..pipelines import image as pipeline
+from ..catalog import list_models
+from ..serving import Engine
+from .endpoint import endpoint
+from .i18n import i18n
 from .notes import blank_on, images_note
 from .steps import moving
 
@@ -19,32 +20,22 @@ EXAMPLES = [["dcgan-digits", 16, 7, 25, "ddim"], ["vae-digits", 16, 3, 25, "ddim
             ["ddpm-digits", 8, 1, 10, "dpm++"], ["ddpm-digits", 8, 1, 50, "ddim"]]
 
 
-def generate_images(model: str, num_images: int, seed: int | None, steps: int, scheduler: str, progress=gr.Progress(),
-                    request: gr.Request = None):
+def generate_images(model: str, num_images: int, seed: int, steps: int, scheduler: str, progress=gr.Progress(),
+                    request: gr.Request = None, *, engine: Engine):
     """Endpoint `generate_images`: (gallery, grid PNG path, notes)."""
-    seed = random_seed() if seed in (None, -1) else seed
-    try:
-        samples, grid, seconds = worker.run(pipeline.draw, pipeline.generate_images, f"{model}-seed{seed}",
-                                            progress=moving(progress), model=model, num_images=num_images, seed=seed,
-                                            steps=steps, scheduler=scheduler)
-    except AigcError as exc:
-        raise error(exc, request) from None
+    samples, grid, seconds = engine.call("draw", pipeline.draw, pipeline.generate_images, f"{model}-seed{seed}",
+                                         progress=moving(progress), model=model, num_images=num_images, seed=seed,
+                                         steps=steps, scheduler=scheduler)
     return samples, grid, images_note(seed, len(samples), seconds, request)
 
 
-def walk(model: str, seed_a: int, seed_b: int, frames: int, request: gr.Request = None):
+def walk(model: str, seed_a: int, seed_b: int, frames: int, request: gr.Request = None, *, engine: Engine):
     """A GIF that morphs seed A's image into seed B's, and back."""
-    try:
-        return worker.run(pipeline.walk_gif, model, seed_a=seed_a, seed_b=seed_b, frames=frames)
-    except AigcError as exc:
-        raise error(exc, request) from None
+    return engine.call("draw", pipeline.walk_gif, model, seed_a=seed_a, seed_b=seed_b, frames=frames)
 
 
-def reconstruct(model: str, request: gr.Request = None):
-    try:
-        return worker.run(pipeline.reconstruction_pngs, model)
-    except AigcError as exc:
-        raise error(exc, request) from None
+def reconstruct(model: str, request: gr.Request = None, *, engine: Engine):
+    return engine.call("draw", pipeline.reconstruction_pngs, model)
 
 
 def _kind(model: str) -> str:
@@ -60,8 +51,8 @@ def _controls_for(model: str):
             gr.update(visible=kind == "vae"))
 
 
-def build() -> gr.Dropdown:
-    cap = limits.current
+def build(engine: Engine) -> gr.Dropdown:
+    cap = limits.current()
     models = list_models("image")
     names = [m.name for m in models]
     default = "dcgan-digits" if "dcgan-digits" in names else (names[0] if names else None)
@@ -103,9 +94,10 @@ def build() -> gr.Dropdown:
                     example_labels=[row[0] + (f" · {row[3]} steps" if _kind(row[0]) == "diffusion" else "") for row in shipped])
     model.change(_controls_for, model, [diffusion_box, walk_box, recon_box], queue=False, api_visibility="private")
     blank_on([go.click], notes)
-    go.click(generate_images, [model, num, seed, steps, scheduler], [gallery, grid_file, notes],
-             api_name="generate_images", concurrency_limit=4)
-    walk_go.click(walk, [model, seed_a, seed_b, frames], animation, api_name="latent_walk", concurrency_limit=2)
-    recon_go.click(reconstruct, model, [original, rebuilt], api_name="reconstruct", concurrency_limit=2)
+    go.click(endpoint(engine, generate_images, seeds=("seed",)), [model, num, seed, steps, scheduler],
+             [gallery, grid_file, notes], api_name="generate_images", concurrency_limit=4)
+    walk_go.click(endpoint(engine, walk), [model, seed_a, seed_b, frames], animation, api_name="latent_walk",
+                  concurrency_limit=2)
+    recon_go.click(endpoint(engine, reconstruct), model, [original, rebuilt], api_name="reconstruct", concurrency_limit=2)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
     return model  # the app refreshes its choices when a training run adds a model

@@ -21,5 +21,5 @@ def blank_on(triggers: list[Callable], *notes: gr.Markdown) -> None:
 def images_note(seed: int, n: int, seconds: float, request=None) -> str:
     """How a page of pictures was made; at the size limit it says so, since the page's number box
     takes larger numbers and the slider then draws its maximum."""
-    key = "note.images_most" if n >= limits.current.max_images else "note.images"
+    key = "note.images_most" if n >= limits.current().max_images else "note.images"
     return say(language(request), key, seed=seed, n=n, s=seconds)

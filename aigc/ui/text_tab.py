@@ -10,52 +10,54 @@ import gradio as gr
 
 from .. import limits
 from ..device import random_seed
-from ..errors import AigcError
 from ..paths import ASSETS
-from ..pipelines.text import MAX_BATCH, TextStream, generate_text as _generate_text
-from ..registry import list_models, names_from_the_web
-from .i18n import error, i18n, language, say
+from ..pipelines import text as pipeline
+from ..catalog import list_models
+from ..serving import Engine, Stream
+from .endpoint import endpoint
+from .i18n import i18n, language, say
 
 # The page is redrawn at most 25 times a second, not at every token: as live to the eye, and
 # a fraction of the server's work when many people generate at once.
 UPDATE_SECONDS = 0.04
 # Streams being written, by browser session, so that Stop ends the right one at once.
-_active: dict[str, TextStream] = {}
+_active: dict[str, Stream] = {}
 _active_lock = threading.Lock()
 
 
 def generate_text(prompt: str, model: str, max_new_tokens: int, temperature: float, top_k: int,
-                  top_p: float, seed: int | None, request: gr.Request = None) -> Iterator[tuple[str, str]]:
-    """Endpoint `generate_text`: yields (prompt + text so far, notes) as tokens arrive."""
+                  top_p: float, seed: int, request: gr.Request = None, *, engine: Engine) -> Iterator[tuple[str, str]]:
+    """Endpoint `generate_text`: yields (prompt + text so far, notes) as tokens arrive. The text is
+    written where the engine keeps text models (`pipeline.write`); this only relays its events."""
     session = getattr(request, "session_hash", None) or ""
     # The last text and its note go first: they would stand for this request if loading the model
     # failed. (Blanking them in the browser instead breaks the stream: Gradio sends a streamed
     # string as additions to the value it sent before, and the browser's would no longer be that.)
     yield "", ""
-    try:
-        with names_from_the_web():  # the model is loaded here, before the stream starts
-            stream = _generate_text(prompt, model=model, max_new_tokens=max_new_tokens, temperature=temperature,
-                                    top_k=top_k, top_p=top_p, seed=seed, stream=True)
-    except AigcError as exc:
-        raise error(exc, request) from None
+    stream = engine.stream("write", pipeline.write, prompt, model=model, max_new_tokens=max_new_tokens,
+                           temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, every=UPDATE_SECONDS)
     with _active_lock:
         _active[session] = stream
-    shown = "" if getattr(stream.lm.tokenizer, "chat_template", None) else stream.prompt
-    notes = " ".join(stream.notices)
+    shown, notes, finish = "", "", None
     try:
-        yield shown, notes
-        for chunk in stream.every(UPDATE_SECONDS):
-            shown += chunk
+        for event in stream:
+            if isinstance(event, pipeline.Prompt):
+                shown, notes = event.shown, " ".join(event.notices)
+            elif isinstance(event, pipeline.Finish):
+                finish = event
+                continue
+            else:
+                shown += event
             yield shown, notes
-    except AigcError as exc:
-        raise error(exc, request) from None
     finally:
         stream.close()
         with _active_lock:
             if _active.get(session) is stream:
                 del _active[session]
-    key = {"eos": "note.text_eos", "stopped": "note.text_stopped"}.get(stream.finish_reason, "note.text")
-    said = say(language(request), key, seed=stream.seed, n=len(stream.tokens), tps=stream.tokens_per_s)
+    if finish is None:  # not written to the end (never so for `write`, which is told to stop and says so)
+        return
+    key = {"eos": "note.text_eos", "stopped": "note.text_stopped"}.get(finish.reason, "note.text")
+    said = say(language(request), key, seed=finish.seed, n=finish.tokens, tps=finish.tokens_per_s)
     yield shown, (notes + " " if notes else "") + said
 
 
@@ -66,8 +68,8 @@ def stop(request: gr.Request = None) -> None:
         stream.close()
 
 
-def build() -> gr.Dropdown:
-    cap = limits.current
+def build(engine: Engine) -> gr.Dropdown:
+    cap = limits.current()
     builtin = [m.name for m in list_models("text")]
     examples = json.loads((ASSETS / "examples.json").read_text(encoding="utf-8"))["text"]
     with gr.Row(equal_height=False):
@@ -94,9 +96,10 @@ def build() -> gr.Dropdown:
     gr.Examples([[e] for e in examples], inputs=[prompt], label=i18n("common.examples"))
     inputs = [prompt, model, max_new_tokens, temperature, top_k, top_p, seed]
     # One queue for both ways of asking, as wide as a round of the text batcher (pipelines/text.py)
-    writing = dict(concurrency_id="text", concurrency_limit=MAX_BATCH)
-    go.click(generate_text, inputs, [output, notes], api_name="generate_text", **writing)
-    prompt.submit(generate_text, inputs, [output, notes], api_visibility="private", **writing)
+    writing = dict(concurrency_id="text", concurrency_limit=pipeline.MAX_BATCH)
+    generate = endpoint(engine, generate_text, seeds=("seed",))
+    go.click(generate, inputs, [output, notes], api_name="generate_text", **writing)
+    prompt.submit(generate, inputs, [output, notes], api_visibility="private", **writing)
     # Stop closes the stream rather than cancelling the event, so the note still says what was
     # written (seed, tokens) and the text can be made again.
     halt.click(stop, None, None, api_visibility="private", queue=False)

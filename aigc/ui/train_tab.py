@@ -19,8 +19,10 @@ import pandas as pd
 from .. import limits
 from ..data.uploads import load_zip
 from ..errors import AigcError
-from ..training import KINDS, TRAIN_ON_UPLOADS, run_folder
+from ..training import KINDS, run_folder
 from ..training.jobs import JOBS, RunView, export_zip, past_runs
+from ..serving import Engine
+from .endpoint import endpoint
 from .i18n import SAID, error, i18n, language, refuse_upload, say, translate
 
 KIND_LABELS = {
@@ -33,10 +35,6 @@ KIND_LABELS = {
     "text2img": i18n("train.kind.text2img"),
     "text2video": i18n("train.kind.text2video"),
 }
-# Steps a first run takes in the tab: enough to see it learn in a few minutes on a CPU
-# (the shipped models trained longer; their cards say how long).
-FIRST_RUN_STEPS = {"gpt": 1000, "dcgan": 1000, "vae": 2000, "diffusion": 1000, "cgan": 1000,
-                   "guided-diffusion": 1000, "text2img": 1000, "text2video": 500}
 UPLOAD = "upload"
 # (raw, smoothed) shades of one hue per curve: the smoothed line reads over its noisy raw one
 SHADES = [("#a5b4fc", "#3730a3"), ("#fca5a5", "#b91c1c"), ("#86efac", "#15803d"), ("#fcd34d", "#b45309"),
@@ -57,18 +55,18 @@ SERIES_KEYS = {key for key in SAID if key.startswith("series.")}
 
 
 def _datasets(kind: str) -> list[tuple[str, str]]:
-    choices = [(d, d) for d in KINDS[kind][3]]
-    if kind in TRAIN_ON_UPLOADS:
+    choices = [(d, d) for d in KINDS[kind].datasets]
+    if KINDS[kind].uploads:
         choices.append((i18n("train.your_images"), UPLOAD))
     return choices
 
 
 def _defaults(kind: str):
     """The settings boxes filled with this kind's defaults."""
-    defaults = KINDS[kind][1]
-    steps = FIRST_RUN_STEPS[kind]
-    return (gr.update(choices=_datasets(kind), value=KINDS[kind][3][0]), gr.update(visible=False), steps,
-            defaults["batch_size"], defaults["lr"], max(10, steps // 10))
+    defaults = KINDS[kind]()
+    steps = defaults.first_run_steps
+    return (gr.update(choices=_datasets(kind), value=defaults.dataset), gr.update(visible=False), steps,
+            defaults.batch_size, defaults.lr, max(10, steps // 10))
 
 
 # Runs that show one idea each in a few minutes on a laptop's CPU: (kind, run name, steps, batch, lr, sample every).
@@ -83,7 +81,7 @@ EXAMPLES = [
 
 def _example_data(kind: str, *settings):
     """An example's data: its kind's built-in set, in the box that lists that kind's sets."""
-    return gr.update(choices=_datasets(kind), value=KINDS[kind][3][0]), gr.update(visible=False)
+    return gr.update(choices=_datasets(kind), value=KINDS[kind]().dataset), gr.update(visible=False)
 
 
 def _thin(frame: pd.DataFrame) -> pd.DataFrame:
@@ -234,7 +232,7 @@ def _buttons(view: RunView | None, live: bool, session: str | None):
     """(Start, Stop, Resume) as they can be used now: Start when the app may train one more run;
     Stop while the shown run trains (in public mode, for the browser that started it); Resume when
     the shown run has a checkpoint and is not training."""
-    cap, busy = limits.current, JOBS.full()
+    cap, busy = limits.current(), JOBS.full()
     can_stop = live and not (cap.stop_own_runs_only and JOBS.owner(view.folder.name) != session)
     resumable = view is not None and not live and (view.folder / "checkpoint").is_dir()
     return (gr.update(interactive=cap.training and busy is None), gr.update(interactive=bool(can_stop)),
@@ -258,10 +256,7 @@ def _watch(name: str | None, lang: str, session: str | None, ticket: int, reques
     if not name:
         yield _empty(lang, session)
         return
-    try:
-        folder = run_folder(name)
-    except AigcError as exc:
-        raise error(exc, request) from None
+    folder = run_folder(name)
     if not folder.is_dir():
         raise error(f"There is no run named '{name[:64]}'.", request)
     view, shown_steps, shown_sample, shown_log, shown_buttons = RunView(folder), -1, None, -1, None
@@ -311,47 +306,41 @@ def _empty(lang: str = "en", session: str | None = None):
 def start_training(kind: str, dataset: str, upload, name: str, steps: float, batch_size: float, lr: float, seed: float,
                    sample_every: float, request: gr.Request = None):
     """Endpoint `start_training`: starts a run and streams it as `watch_training` does."""
-    try:
-        _check_allowed(steps, batch_size)
-        if kind not in KINDS:
-            raise AigcError(f"Unknown model kind '{kind}'; kinds that train: {', '.join(KINDS)}.")
-        numbers = {"steps": steps, "batch_size": batch_size, "sample_every": sample_every, "seed": seed}
-        for label, value in numbers.items():
-            if value is None or value != value or value < (0 if label == "seed" else 1) or value != int(value):
-                raise AigcError(f"{label.replace('_', ' ').capitalize()} must be a whole number"
-                                f"{' of 0 or more' if label == 'seed' else ' of 1 or more'}.")
-        if lr is None or not (0 < lr <= 1):
-            raise AigcError("The learning rate must be a number above 0 and at most 1.")
-        upload_path = None
-        if dataset == UPLOAD:
-            upload_path = upload.get("path") if isinstance(upload, dict) else upload
-            if not upload_path:
-                raise AigcError("Upload a .zip of images to train on, or choose a built-in dataset.")
-        run = JOBS.start(kind, dataset, name=(name or "").strip() or None, upload=upload_path, owner=_session(request), steps=int(steps),
-                         batch_size=int(batch_size), lr=float(lr), seed=int(seed), sample_every=int(sample_every))
-    except AigcError as exc:
-        raise error(exc, request) from None
+    _check_allowed(steps, batch_size)
+    if kind not in KINDS:
+        raise AigcError(f"Unknown model kind '{kind}'; kinds that train: {', '.join(KINDS)}.")
+    numbers = {"steps": steps, "batch_size": batch_size, "sample_every": sample_every, "seed": seed}
+    for label, value in numbers.items():
+        if value is None or value != value or value < (0 if label == "seed" else 1) or value != int(value):
+            raise AigcError(f"{label.replace('_', ' ').capitalize()} must be a whole number"
+                            f"{' of 0 or more' if label == 'seed' else ' of 1 or more'}.")
+    if lr is None or not (0 < lr <= 1):
+        raise AigcError("The learning rate must be a number above 0 and at most 1.")
+    upload_path = None
+    if dataset == UPLOAD:
+        upload_path = upload.get("path") if isinstance(upload, dict) else upload
+        if not upload_path:
+            raise AigcError("Upload a .zip of images to train on, or choose a built-in dataset.")
+    run = JOBS.start(kind, dataset, name=(name or "").strip() or None, upload=upload_path, owner=_session(request), steps=int(steps),
+                     batch_size=int(batch_size), lr=float(lr), seed=int(seed), sample_every=int(sample_every))
     yield from watch(run.out.name, request)
 
 
 def resume_training(name: str, steps: float, request: gr.Request = None):
     """Endpoint `resume_training`: continues a stopped run (or a finished one, up to more steps)."""
-    try:
-        _check_allowed(steps, None)
-        if not name:
-            raise AigcError("Choose a run to resume.")
-        view = RunView(run_folder(name)).refresh()
-        more = int(steps) if steps and steps == steps and steps > view.step else None
-        if more is None and view.end is not None and view.end.data.get("reason") == "finished":
-            raise AigcError(f"Run '{name}' finished at step {view.step:,}; raise Steps above that to train it further.")
-        run = JOBS.resume(name, more, owner=_session(request))
-    except AigcError as exc:
-        raise error(exc, request) from None
+    _check_allowed(steps, None)
+    if not name:
+        raise AigcError("Choose a run to resume.")
+    view = RunView(run_folder(name)).refresh()
+    more = int(steps) if steps and steps == steps and steps > view.step else None
+    if more is None and view.end is not None and view.end.data.get("reason") == "finished":
+        raise AigcError(f"Run '{name}' finished at step {view.step:,}; raise Steps above that to train it further.")
+    run = JOBS.resume(name, more, owner=_session(request))
     yield from watch(run.out.name, request)
 
 
 def _check_allowed(steps, batch_size) -> None:
-    cap = limits.current
+    cap = limits.current()
     if not cap.training:
         raise AigcError("Training is turned off on this server; run the app on your own machine to train.")
     if isinstance(steps, (int, float)) and steps > cap.max_train_steps:
@@ -366,7 +355,7 @@ def _session(request: gr.Request | None) -> str | None:
 
 def stop_training(name: str | None, request: gr.Request = None) -> None:
     """Endpoint `stop_training`: asks the run to save a checkpoint and end; says so in the page."""
-    said = JOBS.stop(name or None, by=_session(request), own_only=limits.current.stop_own_runs_only)
+    said = JOBS.stop(name or None, by=_session(request), own_only=limits.current().stop_own_runs_only)
     (gr.Info if said.startswith("Stopping") else gr.Warning)(translate(said, language(request)))
 
 
@@ -389,12 +378,9 @@ def check_upload(path: str | None, request: gr.Request = None):
 
 
 def download(name: str | None, request: gr.Request = None):
-    try:
-        if not name:
-            raise AigcError("Choose a run first.")
-        return str(export_zip(name))
-    except AigcError as exc:
-        raise error(exc, request) from None
+    if not name:
+        raise AigcError("Choose a run first.")
+    return str(export_zip(name))
 
 
 def attach(request: gr.Request = None):
@@ -402,29 +388,31 @@ def attach(request: gr.Request = None):
     yield from watch(JOBS.newest(), request)
 
 
-def build(demo: gr.Blocks | None = None) -> None:
+def build(engine: Engine, demo: gr.Blocks | None = None) -> None:
+    """The tab's layout and events; `demo`, when given, shows the newest run when a page loads. Runs train
+    in this process, not through the engine: the engine only lends its limits."""
     kind0 = "dcgan"
-    defaults = KINDS[kind0][1]
-    cap = limits.current
+    defaults = KINDS[kind0]()
+    cap = limits.current()
     if not cap.training:
         gr.Markdown(i18n("train.off"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
             kind = gr.Dropdown([(label, k) for k, label in KIND_LABELS.items()], value=kind0, label=i18n("train.kind"),
                                elem_id="train-kind", allow_custom_value=True)
-            dataset = gr.Dropdown(_datasets(kind0), value=KINDS[kind0][3][0], label=i18n("train.data"), elem_id="train-dataset",
+            dataset = gr.Dropdown(_datasets(kind0), value=defaults.dataset, label=i18n("train.data"), elem_id="train-dataset",
                               allow_custom_value=True)  # the API may name any kind's data; start_training checks it
             upload = gr.File(label=i18n("train.upload"), file_types=[".zip"], visible=False,
                              elem_id="train-upload")
             name = gr.Textbox(label=i18n("train.run_name"), placeholder=i18n("train.run_name_placeholder"), max_length=64, elem_id="train-name")
             with gr.Row():
-                steps = gr.Number(FIRST_RUN_STEPS[kind0], label=i18n("train.steps"), precision=0, minimum=1, maximum=cap.max_train_steps,
+                steps = gr.Number(defaults.first_run_steps, label=i18n("train.steps"), precision=0, minimum=1, maximum=cap.max_train_steps,
                                   elem_id="train-steps")
-                batch = gr.Number(defaults["batch_size"], label=i18n("train.batch"), precision=0, minimum=1, elem_id="train-batch")
+                batch = gr.Number(defaults.batch_size, label=i18n("train.batch"), precision=0, minimum=1, elem_id="train-batch")
             with gr.Row():
-                lr = gr.Number(defaults["lr"], label=i18n("train.lr"), minimum=0, elem_id="train-lr")
+                lr = gr.Number(defaults.lr, label=i18n("train.lr"), minimum=0, elem_id="train-lr")
                 seed = gr.Number(0, label=i18n("common.seed"), precision=0, minimum=0)
-            sample_every = gr.Number(FIRST_RUN_STEPS[kind0] // 10, label=i18n("train.sample_every"), precision=0, minimum=1,
+            sample_every = gr.Number(defaults.first_run_steps // 10, label=i18n("train.sample_every"), precision=0, minimum=1,
                                      elem_id="train-sample-every")
             with gr.Row():
                 start = gr.Button(i18n("train.start"), variant="primary", elem_id="train-start", interactive=cap.training)
@@ -456,12 +444,12 @@ def build(demo: gr.Blocks | None = None) -> None:
     # .input, not .change: the user's choice of kind fills its defaults, an example's keeps the example's settings
     kind.input(_defaults, kind, [dataset, upload, steps, batch, lr, sample_every], queue=False, api_visibility="private")
     dataset.change(lambda d: gr.update(visible=d == UPLOAD), dataset, upload, queue=False, api_visibility="private")
-    upload.upload(check_upload, upload, upload, api_visibility="private", show_progress="minimal")
-    start.click(start_training, [kind, dataset, upload, name, steps, batch, lr, seed, sample_every], streamed,
+    upload.upload(endpoint(engine, check_upload), upload, upload, api_visibility="private", show_progress="minimal")
+    start.click(endpoint(engine, start_training), [kind, dataset, upload, name, steps, batch, lr, seed, sample_every], streamed,
                 api_name="start_training", **watching)
-    resume.click(resume_training, [runs, steps], streamed, api_name="resume_training", **watching)
-    stop.click(stop_training, runs, None, api_name="stop_training", concurrency_limit=None, show_progress="hidden")
-    runs.input(watch, runs, streamed, api_name="watch_training", **watching)
-    fetch.click(download, runs, model_zip, api_name="download_run")
+    resume.click(endpoint(engine, resume_training), [runs, steps], streamed, api_name="resume_training", **watching)
+    stop.click(endpoint(engine, stop_training), runs, None, api_name="stop_training", concurrency_limit=None, show_progress="hidden")
+    runs.input(endpoint(engine, watch), runs, streamed, api_name="watch_training", **watching)
+    fetch.click(endpoint(engine, download), runs, model_zip, api_name="download_run")
     if demo is not None:
-        demo.load(attach, None, streamed, api_visibility="private", **watching)
+        demo.load(endpoint(engine, attach), None, streamed, api_visibility="private", **watching)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .. import limits
+from .. import compat, limits
 from ..device import random_seed
-from ..errors import AigcError
-from ..pipelines import video as pipeline, worker
-from ..registry import list_models
-from .i18n import error, i18n, language, say
+from ..pipelines import video as pipeline
+from ..catalog import list_models
+from ..serving import Engine
+from .endpoint import endpoint
+from .i18n import i18n, language, say
 from .notes import blank_on
 from .steps import moving
 
@@ -26,29 +27,25 @@ STRIP_ROW = 8  # frames per row of the strip: 16 frames make two rows that fit t
 def _controls_for(model: str):
     frames = pipeline.builtin_frames(model)
     hub = frames is None
-    most = limits.current.max_video_frames if hub else frames
+    most = limits.current().max_video_frames if hub else frames
     return (gr.update(visible=hub), gr.update(visible=hub), gr.update(maximum=most),
             gr.update(label=i18n("common.prompt") if hub else i18n("common.caption")))
 
 
-def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int | None, steps: int,
-                   guidance_scale: float, progress=gr.Progress(), request: gr.Request = None):
+def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int, steps: int,
+                   guidance_scale: float, progress=gr.Progress(), request: gr.Request = None, *, engine: Engine):
     """Endpoint `generate_video`: (MP4 path, GIF path, frame strip, notes)."""
-    seed = random_seed() if seed in (None, -1) else seed
     hub = pipeline.builtin_frames(model) is None
-    try:
-        mp4, gif, strip, n, fps, seconds = worker.run(
-            pipeline.clip_files, prompt, model=model, num_frames=num_frames, fps=fps, seed=seed,
-            steps=steps if hub else None, guidance_scale=guidance_scale if hub else None, strip_row=STRIP_ROW,
-            progress=moving(progress))
-    except AigcError as exc:
-        raise error(exc, request) from None
+    mp4, gif, strip, n, fps, seconds = engine.call(
+        "draw", pipeline.clip_files, prompt, model=model, num_frames=num_frames, fps=fps, seed=seed,
+        steps=steps if hub else None, guidance_scale=guidance_scale if hub else None, strip_row=STRIP_ROW,
+        progress=moving(progress))
     return mp4, gif, strip, say(language(request), "note.video", seed=seed, n=n, s=seconds, length=n / fps, fps=fps)
 
 
-def build(tab: gr.Tab | None = None) -> gr.Dropdown:
+def build(engine: Engine, tab: gr.Tab | None = None) -> gr.Dropdown:
     """The tab's layout and events; `tab`, when given, fits the frames slider to the model when opened."""
-    cap = limits.current
+    cap = limits.current()
     models = list_models("video")
     names = [m.name for m in models]
     default = pipeline.DEFAULT_MODEL if pipeline.DEFAULT_MODEL in names else (names[0] if names else None)
@@ -81,16 +78,17 @@ def build(tab: gr.Tab | None = None) -> gr.Dropdown:
             with gr.Row():
                 gif = gr.File(label=i18n("video.gif"), elem_id="video-gif")
                 notes = gr.Markdown(elem_classes="aigc-notice", elem_id="video-notes")
-    examples = gr.Examples(EXAMPLES, [prompt, model], label=i18n("common.examples_then_generate"))
-    examples.dataset.headers = []  # the header row would show the labels' keys: Gradio does not translate it
+    compat.examples_without_header(EXAMPLES, [prompt, model], label=i18n("common.examples_then_generate"))
 
-    model.change(_controls_for, model, [steps, guidance, frames, prompt], queue=False, api_visibility="private")
+    controls_for = endpoint(engine, _controls_for)  # under the server's limits: a Hub model's most frames
+    model.change(controls_for, model, [steps, guidance, frames, prompt], queue=False, api_visibility="private")
     if tab is not None:
-        tab.select(_controls_for, model, [steps, guidance, frames, prompt], queue=False, api_visibility="private")
+        tab.select(controls_for, model, [steps, guidance, frames, prompt], queue=False, api_visibility="private")
     inputs, outputs = [prompt, model, frames, fps, seed, steps, guidance], [video, gif, strip, notes]
     # One clip at a time: a Hub pipeline's scheduler keeps per-call state, so two calls on it would collide.
     blank_on([go.click, prompt.submit], notes)
-    go.click(generate_video, inputs, outputs, api_name="generate_video", concurrency_limit=1)
-    prompt.submit(generate_video, inputs, outputs, api_visibility="private", concurrency_limit=1)
+    generate = endpoint(engine, generate_video, seeds=("seed",))
+    go.click(generate, inputs, outputs, api_name="generate_video", concurrency_limit=1)
+    prompt.submit(generate, inputs, outputs, api_visibility="private", concurrency_limit=1)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
     return model  # the app refreshes its choices when a training run adds a model
