@@ -13,7 +13,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMPipeline, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DModel
 from diffusers.utils.torch_utils import randn_tensor
 
-from ..progress import Steps, report_steps
+from ..progress import Steps
 
 SCHEDULERS = {"dpm++": DPMSolverMultistepScheduler, "ddim": DDIMScheduler, "ddpm": DDPMScheduler}
 DEFAULT_SCHEDULER, DEFAULT_STEPS = "ddim", 25
@@ -48,18 +48,23 @@ def solver(training: DDPMScheduler, name: str):
     return SCHEDULERS[name].from_config(training.config, timestep_spacing=SPACING[name])
 
 
-def with_scheduler(pipe: DDPMPipeline, name: str) -> DDPMPipeline:
-    """The same pipeline sampling with another solver."""
-    return DDPMPipeline(unet=pipe.unet, scheduler=solver(pipe.scheduler, name))
-
-
 @torch.inference_mode()
 def sample(pipe: DDPMPipeline, n: int, steps: int = DEFAULT_STEPS, scheduler: str = DEFAULT_SCHEDULER,
            generator: torch.Generator | list[torch.Generator] | None = None) -> torch.Tensor:
-    """`n` images in [-1, 1], shape (n, C, H, W), on the CPU."""
-    pipe = with_scheduler(pipe, scheduler)
-    report_steps(pipe)
-    images = pipe(batch_size=n, generator=generator, num_inference_steps=steps, output_type="pt").images
+    """`n` images in [-1, 1], shape (n, C, H, W), on the CPU, from the pipeline's UNet with the
+    solver `scheduler`. The loop is DDPMPipeline's own, written out here because that pipeline
+    takes no step callback and each step is told to `aigc.progress.reporting`."""
+    unet, sched = pipe.unet, solver(pipe.scheduler, scheduler)
+    size = unet.config.sample_size
+    shape = (n, unet.config.in_channels, *((size, size) if isinstance(size, int) else size))
+    if unet.device.type == "mps":  # as DDPMPipeline: noise drawn on the CPU, reproducible
+        x = randn_tensor(shape, generator=generator, dtype=unet.dtype).to(unet.device)
+    else:
+        x = randn_tensor(shape, generator=generator, device=unet.device, dtype=unet.dtype)
+    sched.set_timesteps(steps)
+    for t in Steps(sched.timesteps):
+        x = sched.step(unet(x, t).sample, t, x, generator=generator).prev_sample
+    images = (x / 2 + 0.5).clamp(0, 1)
     return (images.float().cpu() * 2 - 1).clamp(-1, 1)
 
 

@@ -1,0 +1,329 @@
+"""How each kind of model loads: the loaded models' types, and one table of loaders by (task, kind).
+
+A model's kind is the `kind` in the config.json of this project's own models ("dcgan", "cgan",
+...), "diffusers" for a folder holding a diffusers pipeline (model_index.json), "transformers"
+for a transformers model's folder (a config.json with a `model_type`), and "hub" for a Hub id.
+What every loader shares (the device, config.json, the Hub's keyword arguments, quiet libraries,
+the sentence for a failure) is written once here. Weights load from safetensors only.
+See docs/architecture.md for the registry's parts and for adding a kind.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .catalog import ModelInfo
+from .errors import AigcError
+
+# --- the loaded models ---------------------------------------------------------------------------
+
+
+@dataclass
+class TextModel:
+    info: ModelInfo
+    model: Any  # a transformers causal LM
+    tokenizer: Any
+    device: Any
+
+    @property
+    def context_length(self) -> int:
+        config = self.model.config
+        for attr in ("n_positions", "max_position_embeddings", "n_ctx", "max_sequence_length"):
+            value = getattr(config, attr, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return 2048
+
+
+@dataclass
+class ImageModel:
+    """An unconditional image generator: a DCGAN or VAE of this project, or a diffusers pipeline."""
+
+    info: ModelInfo
+    kind: str  # "dcgan", "vae" or "diffusion"
+    net: Any  # Generator, VAE or DiffusionPipeline
+    config: dict[str, Any]
+    device: Any
+
+    @property
+    def latent(self) -> int | None:
+        return {"dcgan": self.config.get("z_dim"), "vae": self.config.get("latent")}.get(self.kind)
+
+
+@dataclass
+class ConditionalModel:
+    """A generator that follows a condition: this project's label or caption models, or a
+    diffusers text-to-image pipeline (whose img2img and inpainting twins share its weights)."""
+
+    info: ModelInfo
+    kind: str  # "cgan", "text2img", "guided-diffusion" or "hub"
+    net: Any  # ConditionalGenerator, UNet2DModel or a diffusers pipeline
+    config: dict[str, Any]
+    device: Any
+    scheduler: Any = None  # the training scheduler of a guided diffusion model
+    vocabulary: Any = None  # the Vocabulary of a caption model
+
+    @property
+    def labels(self) -> list[str] | None:
+        return self.config.get("class_names") if self.kind in ("cgan", "guided-diffusion") else None
+
+
+@dataclass
+class VideoModel:
+    """A caption-to-clip generator: this project's text2video GAN or a diffusers text-to-video pipeline."""
+
+    info: ModelInfo
+    kind: str  # "text2video" or "hub"
+    net: Any  # VideoGenerator or a diffusers pipeline
+    config: dict[str, Any]
+    device: Any
+    vocabulary: Any = None  # the Vocabulary of a built-in model
+
+
+# --- what every loader shares --------------------------------------------------------------------
+
+LIBRARY_KINDS = ("hub", "diffusers", "transformers")
+
+
+def kind_of(info: ModelInfo) -> tuple[str | None, dict[str, Any]]:
+    """(kind, config.json) of a model: see the module's docstring; (None, {}) for a folder that is
+    neither a pipeline nor a model."""
+    if info.source == "hub":
+        return "hub", {}
+    folder = Path(info.location)
+    if (folder / "model_index.json").is_file():
+        return "diffusers", json.loads((folder / "model_index.json").read_text())
+    if not (folder / "config.json").is_file():
+        return None, {}
+    config = json.loads((folder / "config.json").read_text())
+    return config.get("kind") or ("transformers" if config.get("model_type") else None), config
+
+
+def _pretrained_kwargs(info: ModelInfo) -> dict[str, Any]:
+    """from_pretrained's keyword arguments: safetensors only, and only the local cache for a Hub
+    id that cannot be fetched now (so that it fails at once)."""
+    from . import hub
+
+    kwargs: dict[str, Any] = {"use_safetensors": True}
+    if info.source == "hub" and hub.files_only(info.location):
+        kwargs["local_files_only"] = True
+    return kwargs
+
+
+def _quiet_libraries() -> None:
+    """No loading bars from diffusers or transformers: a server's log is not a terminal."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+
+
+def _quiet(pipe):
+    """A diffusers pipeline that draws no bar while it denoises (progress is told where it is called)."""
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+# --- the loaders: (info, config.json, device) -> a loaded model -----------------------------------
+
+
+def _text(info: ModelInfo, config: dict, device) -> TextModel:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .device import inference_dtype
+
+    kwargs = _pretrained_kwargs(info)
+    tokenizer = AutoTokenizer.from_pretrained(info.location, local_files_only=kwargs.get("local_files_only", False))
+    model = AutoModelForCausalLM.from_pretrained(info.location, dtype=inference_dtype(device), **kwargs)
+    return TextModel(info, model.to(device).eval(), tokenizer, device)
+
+
+def _weights(info: ModelInfo, net, file: str):
+    """`net` with the weights of `file` in the model's folder (safetensors), in evaluation mode."""
+    from safetensors.torch import load_file
+
+    net.load_state_dict(load_file(Path(info.location) / file))
+    return net.eval()
+
+
+def _dcgan(info: ModelInfo, config: dict, device) -> ImageModel:
+    from .models.dcgan import Generator
+
+    net = _weights(info, Generator(config["z_dim"], config["channels"], config["width"]), "generator.safetensors")
+    return ImageModel(info, "dcgan", net.to(device), config, device)
+
+
+def _vae(info: ModelInfo, config: dict, device) -> ImageModel:
+    from .models.vae import VAE
+
+    net = _weights(info, VAE(config["channels"], config["latent"], config["width"]), "vae.safetensors")
+    return ImageModel(info, "vae", net.to(device), config, device)
+
+
+def _unconditional_pipeline(info: ModelInfo, config: dict, device) -> ImageModel:
+    import torch
+    from diffusers import DiffusionPipeline
+
+    from .device import inference_dtype
+
+    # this project's small pipelines are trained and measured in float32
+    dtype = inference_dtype(device) if info.source == "hub" else torch.float32
+    pipe = DiffusionPipeline.from_pretrained(info.location, dtype=dtype, **_pretrained_kwargs(info))
+    if "prompt" in inspect.signature(pipe.__call__).parameters or not hasattr(pipe, "unet"):
+        raise AigcError(f"'{info.name}' is a {type(pipe).__name__}, not an unconditional image pipeline; "
+                        "text-to-image models belong in the Conditional image tab.")
+    unet = pipe.unet.config
+    shape = {"size": unet.sample_size, "channels": unet.in_channels}
+    return ImageModel(info, "diffusion", _quiet(pipe.to(device)), shape, device)
+
+
+def _conditional_gan(info: ModelInfo, config: dict, device) -> ConditionalModel:
+    from .models.cgan import Vocabulary, conditional_generator
+
+    net = _weights(info, conditional_generator(config), "generator.safetensors")
+    kind = config["kind"]
+    vocabulary = Vocabulary(config["vocabulary"], config.get("filler", ())) if kind == "text2img" else None
+    return ConditionalModel(info, kind, net.to(device), config, device, vocabulary=vocabulary)
+
+
+def _guided_diffusion(info: ModelInfo, config: dict, device) -> ConditionalModel:
+    from diffusers import DDPMScheduler, UNet2DModel
+
+    folder = Path(info.location)
+    unet = UNet2DModel.from_pretrained(folder / "unet", use_safetensors=True)
+    scheduler = DDPMScheduler.from_pretrained(folder / "scheduler")
+    return ConditionalModel(info, "guided-diffusion", unet.to(device).eval(), config, device, scheduler=scheduler)
+
+
+def _text_to_image(info: ModelInfo, config: dict, device) -> ConditionalModel:
+    from diffusers import AutoPipelineForText2Image, DiffusionPipeline
+
+    from .device import inference_dtype
+
+    kwargs = _pretrained_kwargs(info)
+    location = info.location
+    if info.source == "hub":
+        # Given a Hub id, AutoPipeline reads model_index.json through diffusers' ConfigMixin.load_config, which
+        # (diffusers 0.42) still passes huggingface_hub the deprecated `local_dir_use_symlinks` and fills the log
+        # with its warning; DiffusionPipeline.download fetches the same files with the current API, and a folder
+        # loads without any download call.
+        location = DiffusionPipeline.download(info.location, **kwargs)
+    try:
+        pipe = AutoPipelineForText2Image.from_pretrained(location, dtype=inference_dtype(device), **kwargs)
+    except ValueError as exc:  # AutoPipeline knows no text-to-image twin of this pipeline class
+        if "AutoPipeline" not in str(exc):
+            raise
+        raise AigcError(f"'{info.name}' is not a text-to-image pipeline; the Conditional image tab needs one "
+                        "(for example stabilityai/sd-turbo).") from exc
+    return ConditionalModel(info, "hub", _quiet(pipe.to(device)), {}, device)
+
+
+def _video_gan(info: ModelInfo, config: dict, device) -> VideoModel:
+    from .models.cgan import Vocabulary
+    from .models.video import video_generator
+
+    net = _weights(info, video_generator(config), "generator.safetensors")
+    vocabulary = Vocabulary(config["vocabulary"], config.get("filler", ()))
+    return VideoModel(info, "text2video", net.to(device), config, device, vocabulary=vocabulary)
+
+
+# Pipelines that take `num_frames` but animate a picture or edit a video: they need more than a prompt.
+_NOT_TEXT_TO_VIDEO = re.compile(r"ImageToVideo|VideoToVideo|I2V|Image2Video|Video2Video|Upsample")
+
+
+def _text_to_video(info: ModelInfo, config: dict, device) -> VideoModel:
+    from diffusers import DiffusionPipeline
+
+    from .device import inference_dtype
+
+    pipe = DiffusionPipeline.from_pretrained(info.location, dtype=inference_dtype(device), **_pretrained_kwargs(info))
+    params = inspect.signature(pipe.__call__).parameters
+    # A required image or video input, or a class named for one, means it does not start from text alone.
+    needs_more = any(p.default is inspect.Parameter.empty for name, p in params.items() if name in ("image", "video"))
+    named = type(pipe).__name__
+    if "num_frames" not in params or "prompt" not in params or needs_more or _NOT_TEXT_TO_VIDEO.search(named):
+        raise AigcError(f"'{info.name}' is a {named}, not a text-to-video pipeline; the Video tab needs one "
+                        "such as Wan-AI/Wan2.1-T2V-1.3B-Diffusers.")
+    return VideoModel(info, "hub", _quiet(pipe.to(device)), {}, device)
+
+
+Loader = Callable[[ModelInfo, dict, Any], Any]
+LOADERS: dict[tuple[str, str], Loader] = {
+    ("text", "hub"): _text, ("text", "transformers"): _text,
+    ("image", "hub"): _unconditional_pipeline, ("image", "diffusers"): _unconditional_pipeline,
+    ("image", "dcgan"): _dcgan, ("image", "vae"): _vae,
+    ("conditional", "hub"): _text_to_image, ("conditional", "diffusers"): _text_to_image,
+    ("conditional", "cgan"): _conditional_gan, ("conditional", "text2img"): _conditional_gan,
+    ("conditional", "guided-diffusion"): _guided_diffusion,
+    ("video", "hub"): _text_to_video, ("video", "diffusers"): _text_to_video, ("video", "text2video"): _video_gan,
+}
+
+# What each task's loaders make, for the sentence that refuses a model of another task.
+MAKES = {"text": "a text generator", "image": "an unconditional image generator",
+         "conditional": "a conditional image generator", "video": "a text-to-video generator"}
+_NON = {"text": "non-text", "image": "non-image", "conditional": "non-image", "video": "non-video"}
+
+
+def load_model(info: ModelInfo) -> Any:
+    """`info` loaded by the loader of its task and kind (not cached: `aigc.registry.load` caches).
+    Whatever fails becomes one `AigcError` sentence."""
+    try:
+        return _load(info)
+    except AigcError:
+        raise
+    except Exception as exc:  # the hub, the file system and the weights all fail differently
+        raise load_error(info, exc) from exc
+
+
+def _load(info: ModelInfo) -> Any:
+    from .device import best_device
+
+    kind, config = kind_of(info)
+    loader = LOADERS.get((info.task, kind)) if kind is not None else None
+    if loader is None:
+        if kind is None and info.task != "text":
+            raise AigcError(f"'{info.name}' is neither a diffusers pipeline (model_index.json) nor a model of this app "
+                            "(config.json).")
+        raise AigcError(f"'{info.name}' is {_what(kind, config, info.task)}, not {MAKES[info.task]}.")
+    if kind in LIBRARY_KINDS:
+        _quiet_libraries()
+    return loader(info, config, best_device())
+
+
+def _what(kind: str | None, config: dict, task: str) -> str:
+    if kind == "diffusers":
+        return f"a {config.get('_class_name', 'diffusers pipeline')}"
+    if kind == "transformers":
+        return f"a {config['model_type']} model"
+    return f"a '{kind}' model" if kind else f"a {_NON[task]} model"
+
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+
+
+def load_error(info: ModelInfo, exc: BaseException) -> AigcError:
+    """The one sentence for a model that failed to load: pickle-only weights (never loaded, the
+    likely cause), what the Hub said, or the first line of what went wrong in a folder."""
+    from . import hub
+
+    if info.source == "hub":
+        files = hub.repo_files(info.location)
+    else:
+        folder = Path(info.location)
+        files = [str(p.relative_to(folder)) for p in folder.rglob("*")] if folder.is_dir() else []
+    pickles = [Path(f).name for f in files if Path(f).suffix in PICKLE_SUFFIXES]
+    if pickles and not any(f.endswith(".safetensors") for f in files):
+        if info.source == "hub":
+            return AigcError(f"'{info.name}' has no safetensors weights, and this app never loads pickle files.")
+        return AigcError(f"'{info.name}' has only pickle weights ({pickles[0]}), and this app never loads pickle "
+                         "files: save the model with safetensors.")
+    if info.source == "hub":
+        return hub.load_error(info.name, exc)
+    first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    return AigcError(f"Could not load '{info.name}' from {info.location}: {first}")
