@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 # seconds to import, and `import aigc` or `python -m aigc list` need none of them.
 _LAZY = {"generate_conditional": "pipelines.conditional", "generate_images": "pipelines.image",
          "TextStream": "pipelines.text", "generate_text": "pipelines.text", "generate_video": "pipelines.video",
-         "ModelInfo": "registry", "list_models": "registry"}
+         "ModelInfo": "catalog", "list_models": "catalog"}
 
 
 def __getattr__(name: str) -> Any:

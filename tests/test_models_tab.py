@@ -3,7 +3,7 @@
 import pytest
 from gradio_client import Client
 
-from aigc.registry import builtin_models
+from aigc.catalog import builtin_models
 from aigc.ui import models_tab
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 import aigc
 from aigc.cards import read_card, render_card
 from aigc.paths import RUNS
-from aigc.registry import builtin_models
+from aigc.catalog import builtin_models
 from aigc.ui import models_tab
 
 TINY = dict(steps=2, batch_size=16, eval_every=2, sample_every=2, checkpoint_every=2)

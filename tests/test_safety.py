@@ -88,15 +88,15 @@ def test_the_file_server_serves_no_file_the_app_did_not_hand_out(app_url):
 def test_a_built_in_name_is_a_folder_of_its_task_and_nothing_else():
     """Each request looks its model up by name in one task's folder: a path or another task's
     model must not pass for a built-in one."""
-    from aigc import registry
+    from aigc import catalog
 
-    shipped = next(m for m in registry.builtin_models() if m.name == "dcgan-digits")
-    assert registry.resolve(" dcgan-digits ", "image") == shipped and shipped.card
-    assert registry.resolve("shakespeare-gpt", "image").source == "hub"  # a text model's name, asked as a picture one
-    with registry.names_from_the_web():
+    shipped = next(m for m in catalog.builtin_models() if m.name == "dcgan-digits")
+    assert catalog.resolve(" dcgan-digits ", "image") == shipped and shipped.card
+    assert catalog.resolve("shakespeare-gpt", "image").source == "hub"  # a text model's name, asked as a picture one
+    with catalog.names_from_the_web():
         for name in ("../image/dcgan-digits", "dcgan-digits/", "./dcgan-digits", "../text/shakespeare-gpt", "."):
             with pytest.raises(AigcError, match="Unknown model"):
-                registry.resolve(name, "image")
+                catalog.resolve(name, "image")
 
 
 def test_a_pickle_checkpoint_is_refused_with_a_sentence(tmp_path):

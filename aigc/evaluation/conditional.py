@@ -16,7 +16,8 @@ from PIL import Image
 
 from ..data import shapes
 from ..data.images import digits, split
-from ..registry import ConditionalModel, load
+from ..loaders import ConditionalModel
+from ..registry import load
 
 SAMPLES = 1000
 SPEED_BATCH = 16

@@ -17,7 +17,7 @@ SPEED_RUNS = 3  # timed calls after a warm-up one (`python -m aigc eval` times 5
 
 def real_baselines(dataset: str, metrics: dict[str, float]) -> dict[str, float]:
     """`real_<figure>` for each figure of `metrics` that a built-in card trained on `dataset` gives."""
-    from ..registry import builtin_models
+    from ..catalog import builtin_models
 
     found: dict[str, float] = {}
     for model in builtin_models():
@@ -41,9 +41,10 @@ def speed(folder: str | Path, task: str, name: str, runs: int = SPEED_RUNS) -> d
 
 
 def _speed(folder: str | Path, task: str, name: str, runs: int) -> dict[str, float]:
-    from ..registry import LOADERS, ModelInfo
+    from ..catalog import ModelInfo
+    from ..loaders import load_model
 
-    model = LOADERS[task](ModelInfo(name, task, "local", str(folder)))
+    model = load_model(ModelInfo(name, task, "local", str(folder)))
     if task == "image":
         from .images import images_per_second
 

@@ -19,9 +19,10 @@ from PIL import Image, UnidentifiedImageError
 from .. import limits
 from ..data import shapes
 from ..errors import AigcError
+from ..loaders import ConditionalModel
 from ..models.sampling import conditioned, generators
-from ..progress import report_steps
-from ..registry import ConditionalModel, load
+from ..progress import step_callback
+from ..registry import load
 from . import validate
 from .captions import caption_ids
 from .image import _seed, page_files, to_pil
@@ -125,6 +126,7 @@ def generate_conditional(condition, model: str = DEFAULT_MODEL, num_images: int 
     if m.kind != "hub":
         return draw(m, [condition] * num_images, seed, guidance, steps)
     options = _hub_options(m, seed, num_images, guidance, steps, negative_prompt)
+    options.update(step_callback(m.net, options["num_inference_steps"]))
     return list(m.net(_prompt(condition), width=width, height=height, **options).images)
 
 
@@ -205,7 +207,7 @@ def _hub_pipeline(model: str, task: str):
         pipe = auto.from_pipe(m.net)
     except (ValueError, KeyError) as exc:
         raise AigcError(f"'{m.info.name}' has no {task} pipeline in diffusers.") from exc
-    report_steps(pipe)
+    pipe.set_progress_bar_config(disable=True)  # a twin does not inherit its original's settings
     return m, pipe
 
 
@@ -247,4 +249,5 @@ def _edit(task, image, mask, prompt, model, strength, num_images, guidance_scale
     if "mask_image" in extra:
         extra["mask_image"] = extra["mask_image"].resize((width, height))
         extra.update(width=width, height=height)
+    options.update(step_callback(pipe, options["num_inference_steps"]))
     return list(pipe(prompt, image=picture.resize((width, height)), strength=strength, **extra, **options).images)

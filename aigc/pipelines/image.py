@@ -20,9 +20,10 @@ from torchvision.utils import make_grid
 
 from .. import limits
 from ..errors import AigcError
+from ..loaders import ImageModel
 from ..models.sampling import generators, latents
 from ..paths import OUTPUTS, new_output
-from ..registry import ImageModel, load
+from ..registry import load
 from . import validate
 
 SCHEDULERS = ("ddim", "dpm++", "ddpm")  # the first is the default (see models/diffusion.py)

@@ -20,10 +20,13 @@ import torch
 from PIL import Image
 
 from .. import limits
+from ..catalog import list_models
 from ..errors import AigcError
+from ..loaders import VideoModel
 from ..models.sampling import conditioned
 from ..paths import OUTPUTS, new_output
-from ..registry import VideoModel, list_models, load
+from ..progress import step_callback
+from ..registry import load
 from . import validate
 from .captions import caption_ids
 from .image import _seed
@@ -153,6 +156,7 @@ def _hub_frames(model: VideoModel, prompt, num_frames: int, seed: int, steps, gu
     # None leaves the pipeline's own default (Wan: guidance 5.0 at 480x832; ModelScope: 9.0 at 256x256)
     chosen = {"guidance_scale": guidance, "width": width, "height": height}
     options.update({k: v for k, v in chosen.items() if v is not None})
+    options.update(step_callback(model.net, options["num_inference_steps"]))
     frames = model.net(_prompt(prompt), **options).frames[0]
     return to_uint8(frames)[:num_frames]
 

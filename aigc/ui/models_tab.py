@@ -14,7 +14,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from ..registry import ModelInfo, list_models
+from ..catalog import ModelInfo, list_models
 from .i18n import i18n
 
 # The figure that says most about each kind, and the real-data baseline beside it (the first one
