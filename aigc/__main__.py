@@ -51,7 +51,7 @@ def plain(markdown: str) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .registry import list_models
+    from .catalog import list_models
 
     rows = [("NAME", "TASK", "SOURCE", "DESCRIPTION")]
     for m in list_models(args.task):
@@ -131,7 +131,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _eval_one(name: str, write_card: bool) -> None:
     from .cards import METRIC_NAMES, update_metrics
-    from .registry import builtin_models, resolve
+    from .catalog import builtin_models, resolve
 
     task = next((m.task for m in builtin_models() if m.name == name), "text")
     if task == "image":
@@ -165,7 +165,7 @@ def _eval_one(name: str, write_card: bool) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .registry import builtin_models
+    from .catalog import builtin_models
 
     if not args.all and not args.model:
         raise AigcError("Name a model to evaluate, or pass --all for every built-in model.")

@@ -31,7 +31,7 @@ def bench_text(runs: int, model: str = "shakespeare-gpt", tokens: int = 200) -> 
 
 def bench_image(runs: int) -> list[tuple[str, str]]:
     from .pipelines.image import generate_images
-    from .registry import list_models
+    from .catalog import list_models
 
     rows = []
     for info in list_models("image"):
@@ -48,7 +48,7 @@ def bench_image(runs: int) -> list[tuple[str, str]]:
 def bench_conditional(runs: int) -> list[tuple[str, str]]:
     """16 images of one condition per built-in model (guided diffusion: 25 steps, guidance on)."""
     from .pipelines.conditional import generate_conditional
-    from .registry import list_models
+    from .catalog import list_models
 
     rows = []
     for info in list_models("conditional"):
@@ -66,7 +66,7 @@ def bench_conditional(runs: int) -> list[tuple[str, str]]:
 def bench_video(runs: int) -> list[tuple[str, str]]:
     """A 16-frame clip drawn and encoded to MP4, per built-in video model."""
     from .pipelines.video import generate_video
-    from .registry import list_models
+    from .catalog import list_models
 
     rows = []
     for info in list_models("video"):
@@ -306,7 +306,8 @@ def bench_app(runs: int = 3) -> list[tuple[str, str]]:
 _LOAD_ALL = """
 import psutil
 import aigc.ui
-from aigc.registry import builtin_models, load
+from aigc.catalog import builtin_models
+from aigc.registry import load
 before = psutil.Process().memory_info().rss
 models = builtin_models()
 for m in models:

@@ -11,7 +11,8 @@ from aigc.evaluation.conditional import eval_captions, sample_images
 from aigc.evaluation.digits import judge as judge_digits
 from aigc.evaluation.shapes import judge as judge_shapes
 from aigc.pipelines.conditional import generate_conditional
-from aigc.registry import builtin_models, load
+from aigc.catalog import builtin_models
+from aigc.registry import load
 
 LABEL_MODELS = ["cgan-digits", "cddpm-digits"]
 CAPTION_MODEL = "text2img-shapes"

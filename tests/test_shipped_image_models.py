@@ -8,7 +8,8 @@ import torch
 from aigc.evaluation.digits import judge
 from aigc.evaluation.images import reconstruction_quality
 from aigc.pipelines.image import generate_images, latent_walk, reconstruct, sample_batch
-from aigc.registry import builtin_models, load
+from aigc.catalog import builtin_models
+from aigc.registry import load
 
 # (name, samples judged here, least share of confident digits). The cards hold the figures
 # for 1,000 samples; these bounds leave room for the smaller sample drawn here.

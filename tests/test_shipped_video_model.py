@@ -6,7 +6,8 @@ import numpy as np
 from aigc.evaluation.motion import judge_clips
 from aigc.evaluation.video import eval_captions, sample_clips
 from aigc.pipelines.video import make_clip
-from aigc.registry import builtin_models, load
+from aigc.catalog import builtin_models
+from aigc.registry import load
 
 NAME = "text2video-shapes"
 
