@@ -178,7 +178,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    run_bench(args.what, runs=args.runs)
+    serve = {"seconds": args.seconds, "engines": tuple(args.engines.split(",")), "work": tuple(args.work.split(","))}
+    run_bench(args.what, runs=args.runs, **(serve if args.what == "serve" else {}))
     return 0
 
 
@@ -243,10 +244,16 @@ def build_parser(model_options: bool = True) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")
-    p.add_argument("what", nargs="?", default="all", choices=["all", "text", "image", "conditional", "video", "train", "app"],
+    p.add_argument("what", nargs="?", default="all",
+                   choices=["all", "text", "image", "conditional", "video", "train", "app", "serve"],
                    help="train: the trainer's throughput against a bare PyTorch loop (DCGAN on digits); "
-                        "app: start time and memory; all (the default): every one, in one table")
+                        "app: start time and memory; serve: requests/s and latency of the app per engine "
+                        "(local, Ray Serve with 1 and 2 replicas; pip install -e .[scale]); "
+                        "all (the default): every one but serve, in one table")
     p.add_argument("--runs", type=int, help="repetitions (default 7; train: 5, each about 30 steps per side; app: 3)")
+    p.add_argument("--seconds", type=float, default=10.0, help="serve: each measuring phase's length (default 10)")
+    p.add_argument("--engines", default="local,ray-1,ray-2", help="serve: engines to measure (default local,ray-1,ray-2)")
+    p.add_argument("--work", default="dcgan,diffusion,text", help="serve: requests to measure (default dcgan,diffusion,text)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a model kind on a dataset (resumes from --out)")
