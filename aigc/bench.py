@@ -29,38 +29,46 @@ def bench_text(runs: int, model: str = "shakespeare-gpt", tokens: int = 200) -> 
     ]
 
 
-def bench_image(runs: int) -> list[tuple[str, str]]:
-    from .pipelines.image import generate_images
+def _pages(task: str, runs: int, page) -> list[tuple[str, str]]:
+    """A row per built-in model of `task`: `page(info)` gives the row's label, the number of images
+    drawn and the call that draws them, timed as a median of `runs` calls."""
     from .catalog import list_models
 
     rows = []
-    for info in list_models("image"):
+    for info in list_models(task):
         if info.source != "builtin":
             continue
-        diffusion = info.card.get("kind") == "diffusion"
-        n, steps = (16, 25) if diffusion else (64, None)
-        seconds = median_seconds(lambda: generate_images(info.name, num_images=n, seed=0, steps=steps), runs)
-        label = f"image {info.name}: {n} images" + (f", {steps} DDIM steps" if diffusion else "")
+        label, n, draw = page(info)
+        seconds = median_seconds(draw, runs)
         rows.append((label, f"{seconds * 1000:.0f} ms ({n / seconds:.0f} images/s)"))
     return rows
+
+
+def bench_image(runs: int) -> list[tuple[str, str]]:
+    """64 images per built-in GAN or VAE, 16 images in 25 DDIM steps per diffusion model."""
+    from .pipelines.image import generate_images
+
+    def page(info):
+        diffusion = info.card.get("kind") == "diffusion"
+        n, steps = (16, 25) if diffusion else (64, None)
+        label = f"image {info.name}: {n} images" + (f", {steps} DDIM steps" if diffusion else "")
+        return label, n, lambda: generate_images(info.name, num_images=n, seed=0, steps=steps)
+
+    return _pages("image", runs, page)
 
 
 def bench_conditional(runs: int) -> list[tuple[str, str]]:
     """16 images of one condition per built-in model (guided diffusion: 25 steps, guidance on)."""
     from .pipelines.conditional import generate_conditional
-    from .catalog import list_models
 
-    rows = []
-    for info in list_models("conditional"):
-        if info.source != "builtin":
-            continue
+    def page(info):
         kind = info.card.get("kind")
         condition = "a large red star in the top right" if kind == "text2img" else "7"
         steps = 25 if kind == "guided-diffusion" else None
-        seconds = median_seconds(lambda: generate_conditional(condition, info.name, num_images=16, seed=0, steps=steps), runs)
         label = f"conditional {info.name}: 16 images" + (f", {steps} DDIM steps with guidance" if steps else "")
-        rows.append((label, f"{seconds * 1000:.0f} ms ({16 / seconds:.0f} images/s)"))
-    return rows
+        return label, 16, lambda: generate_conditional(condition, info.name, num_images=16, seed=0, steps=steps)
+
+    return _pages("conditional", runs, page)
 
 
 def bench_video(runs: int) -> list[tuple[str, str]]:
@@ -216,45 +224,16 @@ def bench_train(runs: int, batch_size: int = 128, steps: int = 30, warmup: int =
 def bench_app(runs: int = 3) -> list[tuple[str, str]]:
     """`python app.py` until its page answers, the memory of a process holding every built-in model,
     and the CPU one request costs the server."""
-    import contextlib
     import os
     import subprocess
     import sys
-    import urllib.request
 
+    from .net import app_process
     from .paths import ROOT
 
-    @contextlib.contextmanager
-    def serving():
-        """`python app.py` on a free port, once its page answers: (process, URL, seconds to the page)."""
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        url = f"http://127.0.0.1:{port}/"
-        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-        start = time.perf_counter()
-        server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError("app.py exited before it served its page")
-                try:
-                    with urllib.request.urlopen(url, timeout=1) as page:
-                        if page.status == 200:
-                            break
-                except OSError:
-                    time.sleep(0.05)
-            yield server, url, time.perf_counter() - start
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
     def start_seconds() -> float:
-        with serving() as (_, _, seconds):
-            return seconds
+        with app_process() as (server, _):
+            return server.started_in
 
     def cpu_per_request(requests: int = 30) -> list[tuple[str, str]]:
         """CPU the server process, and its worker processes, spend on one request of each kind,
@@ -264,14 +243,14 @@ def bench_app(runs: int = 3) -> list[tuple[str, str]]:
         import psutil
         from gradio_client import Client
 
-        with serving() as (server, url, _):
+        with app_process() as (server, url):
             def cpu() -> tuple[float, float]:
                 process = psutil.Process(server.pid)
                 workers = sum(sum(c.cpu_times()[:2]) for c in process.children(recursive=True))
                 return sum(process.cpu_times()[:2]), workers
 
             # one TLS context, not one per call
-            client = Client(url, verbose=False, download_files=False, ssl_verify=ssl.create_default_context())
+            client = Client(url + "/", verbose=False, download_files=False, ssl_verify=ssl.create_default_context())
             asks = {"16 DCGAN images": lambda seed: client.predict("dcgan-digits", 16, seed, 25, "ddim", api_name="/generate_images"),
                     "32 tokens of text": lambda seed: client.predict("ROMEO.\n", "shakespeare-gpt", 32, 0.8, 50, 0.95, seed,
                                                                        api_name="/generate_text")}
@@ -331,14 +310,26 @@ BENCHES = {"text": bench_text, "image": bench_image, "conditional": bench_condit
 RUNS = {"train": 5, "app": 3}  # each repetition of these takes seconds, not milliseconds
 
 
-def run_bench(what: str = "all", runs: int | None = None) -> list[tuple[str, str]]:
-    """One table: the machine at the top, then each bench's rows (`what`: one of BENCHES, or all)."""
+def run_bench(what: str = "all", runs: int | None = None, **serve_options) -> list[tuple[str, str]]:
+    """One table: the machine at the top, then each bench's rows (`what`: one of BENCHES, or all; or
+    "serve", which is not in all: it starts the app once per engine, Ray among them; see aigc.serving.benchmark)."""
+    if what == "serve":
+        from .serving.benchmark import bench_serve, describe
+
+        rows = bench_serve(**serve_options)
+        print(f"Machine: {machine()}")
+        print(describe(**serve_options) + "\n")
+        return _table(rows)
     chosen = list(BENCHES) if what == "all" else [what]
     rows = []
     for name in chosen:
         rows += BENCHES[name](runs or RUNS.get(name, 7))
     print(f"Machine: {machine()}")
     print(f"Medians of {runs} runs.\n" if runs else "Medians of 7 runs (train: 5, app: 3).\n")
+    return _table(rows)
+
+
+def _table(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
     width = max(len(r[0]) for r in rows)
     value_width = max(5, *(len(r[1]) for r in rows))
     print(f"| {'measure':<{width}} | {'value':<{value_width}} |\n|{'-' * (width + 2)}|{'-' * (value_width + 2)}|")
