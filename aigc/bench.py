@@ -98,19 +98,21 @@ def _bare_dcgan_loop(batch_size: int, device: torch.device, seed: int = 0):
 
     from .data.images import load_images, split
     from .models.dcgan import Discriminator, Generator
-    from .training.dcgan import DEFAULTS, MODEL_DEFAULTS, diff_augment
+    from .training.configs import DCGANConfig
+    from .training.dcgan import diff_augment
     from .training.images import ema_average
 
-    sizes = MODEL_DEFAULTS
+    config = DCGANConfig()
+    sizes = config.model
     train_set = split(load_images("digits"))[0]
     torch.manual_seed(seed)
-    G = Generator(sizes["z_dim"], train_set.channels, sizes["width"]).to(device)
-    D = Discriminator(train_set.channels, sizes["width"], sizes["d_norm"]).to(device)
-    ema = AveragedModel(G, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True).to(device)
-    g_opt = torch.optim.Adam(G.parameters(), lr=DEFAULTS["lr"], betas=(0.5, 0.999))  # the task's constant rate
-    d_opt = torch.optim.Adam(D.parameters(), lr=DEFAULTS["lr"], betas=(0.5, 0.999))
+    G = Generator(sizes.z_dim, train_set.channels, sizes.width).to(device)
+    D = Discriminator(train_set.channels, sizes.width, sizes.d_norm).to(device)
+    ema = AveragedModel(G, avg_fn=ema_average(sizes.ema_decay), use_buffers=True).to(device)
+    g_opt = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(0.5, 0.999))  # the task's constant rate
+    d_opt = torch.optim.Adam(D.parameters(), lr=config.lr, betas=(0.5, 0.999))
     aug = torch.Generator().manual_seed(seed + 17)
-    p = sizes["augment_p"]
+    p = sizes.augment_p
     per_epoch = len(train_set) // batch_size
     count = 0
 
@@ -121,7 +123,7 @@ def _bare_dcgan_loop(batch_size: int, device: torch.device, seed: int = 0):
         order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed * 7919 + epoch))
         real = train_set.batch(order[i * batch_size : (i + 1) * batch_size])["image"].to(device)
         G.train()
-        fake = G(torch.randn(len(real), sizes["z_dim"], device=device))
+        fake = G(torch.randn(len(real), sizes.z_dim, device=device))
         d_real = D(diff_augment(real, aug, p))
         d_fake = D(diff_augment(fake.detach(), aug, p))
         d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()

@@ -1,8 +1,9 @@
-"""Model cards: YAML front matter (the facts) and a body rendered from it.
+"""Model cards: huggingface_hub's `ModelCard`, whose `ModelCardData` (the YAML front matter)
+holds the facts, and a body rendered from them.
 
 The body is always re-rendered from the front matter, so the trainer (which writes
 the first card) and `python -m aigc eval` (which adds measured metrics) cannot drift
-apart.
+apart. Reading a card imports nothing of training or the models.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
+from huggingface_hub import ModelCard, ModelCardData
+
+from .paths import atomic_write_text
 
 METRIC_NAMES = {
     "heldout_loss": "Held-out loss, every character of the held-out 5% (nats/char)",
@@ -111,32 +114,45 @@ def _parsed(readme: Path) -> tuple[dict[str, Any], str]:
     if cached is not None and cached[0] == stamp:
         return cached[1]
     text = readme.read_text(encoding="utf-8")
-    front, body = ({}, text) if not text.startswith("---") else (yaml.safe_load(text.split("---", 2)[1]) or {}, text.split("---", 2)[-1])
+    card = ModelCard(text) if text.startswith("---") else None  # a README without front matter has no facts
+    front, body = (card.data.to_dict(), card.text) if card is not None else ({}, text)
     title = next((line[2:].strip() for line in body.splitlines() if line.startswith("# ")), "")
     _PARSED[readme] = (stamp, (front, title))
     return front, title
 
 
+def model_card(meta: dict[str, Any]) -> ModelCard:
+    """The card of `meta`: its front matter in the order given, and the body rendered from it."""
+    data = ModelCardData(**meta)
+    return ModelCard(f"---\n{data.to_yaml(original_order=list(meta))}\n---\n{_body(meta)}")
+
+
 def render_card(meta: dict[str, Any]) -> str:
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    return str(model_card(meta))
+
+
+def _body(meta: dict[str, Any]) -> str:
     kind = meta.get("kind")
-    body = (_gpt_body(meta) if kind == "gpt" else _image_body(meta) if kind in IMAGE_KINDS
-            else _conditional_body(meta) if kind in CONDITIONAL_KINDS else _generic_body(meta))
-    return f"---\n{front}---\n{body}"
+    if kind == "gpt":
+        return _gpt_body(meta)
+    if kind in IMAGE_KINDS:
+        return _image_body(meta)
+    return _conditional_body(meta) if kind in CONDITIONAL_KINDS else _generic_body(meta)
 
 
 def write_card(folder: str | Path, meta: dict[str, Any]) -> None:
-    from .training.checkpoint import atomic_write_text
-
     atomic_write_text(Path(folder) / "README.md", render_card(meta))
 
 
 def update_metrics(folder: str | Path, metrics: dict[str, float]) -> dict[str, Any]:
-    """Merge measured metrics into a card's front matter and re-render its body."""
-    meta = read_card(folder)
-    meta.setdefault("metrics", {}).update({k: _round(v) for k, v in metrics.items()})
-    write_card(folder, meta)
-    return meta
+    """Merge measured metrics into a card's front matter (its other facts and their order kept) and
+    re-render its body; returns the front matter."""
+    readme = Path(folder) / "README.md"
+    card = ModelCard.load(readme)
+    card.data.metrics = {**(card.data.get("metrics") or {}), **{k: _round(v) for k, v in metrics.items()}}
+    card.text = _body(card.data.to_dict())
+    atomic_write_text(readme, str(card))
+    return card.data.to_dict()
 
 
 def card_metrics(metrics: dict[str, float]) -> dict[str, float | int]:
@@ -183,6 +199,29 @@ def _measured(m: dict[str, Any], rewrites: str = "this table") -> str:
     return f"Measure again with `python -m aigc eval {m.get('name', 'MODEL')}` (this also rewrites {rewrites})."
 
 
+def _training(m: dict[str, Any], rows: list[tuple[str, str]] | None = None) -> str:
+    """The card's training table (`rows`, by default the steps and learning rate, then precision,
+    hardware and time) and the command that trains the model again."""
+    rows = rows or [("steps", f"{m['steps']:,} of batch {m.get('batch_size')}"), ("learning rate", f"{m.get('lr')}")]
+    rows += [("precision", f"{m.get('precision')}"), ("hardware", f"{m.get('hardware')}"),
+             ("training time", _hours(m.get("training_seconds", 0)))]
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    # a model whose recipe changed while it trained says how
+    retrain = f"{m['history']}\n\nThe recipe as it stands, from scratch" if m.get("history") else "Retrain it exactly"
+    return f"""## Training
+
+| | |
+| --- | --- |
+{table}
+
+{retrain} (resumable: run the same command again after a stop):
+
+```bash
+{m.get('command')}
+```
+"""
+
+
 def _gpt_body(m: dict[str, Any]) -> str:
     metrics = m.get("metrics", {})
     loss = metrics.get("heldout_loss", metrics.get("val_loss_sampled"))
@@ -205,24 +244,14 @@ typographic quotes and accents to plain ASCII and tells you what it dropped.
 {_metrics_table(metrics)}
 The held-out split is the last 5% of the corpus, never seen in training. {_measured(m)}
 
-## Training
-
-| | |
-| --- | --- |
-| architecture | {m.get('n_layer')} layers, {m.get('n_head')} heads, width {m.get('n_embd')}, context {m.get('block_size')} characters |
-| tokens | {m.get('vocab_size')} characters (tokenizers, saved as `PreTrainedTokenizerFast`) |
-| steps | {m['steps']:,} of {m.get('batch_size')} x {m.get('block_size')} characters |
-| optimiser | AdamW, peak learning rate {m.get('lr')}, {m.get('warmup')} warm-up steps then cosine decay, weight decay {m.get('weight_decay')} |
-| precision | {m.get('precision')} |
-| hardware | {m.get('hardware')} |
-| training time | {_hours(m.get('training_seconds', 0))} |
-
-Retrain it exactly (resumable: run the same command again after a stop):
-
-```bash
-{m['command']}
-```
-
+{_training(m, [
+    ("architecture", f"{m.get('n_layer')} layers, {m.get('n_head')} heads, width {m.get('n_embd')}, "
+                     f"context {m.get('block_size')} characters"),
+    ("tokens", f"{m.get('vocab_size')} characters (tokenizers, saved as `PreTrainedTokenizerFast`)"),
+    ("steps", f"{m['steps']:,} of {m.get('batch_size')} x {m.get('block_size')} characters"),
+    ("optimiser", f"AdamW, peak learning rate {m.get('lr')}, {m.get('warmup')} warm-up steps then cosine decay, "
+                  f"weight decay {m.get('weight_decay')}"),
+])}
 ## References
 
 {GPT_REFERENCES}"""
@@ -292,22 +321,7 @@ def _image_body(m: dict[str, Any]) -> str:
 {_metrics_table(metrics)}
 {judge} {_measured(m)}
 
-## Training
-
-| | |
-| --- | --- |
-| steps | {m['steps']:,} of batch {m.get('batch_size')} |
-| learning rate | {m.get('lr')} |
-| precision | {m.get('precision')} |
-| hardware | {m.get('hardware')} |
-| training time | {_hours(m.get('training_seconds', 0))} |
-
-Retrain it exactly (resumable: run the same command again after a stop):
-
-```bash
-{m.get('command')}
-```
-
+{_training(m)}
 ## References
 
 {IMAGE_REFERENCES[m['kind']]}"""
@@ -381,11 +395,6 @@ drop attributes at random while training, so partial captions ("a red shape movi
 }
 
 
-def _retrain(m: dict[str, Any]) -> str:
-    """How the card introduces its command: a model whose recipe changed while it trained says how."""
-    return f"{m['history']}\n\nThe recipe as it stands, from scratch" if m.get("history") else "Retrain it exactly"
-
-
 def _conditional_body(m: dict[str, Any]) -> str:
     what, how, references = CONDITIONAL_KINDS[m["kind"]]
     metrics = m.get("metrics", {})
@@ -448,22 +457,7 @@ import aigc
 {_metrics_table(metrics)}
 {judges} {_measured(m, "this table and the picture")}
 
-## Training
-
-| | |
-| --- | --- |
-| steps | {m['steps']:,} of batch {m.get('batch_size')} |
-| learning rate | {m.get('lr')} |
-| precision | {m.get('precision')} |
-| hardware | {m.get('hardware')} |
-| training time | {_hours(m.get('training_seconds', 0))} |
-
-{_retrain(m)} (resumable: run the same command again after a stop):
-
-```bash
-{m.get('command')}
-```
-
+{_training(m)}
 ## References
 
 {references}"""

@@ -15,6 +15,26 @@ RUNS = Path(os.environ.get("AIGC_RUNS", ROOT / "runs"))
 OUTPUTS = Path(os.environ.get("AIGC_OUTPUTS", ROOT / "outputs"))
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make the names in `folder` (a rename, a new file) survive a power cut, not only their contents."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `path` so that a reader sees the old text or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    fsync_dir(path.parent)
+
+
 def new_output(folder: Path, stem: str, suffix: str) -> Path:
     """A fresh path in `folder` (made if missing) named after `stem`, a model's name and a seed.
     The app serves OUTPUTS/images and OUTPUTS/videos as they are, so every name ends in 64

@@ -19,60 +19,42 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
-from torch.optim.swa_utils import AveragedModel
 
 from ..data import shapes
 from ..models.cgan import CaptionEncoder, ConditionalDiscriminator, ConditionalGenerator, LabelEncoder, Vocabulary
 from .dcgan import diff_augment
-from .images import EVAL_SAMPLES, ImageTask, ema_average, grid
+from .gan import GANParts
+from .images import EVAL_SAMPLES, ImageTask, grid
 
-DEFAULTS = dict(steps=3000, batch_size=64, lr=2e-4, warmup=0, min_lr_ratio=1.0, eval_every=250, sample_every=250,
-                checkpoint_every=250, precision="no")
-MODEL_DEFAULTS = dict(z_dim=100, width=64, ema_decay=0.999, augment_p=0.5, embed=32)
-TEXT2IMG_MODEL_DEFAULTS = dict(z_dim=100, width=64, ema_decay=0.999, augment_p=0.0, embed=64, drop=0.3)
-
-# The caption words of `shapes` (design.md), and the words a caption may add around them.
+# The caption words of `shapes`, and the words a caption may add around them.
 CAPTION_WORDS = [*shapes.COLORS, *shapes.SHAPES, *shapes.SIZES, "top", "bottom", "left", "right", "center"]
 FILLER_WORDS = ["a", "an", "the", "in", "at", "on", "of", "shape", "and", "with"]
 CAPTION_LENGTH = 8
 
 
-class CGANTask(ImageTask):
+class CGANTask(GANParts, ImageTask):
     """Conditioned on class labels (`digits`)."""
 
     kind = "cgan"
     task = "conditional"
     best_metric = "score"
-    model_defaults = MODEL_DEFAULTS
-    aux: dict[str, tuple[str, ...]] = {}  # attributes the discriminator also learns to name
+    caption_length = CAPTION_LENGTH
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
-        sizes = {**self.model_defaults, **config.model}
-        self.sizes = sizes
-        self.z_dim, self.width, self.augment_p = sizes["z_dim"], sizes["width"], sizes["augment_p"]
+        self.sizes = sizes = config.model
+        self.z_dim, self.width, self.augment_p = sizes.z_dim, sizes.width, sizes.augment_p
         torch.manual_seed(config.seed)
         generator = ConditionalGenerator(self.make_encoder(), self.z_dim, self.channels, self.width)
         discriminator = ConditionalDiscriminator(self.make_encoder(), self.channels, self.width,
                                                  aux={k: len(v) for k, v in self.aux.items()})
-        ema = AveragedModel(generator, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
-        if resume_from is not None:
-            generator.load_state_dict(load_file(resume_from / "generator-raw.safetensors"))
-            discriminator.load_state_dict(load_file(resume_from / "discriminator.safetensors"))
-            ema.load_state_dict(load_file(resume_from / "generator-ema.safetensors"))
-        betas = (0.5, 0.999)  # Radford et al., 2016
-        g_opt = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=betas)
-        d_opt = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=betas)
-        self.G, self.D, self.g_opt, self.d_opt = accelerator.prepare(generator, discriminator, g_opt, d_opt)
-        self.ema = ema.to(accelerator.device)
-        self.parameters = sum(p.numel() for p in generator.parameters())
+        self.build_gan(generator, {"discriminator": discriminator}, sizes.ema_decay, resume_from)
         self.rng = torch.Generator().manual_seed(self.process_seed(config.seed + 17))
         self.fixed_z = torch.randn(EVAL_SAMPLES, self.z_dim, generator=torch.Generator().manual_seed(1234))
 
     # -- what differs between labels and captions --------------------------------------------------
     def make_encoder(self) -> torch.nn.Module:
-        return LabelEncoder(len(self.train_set.class_names), self.sizes["embed"])
+        return LabelEncoder(len(self.train_set.class_names), self.sizes.embed)
 
     def conditions(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, list | None]:
         """(the batch's conditions, wrong ones for the same images, the attributes each condition names)."""
@@ -95,13 +77,9 @@ class CGANTask(ImageTask):
         return torch.arange(10).repeat_interleave(8)  # one row per label
 
     def config_fields(self) -> dict[str, Any]:
-        return {"class_names": self.train_set.class_names, "embed": self.sizes["embed"]}
+        return {"class_names": self.train_set.class_names, "embed": self.sizes.embed}
 
     # -- shared ---------------------------------------------------------------------------------------
-    @property
-    def optimizers(self):
-        return {"generator": self.g_opt, "discriminator": self.d_opt}
-
     def train_step(self, step: int) -> dict[str, float]:
         self.G.train()
         batch = self.batch_at(step)
@@ -119,17 +97,13 @@ class CGANTask(ImageTask):
             d_wrong = self.D(real_aug, wrong)
             d_loss = F.softplus(-d_real).mean() + 0.5 * (F.softplus(d_fake).mean() + F.softplus(d_wrong).mean())
             d_aux = self.attribute_loss(real_aug, batch.get("attributes"))  # real images: every attribute known
-        self.d_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(d_loss + d_aux)
-        self.d_opt.step()
+        self.step_optimizer("discriminator", d_loss + d_aux)
         with self.accelerator.autocast():
             fake_aug = aug(fake)
             g_loss = F.softplus(-self.D(fake_aug, cond)).mean()
             g_aux = self.attribute_loss(fake_aug, named)  # generated ones: what their caption named
-        self.g_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(g_loss + g_aux)
-        self.g_opt.step()
-        self.ema.update_parameters(self.accelerator.unwrap_model(self.G))
+        self.step_optimizer("generator", g_loss + g_aux)
+        self.update_ema()
         out = {
             "g_loss": g_loss.item(), "d_loss": d_loss.item(), "d_real": torch.sigmoid(d_real).mean().item(),
             "d_fake": torch.sigmoid(d_fake).mean().item(), "d_wrong": torch.sigmoid(d_wrong).mean().item(),
@@ -137,26 +111,6 @@ class CGANTask(ImageTask):
         if self.aux:
             out.update(d_aux=d_aux.item(), g_aux=g_aux.item())
         return out
-
-    def attribute_loss(self, images: torch.Tensor, attrs: list[dict[str, str]] | None) -> torch.Tensor:
-        """Cross-entropy of the discriminator's attribute heads, over the attributes each image names."""
-        loss = torch.zeros((), device=images.device)
-        if not self.aux or not attrs:
-            return loss
-        nothing = torch.zeros(len(images), CAPTION_LENGTH, dtype=torch.long, device=images.device)
-        logits = self.accelerator.unwrap_model(self.D).attributes(images, nothing)
-        for key, values in self.aux.items():
-            pairs = [(i, values.index(a[key])) for i, a in enumerate(attrs) if a.get(key)]
-            if pairs:
-                rows, targets = zip(*pairs)
-                loss = loss + F.cross_entropy(logits[key][list(rows)].float(), torch.tensor(targets, device=images.device))
-        return loss
-
-    @torch.no_grad()
-    def generate(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        self.ema.eval()
-        device = self.accelerator.device
-        return torch.cat([self.ema(zc.to(device), cc.to(device)).float().cpu() for zc, cc in zip(z.split(250), cond.split(250))])
 
     def eval_images(self) -> torch.Tensor:
         return self.generate(self.fixed_z, self.eval_conditions())
@@ -170,14 +124,7 @@ class CGANTask(ImageTask):
 
     def save_model(self, folder: Path, release: bool = False) -> None:
         self.write_config(folder, z_dim=self.z_dim, width=self.width, **self.config_fields())
-        ema = {k.removeprefix("module."): v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()
-               if k.startswith("module.")}
-        save_file(ema, folder / "generator.safetensors")
-        if not release:  # what a resume needs beyond the sampling weights
-            save_file({k: v.contiguous() for k, v in self.ema.state_dict().items()}, folder / "generator-ema.safetensors")
-            save_file(self.accelerator.unwrap_model(self.G).state_dict(), folder / "generator-raw.safetensors")
-            save_file(self.accelerator.unwrap_model(self.D).state_dict(), folder / "discriminator.safetensors")
-
+        self.save_gan(folder, release)
 
 
 def partial(attrs: dict[str, str], keep: float, rng: random.Random) -> dict[str, str]:
@@ -197,7 +144,6 @@ class Text2ImgTask(CGANTask):
     """Conditioned on captions of `shapes`, encoded by a caption encoder trained with each network."""
 
     kind = "text2img"
-    model_defaults = TEXT2IMG_MODEL_DEFAULTS
     aux = shapes.VOCABULARY
 
     def __init__(self, config, accelerator, resume_from: Path | None):
@@ -214,10 +160,10 @@ class Text2ImgTask(CGANTask):
         return self.vocab.encode([shapes.caption(a) for a in attrs], CAPTION_LENGTH)
 
     def make_encoder(self) -> torch.nn.Module:
-        return CaptionEncoder(len(self.vocab.words), self.sizes["embed"], CAPTION_LENGTH)
+        return CaptionEncoder(len(self.vocab.words), self.sizes.embed, CAPTION_LENGTH)
 
     def conditions(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, list]:
-        keep = 1 - self.sizes["drop"]
+        keep = 1 - self.sizes.drop
         told = [partial(a, keep, self.caption_rng) for a in batch["attributes"]]
         # A caption that names nothing matches every image; its wrong twin is then a full
         # caption that differs from the image in one attribute.
@@ -244,7 +190,7 @@ class Text2ImgTask(CGANTask):
         return self.encode([a for a in attrs for _ in range(8)])  # one row per caption
 
     def config_fields(self) -> dict[str, Any]:
-        return {"vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler), "embed": self.sizes["embed"],
+        return {"vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler), "embed": self.sizes.embed,
                 "caption_length": CAPTION_LENGTH}
 
     def card_fields(self) -> dict[str, Any]:

@@ -12,13 +12,7 @@ from typing import Iterator
 import torch
 from safetensors.torch import load_file, save_file
 
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+from ..paths import fsync_dir
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -27,7 +21,7 @@ def _fsync_tree(folder: Path) -> None:
             with open(path, "rb") as f:
                 os.fsync(f.fileno())
     for sub in [*(p for p in folder.rglob("*") if p.is_dir()), folder]:
-        _fsync_dir(sub)
+        fsync_dir(sub)
 
 
 @contextmanager
@@ -48,7 +42,7 @@ def atomic_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
         target.rename(old)
     tmp.rename(target)
-    _fsync_dir(target.parent)  # the renames themselves survive a power cut, not only the files
+    fsync_dir(target.parent)  # the renames themselves survive a power cut, not only the files
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -58,16 +52,6 @@ def existing_checkpoint(target: Path) -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
-    _fsync_dir(path.parent)
 
 
 def save_optimizer(optimizer: torch.optim.Optimizer, path: Path) -> None:

@@ -19,11 +19,6 @@ from torch.optim.swa_utils import AveragedModel
 from ..models.diffusion import make_unet, sample, sample_guided, training_scheduler
 from .images import EVAL_SAMPLES, ImageTask, ema_average, grid
 
-DEFAULTS = dict(steps=5000, batch_size=64, lr=1e-3, warmup=200, min_lr_ratio=0.1, weight_decay=0.0,
-                eval_every=1000, sample_every=500, checkpoint_every=500, precision="no")
-MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25)
-GUIDED_MODEL_DEFAULTS = dict(width=16, ema_decay=0.999, sample_steps=25, guidance=2.0, p_uncond=0.1)
-
 
 class DiffusionTask(ImageTask):
     kind = "diffusion"
@@ -33,11 +28,11 @@ class DiffusionTask(ImageTask):
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
-        sizes = {**MODEL_DEFAULTS, **config.model}
-        self.width, self.sample_steps = sizes["width"], sizes["sample_steps"]
+        sizes = config.model
+        self.width, self.sample_steps = sizes.width, sizes.sample_steps
         torch.manual_seed(config.seed)
         unet = make_unet(self.channels, self.width, classes=self.classes)
-        ema = AveragedModel(unet, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
+        ema = AveragedModel(unet, avg_fn=ema_average(sizes.ema_decay), use_buffers=True)
         if resume_from is not None:
             unet.load_state_dict(load_file(resume_from / "unet-raw.safetensors"))
             ema.load_state_dict(load_file(resume_from / "unet-ema.safetensors"))
@@ -126,8 +121,7 @@ class GuidedDiffusionTask(DiffusionTask):
     def __init__(self, config, accelerator, resume_from: Path | None):
         self.classes = 10
         super().__init__(config, accelerator, resume_from)
-        sizes = {**GUIDED_MODEL_DEFAULTS, **config.model}
-        self.guidance, self.p_uncond = sizes["guidance"], sizes["p_uncond"]
+        self.guidance, self.p_uncond = config.model.guidance, config.model.p_uncond
 
     def condition(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
         labels = batch["label"]

@@ -8,8 +8,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from tqdm.auto import tqdm
-
 # start | step | eval | sample | checkpoint | end | error
 Listener = Callable[["Event"], None]
 
@@ -77,6 +75,8 @@ class ProgressBar:
     """A tqdm bar over steps, with the latest losses and throughput in its postfix."""
 
     def __init__(self, total: int, initial: int = 0):
+        from tqdm.auto import tqdm  # only a command-line run draws a bar
+
         self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True)
 
     def __call__(self, event: Event) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -11,22 +12,19 @@ import torch
 from transformers import AutoTokenizer, GPT2LMHeadModel
 
 from ..data.text import char_tokenizer, encode_corpus, load_corpus, random_blocks, split_corpus
-from ..cards import card_metrics, render_card
 from ..evaluation.text import heldout_loss
 from ..models.gpt import gpt2_from_scratch
 from .trainer import Task
 
-DEFAULTS = dict(steps=6000, batch_size=32, lr=2e-3, warmup=200, weight_decay=0.1, eval_every=250, sample_every=500)
-MODEL_DEFAULTS = dict(n_layer=6, n_embd=192, n_head=6, block_size=256, dropout=0.0)
-
 
 class GPTTask(Task):
+    kind = "gpt"
     task = "text"
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
-        sizes = {**MODEL_DEFAULTS, **config.model}
-        self.block = sizes["block_size"]
+        sizes = config.model
+        self.block = sizes.block_size
         train_text, val_text = split_corpus(load_corpus(config.dataset))
         if resume_from is not None:
             self.tokenizer = AutoTokenizer.from_pretrained(resume_from)
@@ -34,7 +32,7 @@ class GPTTask(Task):
         else:
             self.tokenizer = char_tokenizer(train_text)
             torch.manual_seed(config.seed)
-            model = gpt2_from_scratch(self.tokenizer, **sizes)
+            model = gpt2_from_scratch(self.tokenizer, **asdict(sizes))
         model.loss_type = "ForCausalLM"  # GPT2LMHeadModel's name does not say it, and transformers warns
         self.train_tokens = encode_corpus(train_text, self.tokenizer)
         self.val_tokens = encode_corpus(val_text, self.tokenizer)
@@ -104,18 +102,14 @@ class GPTTask(Task):
         model.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
 
-    def model_card(self, stats: dict[str, Any]) -> str:
-        cfg, sizes = self.config, {**MODEL_DEFAULTS, **self.config.model}
-        figures = dict(stats["metrics"])
+    def shown_metrics(self, metrics: dict[str, float]) -> dict[str, float]:
+        """The trainer's loss is on a fixed sample of held-out windows; `python -m aigc eval` scores them all."""
+        figures = dict(metrics)
         loss = figures.pop("val_loss")
-        meta = {
-            "name": stats["name"], "task": "text", "kind": "gpt", "dataset": cfg.dataset,
-            "parameters": self.parameters, "vocab_size": len(self.tokenizer), "steps": stats["step"],
-            "batch_size": cfg.batch_size, **{k: sizes[k] for k in ("n_layer", "n_head", "n_embd", "block_size")},
-            "lr": cfg.lr, "warmup": cfg.warmup, "weight_decay": cfg.weight_decay,
-            "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
-            "precision": stats["precision"], "seed": cfg.seed,
-            "metrics": card_metrics({"val_loss_sampled": loss, "val_perplexity_sampled": math.exp(loss), **figures}),
-            "measured_by": "trainer", "command": cfg.command,
-        }
-        return render_card(meta)
+        return {"val_loss_sampled": loss, "val_perplexity_sampled": math.exp(loss), **figures}
+
+    def card_fields(self) -> dict[str, Any]:
+        sizes, cfg = self.config.model, self.config
+        return {"vocab_size": len(self.tokenizer), "n_layer": sizes.n_layer, "n_head": sizes.n_head,
+                "n_embd": sizes.n_embd, "block_size": sizes.block_size, "warmup": cfg.warmup,
+                "weight_decay": cfg.weight_decay}

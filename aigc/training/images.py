@@ -1,4 +1,4 @@
-"""What every image kind shares in training: its data, batches by step, sample grids, cards."""
+"""What every image kind shares in training: its data, batches by step, sample grids."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 import torch
 from torchvision.utils import make_grid
 
-from ..cards import card_metrics, render_card
 from ..data.images import load_images, split
 from .trainer import Task
 
@@ -109,19 +108,3 @@ class ImageTask(Task):
     def write_config(self, folder: Path, **config: Any) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "config.json").write_text(json.dumps({"kind": self.kind, "channels": self.channels, "size": 32, **config}, indent=2))
-
-    def model_card(self, stats: dict[str, Any]) -> str:
-        cfg = self.config
-        meta = {
-            "name": stats["name"], "task": self.task, "kind": self.kind, "dataset": cfg.dataset,
-            "parameters": self.parameters, "steps": stats["step"], "batch_size": cfg.batch_size, "lr": cfg.lr,
-            "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
-            "precision": stats["precision"], "seed": cfg.seed,
-            "metrics": card_metrics(stats["metrics"]), "measured_by": "trainer",
-            "command": cfg.command, **self.card_fields(),
-        }
-        return render_card(meta)
-
-    def card_fields(self) -> dict[str, Any]:
-        """Facts a kind adds to its card's front matter (the app reads some of them)."""
-        return {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import threading
 import zipfile
@@ -20,6 +19,7 @@ from typing import Any
 
 from ..errors import AigcError
 from ..paths import CHECKPOINTS, OUTPUTS, RUNS
+from .configs import max_runs_setting
 from .events import Event, parse_events
 
 # Step-event fields that are bookkeeping, not curves.
@@ -104,7 +104,7 @@ class Jobs:
 
     @property
     def max_running(self) -> int:
-        return self._max_running or max(1, int(os.environ.get("AIGC_MAX_RUNS", "1")))
+        return self._max_running or max_runs_setting() or 1
 
     def _check_capacity(self) -> None:
         busy = self.full()

@@ -13,7 +13,7 @@ import platform
 import threading
 import time
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,41 +21,13 @@ import torch
 from accelerate import Accelerator
 from transformers.utils import logging as hf_logging
 
+from ..cards import card_metrics, render_card
 from ..device import best_device, training_precision
 from ..errors import AigcError
-from .checkpoint import atomic_folder, atomic_write_text, existing_checkpoint, load_optimizer, save_optimizer
+from ..paths import atomic_write_text
+from .checkpoint import atomic_folder, existing_checkpoint, load_optimizer, save_optimizer
+from .configs import TrainConfig, as_kind_config
 from .events import Event, Listener, MetricsFile, truncate_metrics
-
-
-@dataclass
-class TrainConfig:
-    kind: str
-    dataset: str
-    steps: int
-    batch_size: int
-    lr: float
-    seed: int = 0
-    warmup: int = 100
-    min_lr_ratio: float = 0.1
-    weight_decay: float = 0.0
-    grad_clip: float = 1.0
-    eval_every: int = 250
-    sample_every: int = 500
-    checkpoint_every: int = 500
-    log_every: int = 10
-    log_seconds: float = 1.0  # also report when this long has passed, so slow kinds' curves still move
-    precision: str = "auto"  # auto | no | bf16 | fp16
-    device: str | None = None
-    model: dict[str, Any] = field(default_factory=dict)  # kind-specific sizes
-    command: str = ""
-    log_with: str | None = None  # an accelerate tracker ("tensorboard"), writing under the run folder
-
-    def lr_at(self, step: int) -> float:
-        """Linear warm-up, then a cosine decay to `min_lr_ratio * lr` at the last step."""
-        if step < self.warmup:
-            return self.lr * (step + 1) / self.warmup
-        progress = min(1.0, (step - self.warmup) / max(1, self.steps - self.warmup))
-        return self.lr * (self.min_lr_ratio + (1 - self.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 class Task(ABC):
@@ -68,6 +40,8 @@ class Task(ABC):
     task = "text"
     #: samples (or clips) a judge scores at each evaluation; None when no judge scores them
     eval_samples: int | None = None
+    #: the sampling model's parameters, for its card
+    parameters = 0
 
     def __init__(self, config: TrainConfig, accelerator: Accelerator, resume_from: Path | None):
         self.config = config
@@ -93,7 +67,24 @@ class Task(ABC):
         `release` may trade exactness for size (the best model that gets shipped)."""
 
     def model_card(self, stats: dict[str, Any]) -> str:
-        return ""
+        """The best model's card: the run's facts and figures (its body is rendered from them)."""
+        cfg = self.config
+        return render_card({
+            "name": stats["name"], "task": self.task, "kind": cfg.kind, "dataset": cfg.dataset,
+            "parameters": self.parameters, "steps": stats["step"], "batch_size": cfg.batch_size, "lr": cfg.lr,
+            "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
+            "precision": stats["precision"], "seed": cfg.seed,
+            "metrics": card_metrics(self.shown_metrics(stats["metrics"])), "measured_by": "trainer",
+            "command": cfg.command, **self.card_fields(),
+        })
+
+    def shown_metrics(self, metrics: dict[str, float]) -> dict[str, float]:
+        """The figures as the card names them (by default, as the evaluation does)."""
+        return metrics
+
+    def card_fields(self) -> dict[str, Any]:
+        """Facts a kind adds to its card (the app reads some of them)."""
+        return {}
 
     def card_figures(self, folder: Path, metrics: dict[str, float], name: str) -> dict[str, float]:
         """What the best model's card shows beside the evaluation's `metrics`, as a built-in card
@@ -154,8 +145,9 @@ def make_accelerator(config: TrainConfig, project_dir: Path | None = None) -> Ac
 
 def tracker_config(config: TrainConfig) -> dict[str, Any]:
     """The run's config as trackers take it: flat, and only strings, numbers and booleans."""
-    flat = {k: v for k, v in asdict(config).items() if k != "model"}
-    flat.update({f"model.{k}": v for k, v in config.model.items()})
+    data = asdict(config)
+    flat = {k: v for k, v in data.items() if k != "model"}
+    flat.update({f"model.{k}": v for k, v in data["model"].items()})
     return {k: v for k, v in flat.items() if isinstance(v, (str, int, float, bool))}
 
 
@@ -177,7 +169,7 @@ class Trainer:
     """Runs a task for `config.steps` steps in `out`, resuming from `out/checkpoint` if present."""
 
     def __init__(self, config: TrainConfig, task_cls: type[Task], out: Path, listeners: list[Listener] = ()):
-        self.config = config
+        self.config = config = as_kind_config(config)
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.listeners = list(listeners)

@@ -11,21 +11,14 @@ from safetensors.torch import load_file, save_file
 from ..models.vae import VAE, vae_loss
 from .images import EVAL_SAMPLES, ImageTask, grid
 
-DEFAULTS = dict(steps=6000, batch_size=64, lr=2e-3, warmup=100, weight_decay=0.0, eval_every=250, sample_every=250,
-                checkpoint_every=500, precision="no")
-# Measured on `digits` (1,000 prior samples judged): latent 16 with sigma 0.2 gave 22% confident
-# digits, latent 8 with sigma 0.3 gave 42%; a small latent space and a looser likelihood leave
-# fewer holes between the posteriors for prior samples to fall into.
-MODEL_DEFAULTS = dict(latent=8, width=32, sigma=0.4, beta=1.0)
-
 
 class VAETask(ImageTask):
     kind = "vae"
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
-        sizes = {**MODEL_DEFAULTS, **config.model}
-        self.latent, self.width, self.sigma, self.beta = sizes["latent"], sizes["width"], sizes["sigma"], sizes["beta"]
+        sizes = config.model
+        self.latent, self.width, self.sigma, self.beta = sizes.latent, sizes.width, sizes.sigma, sizes.beta
         torch.manual_seed(config.seed)
         model = VAE(self.channels, self.latent, self.width)
         if resume_from is not None:

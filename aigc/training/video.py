@@ -20,28 +20,23 @@ background that drifts and an object whose color or size flickers, not its motio
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
-from torch.optim.swa_utils import AveragedModel
 
-from ..cards import card_metrics, render_card
-from ..evaluation.video import eval_captions, split_scores
 from ..data import moving_shapes, shapes
+from ..evaluation.video import eval_captions, split_scores
 from ..models.cgan import CaptionEncoder, ConditionalDiscriminator, Vocabulary
 from ..models.video import VideoDiscriminator, VideoGenerator
-from .cgan import CAPTION_WORDS, FILLER_WORDS
-from .images import ema_average, grid
+from .cgan import CAPTION_WORDS, FILLER_WORDS, partial
+from .gan import GANParts
+from .images import grid
 from .trainer import Task
 
-DEFAULTS = dict(steps=3000, batch_size=16, lr=2e-4, warmup=0, min_lr_ratio=1.0, eval_every=250, sample_every=250,
-                checkpoint_every=250, precision="no")
-MODEL_DEFAULTS = dict(z_dim=64, width=48, d_width=24, ema_decay=0.999, embed=64, drop=0.3, clips=6000,
-                      frame_d=1.0, frame_picks=4, steady=4000.0)
 VIDEO_WORDS = list(dict.fromkeys([*CAPTION_WORDS, *moving_shapes.MOTION_WORDS]))
 CAPTION_LENGTH = 10
 AUX = {**shapes.VOCABULARY, "motion": moving_shapes.MOTIONS}  # attributes the discriminator learns to name
@@ -57,10 +52,6 @@ def histogram_drift(clips: torch.Tensor) -> torch.Tensor:
     return (values - values.mean(1, keepdim=True)).pow(2).mean((1, 2, 3))
 
 
-def partial(attrs: dict[str, str], keep: float, rng: random.Random) -> dict[str, str]:
-    return {k: v for k, v in attrs.items() if rng.random() < keep}
-
-
 def mismatched(attrs: dict[str, str], rng: random.Random) -> dict[str, str]:
     """The caption with one named attribute changed (motion included)."""
     key = rng.choice(sorted(attrs))
@@ -68,54 +59,44 @@ def mismatched(attrs: dict[str, str], rng: random.Random) -> dict[str, str]:
     return {**attrs, key: rng.choice([v for v in values if v != attrs[key]])}
 
 
-class Text2VideoTask(Task):
+class Text2VideoTask(GANParts, Task):
     kind = "text2video"
     task = "video"
     best_metric = "score"
     eval_samples = EVAL_CLIPS
+    aux = AUX
+    caption_length = CAPTION_LENGTH
+    chunk = 50
 
     def __init__(self, config, accelerator, resume_from: Path | None):
         super().__init__(config, accelerator, resume_from)
-        sizes = {**MODEL_DEFAULTS, **config.model}
-        self.sizes = sizes
-        self.z_dim = sizes["z_dim"]
+        self.sizes = sizes = config.model
+        self.z_dim = sizes.z_dim
         self.vocab = Vocabulary(VIDEO_WORDS, FILLER_WORDS)
         # A fixed pool of clips, rendered once (clips are a pure function of seed and index).
-        self.clips, self.attributes = moving_shapes.render_clips(sizes["clips"], seed=config.seed)
+        self.clips, self.attributes = moving_shapes.render_clips(sizes.clips, seed=config.seed)
         self.steps_per_epoch = max(1, len(self.clips) // (config.batch_size * accelerator.num_processes))
         torch.manual_seed(config.seed)
-        generator = VideoGenerator(self.make_encoder(), self.z_dim, FRAMES, 3, sizes["width"])
-        discriminator = VideoDiscriminator(self.make_encoder(), 3, sizes["d_width"], frames=FRAMES,
+        generator = VideoGenerator(self.make_encoder(), self.z_dim, FRAMES, 3, sizes.width)
+        discriminator = VideoDiscriminator(self.make_encoder(), 3, sizes.d_width, frames=FRAMES,
                                            aux={k: len(v) for k, v in AUX.items()})
-        frame_d = ConditionalDiscriminator(self.make_encoder(), 3, sizes["d_width"])
-        ema = AveragedModel(generator, avg_fn=ema_average(sizes["ema_decay"]), use_buffers=True)
-        if resume_from is not None:
-            generator.load_state_dict(load_file(resume_from / "generator-raw.safetensors"))
-            discriminator.load_state_dict(load_file(resume_from / "discriminator.safetensors"))
-            ema.load_state_dict(load_file(resume_from / "generator-ema.safetensors"))
-            if (resume_from / "frame-discriminator.safetensors").exists():  # older runs had none: it starts fresh
-                frame_d.load_state_dict(load_file(resume_from / "frame-discriminator.safetensors"))
-        betas = (0.5, 0.999)
-        g_opt = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=betas)
-        d_opt = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=betas)
-        f_opt = torch.optim.Adam(frame_d.parameters(), lr=config.lr, betas=betas)
-        self.G, self.D, self.frame_D, self.g_opt, self.d_opt, self.f_opt = accelerator.prepare(
-            generator, discriminator, frame_d, g_opt, d_opt, f_opt)
-        self.ema = ema.to(accelerator.device)
-        self.parameters = sum(p.numel() for p in generator.parameters())
+        frame_d = ConditionalDiscriminator(self.make_encoder(), 3, sizes.d_width)
+        # older runs had no frame discriminator: theirs starts fresh
+        self.build_gan(generator, {"discriminator": discriminator, "frame-discriminator": frame_d}, sizes.ema_decay,
+                       resume_from)
         self.caption_rng = random.Random(self.process_seed(config.seed + 29))
         self.eval_attrs = eval_captions(EVAL_CLIPS)
         self.fixed_z = torch.randn(EVAL_CLIPS, self.z_dim, generator=torch.Generator().manual_seed(1234))
 
     def make_encoder(self) -> CaptionEncoder:
-        return CaptionEncoder(len(self.vocab.words), self.sizes["embed"], CAPTION_LENGTH)
+        return CaptionEncoder(len(self.vocab.words), self.sizes.embed, CAPTION_LENGTH)
 
     def encode(self, attrs: list[dict[str, str]]) -> torch.Tensor:
         return self.vocab.encode([moving_shapes.caption(a) for a in attrs], CAPTION_LENGTH)
 
     @property
-    def optimizers(self):
-        return {"generator": self.g_opt, "discriminator": self.d_opt, "frame-discriminator": self.f_opt}
+    def frame_D(self) -> torch.nn.Module:
+        return self.networks["frame-discriminator"]
 
     def batch_at(self, step: int) -> tuple[torch.Tensor, list[dict[str, str]]]:
         """Batch `step` of a shuffled epoch: a function of (seed, step, process), so a resumed run sees the same data."""
@@ -129,22 +110,20 @@ class Text2VideoTask(Task):
         self.G.train()
         real, attrs = self.batch_at(step)
         device = real.device
-        keep = 1 - self.sizes["drop"]
+        keep = 1 - self.sizes.drop
         told = [partial(a, keep, self.caption_rng) for a in attrs]
         wrong = [mismatched(t or a, self.caption_rng) for t, a in zip(told, attrs)]
         cond, wrong = self.encode(told).to(device), self.encode(wrong).to(device)
         z = torch.randn(len(real), self.z_dim, device=device)
         fake = self.G(z, cond)
-        k, frame_weight = self.sizes["frame_picks"], self.sizes["frame_d"]
+        k, frame_weight = self.sizes.frame_picks, self.sizes.frame_d
         picks = torch.randint(FRAMES, (len(real), k), device=device)
         frame_cond = cond.repeat_interleave(k, 0)
         with self.accelerator.autocast():
             f_real = self.frame_D(self.frames_of(real, picks), frame_cond)
             f_fake = self.frame_D(self.frames_of(fake.detach(), picks), frame_cond)
             f_loss = F.softplus(-f_real).mean() + F.softplus(f_fake).mean()
-        self.f_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(f_loss)
-        self.f_opt.step()
+        self.step_optimizer("frame-discriminator", f_loss)
         frame_stats = {"d_frame_real": torch.sigmoid(f_real).mean().item(), "d_frame_fake": torch.sigmoid(f_fake).mean().item()}
         with self.accelerator.autocast():
             d_real = self.D(real, cond)
@@ -152,18 +131,14 @@ class Text2VideoTask(Task):
             d_wrong = self.D(real, wrong)
             d_loss = F.softplus(-d_real).mean() + 0.5 * (F.softplus(d_fake).mean() + F.softplus(d_wrong).mean())
             d_aux = self.attribute_loss(real, attrs)
-        self.d_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(d_loss + d_aux)
-        self.d_opt.step()
+        self.step_optimizer("discriminator", d_loss + d_aux)
         with self.accelerator.autocast():
             g_loss = F.softplus(-self.D(fake, cond)).mean()
             g_frames = F.softplus(-self.frame_D(self.frames_of(fake, picks), frame_cond)).mean()
             g_aux = self.attribute_loss(fake, told)
         drift = histogram_drift(fake.float()).mean()
-        self.g_opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(g_loss + frame_weight * g_frames + g_aux + self.sizes["steady"] * drift)
-        self.g_opt.step()
-        self.ema.update_parameters(self.accelerator.unwrap_model(self.G))
+        self.step_optimizer("generator", g_loss + frame_weight * g_frames + g_aux + self.sizes.steady * drift)
+        self.update_ema()
         return {
             "g_loss": g_loss.item(), "d_loss": d_loss.item(), "d_real": torch.sigmoid(d_real).mean().item(),
             "d_fake": torch.sigmoid(d_fake).mean().item(), "d_wrong": torch.sigmoid(d_wrong).mean().item(),
@@ -173,24 +148,6 @@ class Text2VideoTask(Task):
     def frames_of(self, clips: torch.Tensor, picks: torch.Tensor) -> torch.Tensor:
         """(N, T, C, H, W) clips and (N, k) frame indices -> the (N * k, C, H, W) picked frames."""
         return clips[torch.arange(len(clips), device=clips.device)[:, None], picks].flatten(0, 1)
-
-    def attribute_loss(self, clips: torch.Tensor, attrs: list[dict[str, str]]) -> torch.Tensor:
-        """Cross-entropy of the discriminator's attribute heads over the attributes each clip names."""
-        nothing = torch.zeros(len(clips), CAPTION_LENGTH, dtype=torch.long, device=clips.device)
-        logits = self.accelerator.unwrap_model(self.D).attributes(clips, nothing)
-        loss = torch.zeros((), device=clips.device)
-        for key, values in AUX.items():
-            pairs = [(i, values.index(a[key])) for i, a in enumerate(attrs) if a.get(key)]
-            if pairs:
-                rows, targets = zip(*pairs)
-                loss = loss + F.cross_entropy(logits[key][list(rows)].float(), torch.tensor(targets, device=clips.device))
-        return loss
-
-    @torch.no_grad()
-    def generate(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        self.ema.eval()
-        device = self.accelerator.device
-        return torch.cat([self.ema(zc.to(device), cc.to(device)).float().cpu() for zc, cc in zip(z.split(50), cond.split(50))])
 
     def evaluate(self) -> dict[str, float]:
         clips = self.generate(self.fixed_z, self.encode(self.eval_attrs))
@@ -208,33 +165,12 @@ class Text2VideoTask(Task):
         return {"image": grid(clips.flatten(0, 1), nrow=FRAMES)}  # one row per clip
 
     def save_model(self, folder: Path, release: bool = False) -> None:
-        import json
-
         folder.mkdir(parents=True, exist_ok=True)
         config = {"kind": self.kind, "channels": 3, "size": 32, "frames": FRAMES, "z_dim": self.z_dim,
-                  "width": self.sizes["width"], "embed": self.sizes["embed"], "caption_length": CAPTION_LENGTH,
+                  "width": self.sizes.width, "embed": self.sizes.embed, "caption_length": CAPTION_LENGTH,
                   "vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler)}
         (folder / "config.json").write_text(json.dumps(config, indent=2))
-        ema = {k.removeprefix("module."): v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()
-               if k.startswith("module.")}
-        save_file(ema, folder / "generator.safetensors")
-        if not release:
-            save_file({k: v.contiguous() for k, v in self.ema.state_dict().items()}, folder / "generator-ema.safetensors")
-            save_file(self.accelerator.unwrap_model(self.G).state_dict(), folder / "generator-raw.safetensors")
-            save_file(self.accelerator.unwrap_model(self.D).state_dict(), folder / "discriminator.safetensors")
-            save_file(self.accelerator.unwrap_model(self.frame_D).state_dict(), folder / "frame-discriminator.safetensors")
+        self.save_gan(folder, release)
 
-    def model_card(self, stats: dict[str, Any]) -> str:
-        cfg = self.config
-        return render_card({
-            "name": stats["name"], "task": self.task, "kind": self.kind, "dataset": cfg.dataset,
-            "parameters": self.parameters, "steps": stats["step"], "batch_size": cfg.batch_size, "lr": cfg.lr,
-            "training_seconds": stats["training_seconds"], "hardware": stats["hardware"],
-            "precision": stats["precision"], "seed": cfg.seed,
-            "metrics": card_metrics(stats["metrics"]), "measured_by": "trainer",
-            "command": cfg.command, "vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler),
-        })
-
-    @property
-    def samples_per_step(self) -> int:
-        return self.config.batch_size
+    def card_fields(self) -> dict[str, Any]:
+        return {"vocabulary": self.vocab.words, "filler": sorted(self.vocab.filler)}
