@@ -7,6 +7,8 @@ import re
 import shlex
 import shutil
 import sys
+from dataclasses import fields
+from importlib import import_module
 from pathlib import Path
 
 from .errors import AigcError
@@ -15,15 +17,15 @@ from .errors import AigcError
 def cmd_train(args: argparse.Namespace) -> int:
     import aigc
     from .training import KINDS
+    from .training.configs import COMMAND_LINE
     from .training.events import ProgressBar
 
-    model_opts = {k: getattr(args, k) for k in KINDS[args.kind][2] if getattr(args, k, None) is not None}
-    schedule = {k: getattr(args, k) for k in ("warmup", "eval_every", "sample_every", "checkpoint_every")
-                if getattr(args, k) is not None}
+    # the flags of this kind's sizes (the parser has every kind's) and of the settings, where given
+    names = [*COMMAND_LINE, *(f.name for f in fields(KINDS[args.kind].sizes_class()))] if args.kind in KINDS else []
+    options = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     command = "python -m aigc " + shlex.join(sys.argv[1:])
-    run = aigc.train(args.kind, args.dataset, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size,
-                     lr=args.lr, seed=args.seed, out=args.out, device=args.device, precision=args.precision,
-                     command=command, log_with=args.log_with, **model_opts, **schedule)
+    run = aigc.train(args.kind, args.dataset, epochs=args.epochs, steps=args.steps, seed=args.seed, out=args.out,
+                     command=command, **options)
     if run.trainer.is_main:  # under `accelerate launch`, one progress bar for all processes
         run.trainer.listeners.append(ProgressBar(run.config.steps, run.trainer.state["step"]))
     try:
@@ -65,39 +67,37 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def save_images(images: list, out: Path, stem: str, seed: int) -> None:
+    """Each picture as STEM-NN.png and all of them as STEM-grid.png in `out`, and one line that says so."""
+    from .pipelines.image import image_grid
+
+    out.mkdir(parents=True, exist_ok=True)
+    for i, im in enumerate(images):
+        im.save(out / f"{stem}-{i:02d}.png")
+    image_grid(images, nrow=min(8, len(images))).save(out / f"{stem}-grid.png")
+    print(f"Wrote {len(images)} images and {stem}-grid.png to {out} (seed {seed}).")
+
+
 def cmd_generate_image(args: argparse.Namespace) -> int:
     from .device import random_seed
-    from .pipelines.image import generate_images, image_grid
+    from .pipelines.image import generate_images
 
     seed = random_seed() if args.seed is None else args.seed
     images = generate_images(args.model, num_images=args.num_images, seed=seed, steps=args.steps, scheduler=args.scheduler)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"{Path(args.model).name}-seed{seed}"
-    for i, im in enumerate(images):
-        im.save(args.out / f"{stem}-{i:02d}.png")
-    image_grid(images, nrow=min(8, len(images))).save(args.out / f"{stem}-grid.png")
-    print(f"Wrote {len(images)} images and {stem}-grid.png to {args.out} (seed {seed}).")
+    save_images(images, args.out, f"{Path(args.model).name}-seed{seed}", seed)
     return 0
 
 
 def cmd_generate_conditional(args: argparse.Namespace) -> int:
-    import re
-
     from .device import random_seed
     from .pipelines.conditional import generate_conditional
-    from .pipelines.image import image_grid
 
     seed = random_seed() if args.seed is None else args.seed
     images = generate_conditional(args.condition, model=args.model, num_images=args.num_images, seed=seed,
                                   guidance_scale=args.guidance_scale, steps=args.steps,
                                   negative_prompt=args.negative_prompt, width=args.width, height=args.height)
-    args.out.mkdir(parents=True, exist_ok=True)
     words = re.sub(r"[^a-z0-9]+", "-", args.condition.lower()).strip("-")[:40] or "image"
-    stem = f"{Path(args.model).name}-{words}-seed{seed}"
-    for i, im in enumerate(images):
-        im.save(args.out / f"{stem}-{i:02d}.png")
-    image_grid(images, nrow=min(8, len(images))).save(args.out / f"{stem}-grid.png")
-    print(f"Wrote {len(images)} images and {stem}-grid.png to {args.out} (seed {seed}).")
+    save_images(images, args.out, f"{Path(args.model).name}-{words}-seed{seed}", seed)
     return 0
 
 
@@ -149,18 +149,13 @@ def _eval_one(name: str, write_card: bool) -> None:
     info = resolve(name, task)
     if info.source == "builtin" and write_card:
         update_metrics(info.location, metrics)
-        if task == "image":  # the card shows what the numbers describe
+        samples = Path(info.location) / "samples.png"  # the card shows what the numbers describe
+        if task == "image":
             from .pipelines.image import generate_images, image_grid
 
-            image_grid(generate_images(name, num_images=64, seed=0), nrow=8, scale=2).save(Path(info.location) / "samples.png")
-        if task == "conditional":
-            from .evaluation.conditional import sample_sheet
-
-            sample_sheet(name).save(Path(info.location) / "samples.png")
-        if task == "video":
-            from .evaluation.video import sample_sheet
-
-            sample_sheet(name).save(Path(info.location) / "samples.png")
+            image_grid(generate_images(name, num_images=64, seed=0), nrow=8, scale=2).save(samples)
+        elif task in ("conditional", "video"):  # evaluation.conditional and .video draw a sheet of labelled samples
+            import_module(f".evaluation.{task}", __package__).sample_sheet(name).save(samples)
         print(f"Updated {Path(info.location) / 'README.md'}")
 
 
@@ -183,8 +178,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser(model_options: bool = True) -> argparse.ArgumentParser:
-    """The command line; `model_options` adds `train`'s model-size flags, which import every trainer."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (`train`'s flags come from the training configurations, which import no trainer)."""
     parser = argparse.ArgumentParser(prog="python -m aigc", description="AIGC Studio from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -273,22 +268,16 @@ def build_parser(model_options: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--log-with", choices=["tensorboard"],
                    help="also log the step and eval scalars with an accelerate tracker, into RUN/tensorboard")
     p.add_argument("--export", type=Path, help="copy the best model here at the end")
-    if model_options:
-        from .training import KINDS
+    from .training.configs import size_options
 
-        sizes: dict[str, type] = {}
-        for _, _, model_defaults, _ in KINDS.values():
-            sizes.update({k: type(v) for k, v in model_defaults.items()})
-        for name, kind in sorted(sizes.items()):  # model sizes; each kind uses its own
-            p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
+    for name, kind in sorted(size_options().items()):  # model sizes; each kind uses its own
+        p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
     p.set_defaults(func=cmd_train)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    # Importing the trainers takes seconds; only `train` needs them to know its flags.
-    args = build_parser(model_options=argv[:1] == ["train"]).parse_args(argv)
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return args.func(args)
     except AigcError as exc:
