@@ -294,16 +294,16 @@ models = builtin_models()
 for m in models:
     load(m.name, m.task)
 loaded = psutil.Process().memory_info().rss
-from aigc.pipelines import image, text, worker
+from aigc.pipelines import image, text
+from aigc.serving import LocalEngine
 
 def unique():  # what the workers add: their resident size counts torch's libraries shared with the app
     return sum(c.memory_full_info().uss for c in psutil.Process().children(recursive=True))
 
-text.serve_in_processes(True)  # as the app does
-text.generate_text("A", max_new_tokens=1, seed=0)
+engine = LocalEngine()  # as the app does
+list(engine.stream("write", text.write, "A", max_new_tokens=1, seed=0))
 writer = unique()
-worker.serve_in_process(True)
-worker.run(image.draw, image.generate_images, "bench", model="dcgan-digits", num_images=1)
+engine.call("draw", image.draw, image.generate_images, "bench", model="dcgan-digits", num_images=1)
 print(before // 2**20, loaded // 2**20, len(models), writer // 2**20, (unique() - writer) // 2**20)
 """
 

@@ -159,8 +159,8 @@ def test_a_stream_yields_in_order_and_stops_early_when_closed(engine):
         assert list(engine.stream("write", _count, 5)) == [0, 1, 2, 3, 4]
         deaf = engine.stream("write", _count, 100_000)
         assert next(iter(deaf)) == 0
-        deaf.close()  # it does not listen: it is closed at its next yield
-        assert len(list(deaf)) <= 1
+        deaf.close()  # it does not listen: it is closed at its next yield (what was already sent still arrives)
+        assert len(list(deaf)) < 1000  # of 100,000, at 10 ms each
         told = engine.stream("write", _listening, 100_000)
         assert next(iter(told)) == 0
         told.close()  # it listens: it ends by itself and still says how it ended
@@ -246,6 +246,9 @@ def test_the_endpoint_wrapper_resolves_seeds_and_says_errors_in_the_pages_langua
         wrapped(-5)
     with pytest.raises(gr.Error, match="请先选择一个训练任务"):
         endpoint(public, _no_run)(zh)
+    from aigc.ui.i18n import translate
+
+    assert all("请再试一次" in translate(ended(role), "zh") for role in ROLES)  # a worker that ended, said in Chinese
 
 
 def test_the_worker_runs_every_call_the_picture_endpoints_let_in_at_once():

@@ -331,6 +331,9 @@ SENTENCES: list[tuple[str, str]] = [
     (r"The data hold (?P<n>[\d,]+) pictures, fewer than a batch of (?P<batch>[\d,]+), so the batch size is (?P<most>[\d,]+)(?P<rest>.*)\.",
      "数据只有 {n} 张图片，不够一个批次（{batch}），所以批大小改为 {most}。"),
     (r"Choose a model: a built-in name or a Hugging Face Hub id\.", "请选择模型：内置模型名或 Hugging Face Hub 模型 ID。"),
+    # aigc.serving.ended: a worker that ended mid-call
+    (r"The process that draws pictures ended before it answered; please try again\.", "绘图的进程在回答之前结束了；请再试一次。"),
+    (r"The process that writes text ended before it answered; please try again\.", "写文本的进程在回答之前结束了；请再试一次。"),
 ]
 _SENTENCES = [(re.compile(pattern), zh) for pattern, zh in SENTENCES]
 # field values that are words too
