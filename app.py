@@ -49,9 +49,7 @@ def build_engine(args: argparse.Namespace, limits):
     if args.ray is not None:
         from aigc.serving.ray import RayEngine
 
-        engine = RayEngine(args.ray, replicas=max(1, args.replicas))
-        engine.limits = limits
-        return engine
+        return RayEngine(args.ray, replicas=max(1, args.replicas), limits=limits)
     from aigc.serving import InThreads, LocalEngine
 
     return InThreads(limits) if args.one_process else LocalEngine(limits)
