@@ -9,13 +9,18 @@ DPM-Solver++ (Lu et al., 2022) or DDIM (Song et al., 2021) in 10 to 50 steps.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
-from diffusers import DDIMScheduler, DDPMPipeline, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DModel
-from diffusers.utils.torch_utils import randn_tensor
 
 from ..progress import Steps
 
-SCHEDULERS = {"dpm++": DPMSolverMultistepScheduler, "ddim": DDIMScheduler, "ddpm": DDPMScheduler}
+if TYPE_CHECKING:
+    from diffusers import DDPMPipeline, DDPMScheduler, UNet2DModel
+
+# The sampling solvers by name (the diffusers class of each), the default first. diffusers is imported
+# where a model is built or sampled, so that the pipelines and the page read these names without it.
+SCHEDULERS = {"ddim": "DDIMScheduler", "dpm++": "DPMSolverMultistepScheduler", "ddpm": "DDPMScheduler"}
 DEFAULT_SCHEDULER, DEFAULT_STEPS = "ddim", 25
 # Where each solver places its steps. Started at t = 999 of a cosine schedule (where almost no
 # signal is left), DPM-Solver++ diverges on these models (measured: no digits at all), so it
@@ -26,6 +31,8 @@ SPACING = {"dpm++": "leading", "ddim": "trailing", "ddpm": "leading"}
 def make_unet(channels: int = 1, width: int = 16, size: int = 32, classes: int | None = None) -> UNet2DModel:
     """`classes`: a class-conditional UNet, with one more embedding, `classes`, for "no label"
     (classifier-free guidance, Ho and Salimans, 2021)."""
+    from diffusers import UNet2DModel
+
     w = width
     return UNet2DModel(
         sample_size=size, in_channels=channels, out_channels=channels, layers_per_block=1,
@@ -37,6 +44,8 @@ def make_unet(channels: int = 1, width: int = 16, size: int = 32, classes: int |
 
 
 def training_scheduler() -> DDPMScheduler:
+    from diffusers import DDPMScheduler
+
     return DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="epsilon")
 
 
@@ -44,8 +53,10 @@ def solver(training: DDPMScheduler, name: str):
     """A sampling solver configured from the training schedule."""
     if name not in SCHEDULERS:
         raise ValueError(f"Unknown scheduler '{name}'; choose one of {', '.join(SCHEDULERS)}.")
+    import diffusers
+
     # Explicit, because a config's default values are not carried from one scheduler class to another.
-    return SCHEDULERS[name].from_config(training.config, timestep_spacing=SPACING[name])
+    return getattr(diffusers, SCHEDULERS[name]).from_config(training.config, timestep_spacing=SPACING[name])
 
 
 @torch.inference_mode()
@@ -54,6 +65,8 @@ def sample(pipe: DDPMPipeline, n: int, steps: int = DEFAULT_STEPS, scheduler: st
     """`n` images in [-1, 1], shape (n, C, H, W), on the CPU, from the pipeline's UNet with the
     solver `scheduler`. The loop is DDPMPipeline's own, written out here because that pipeline
     takes no step callback and each step is told to `aigc.progress.reporting`."""
+    from diffusers.utils.torch_utils import randn_tensor
+
     unet, sched = pipe.unet, solver(pipe.scheduler, scheduler)
     size = unet.config.sample_size
     shape = (n, unet.config.in_channels, *((size, size) if isinstance(size, int) else size))
@@ -76,6 +89,8 @@ def sample_guided(unet: UNet2DModel, training: DDPMScheduler, labels: torch.Tens
     the noise estimate moves from the unconditional one past the conditional one,
     eps = eps(no label) + guidance * (eps(label) - eps(no label)); guidance 1 is plain
     conditional sampling (one network call per step instead of two)."""
+    from diffusers.utils.torch_utils import randn_tensor
+
     sched = solver(training, scheduler)
     sched.set_timesteps(steps)
     cfg = unet.config

@@ -25,12 +25,44 @@ from ..progress import step_callback
 from ..registry import load
 from . import validate
 from .captions import caption_ids
+from .controls import MAX_GUIDANCE, Controls, own_model
 from .image import _seed, page_files, to_pil
 
 DEFAULT_MODEL = "cgan-digits"
 DEFAULT_HUB_MODEL = "stabilityai/sd-turbo"
-MAX_GUIDANCE = 30.0
 PER_LABEL = 8  # images in each row of `label_rows`
+GUIDED = {"guidance": 3.0, "sample_steps": 25}  # a guided diffusion model's defaults when its config.json names none
+HUB_SIZE = 512  # the side a Hub pipeline's size controls start at (SD-Turbo's own)
+# The options of each kind of conditional model, and what its text box holds.
+OPTIONS = {"cgan": frozenset({"all_labels"}), "guided-diffusion": frozenset({"guidance", "steps", "all_labels"}),
+           "text2img": frozenset(), "hub": frozenset({"guidance", "steps", "negative_prompt", "size"})}
+CONDITION = {"cgan": "label", "guided-diffusion": "label", "text2img": "caption", "hub": "prompt"}
+
+
+def controls(model: str) -> Controls:
+    """What the conditional model `model` takes (see `aigc.pipelines.controls`), without loading it."""
+    own = own_model(model, "conditional")
+    if own is None:
+        guidance, steps = hub_defaults(model)
+        return Controls("hub", OPTIONS["hub"], {"guidance": guidance, "steps": steps, "width": HUB_SIZE,
+                                                "height": HUB_SIZE}, CONDITION["hub"])
+    config = own[1]
+    kind = config["kind"]
+    options = OPTIONS.get(kind, frozenset())
+    defaults = dict(zip(("guidance", "steps"), guided_defaults(config))) if "guidance" in options else {}
+    labels = tuple(config["class_names"]) if config.get("class_names") else None
+    return Controls(kind, options, defaults, CONDITION.get(kind, "caption"), labels)
+
+
+def guided_defaults(config: dict) -> tuple[float, int]:
+    """(guidance, steps) a guided diffusion model runs with unless told otherwise: its config.json's."""
+    return float(config.get("guidance", GUIDED["guidance"])), int(config.get("sample_steps", GUIDED["sample_steps"]))
+
+
+def hub_defaults(location: str) -> tuple[float, int]:
+    """(guidance, steps) a Hub text-to-image pipeline runs with unless told otherwise: a turbo model is
+    distilled for one step without guidance; others get the usual 7.5 and 25 steps."""
+    return (0.0, 1) if "turbo" in location.lower() else (7.5, 25)
 
 
 def _steps(steps) -> int | None:
@@ -59,8 +91,9 @@ def label_index(model: ConditionalModel, condition) -> int:
 def _guided(model: ConditionalModel, labels: torch.Tensor, seed: int, guidance: float | None, steps: int | None) -> torch.Tensor:
     from ..models.diffusion import sample_guided
 
-    guidance = model.config.get("guidance", 3.0) if guidance is None else guidance
-    steps = steps or model.config.get("sample_steps", 25)
+    own_guidance, own_steps = guided_defaults(model.config)
+    guidance = own_guidance if guidance is None else guidance
+    steps = steps or own_steps
     return sample_guided(model.net, model.scheduler, labels, guidance, steps, generator=generators(seed, len(labels)))
 
 
@@ -96,10 +129,10 @@ def _size(name: str, value) -> int | None:
 
 
 def _hub_options(model: ConditionalModel, seed: int, n: int, guidance, steps, negative_prompt) -> dict:
-    turbo = "turbo" in model.info.location.lower()  # distilled for one step without guidance
+    own_guidance, own_steps = hub_defaults(model.info.location)
     negative_prompt = validate.text("negative prompt", negative_prompt, limits.current().caption_chars) or None
-    return {"num_inference_steps": steps or (1 if turbo else 25),
-            "guidance_scale": (0.0 if turbo else 7.5) if guidance is None else guidance,
+    return {"num_inference_steps": steps or own_steps,
+            "guidance_scale": own_guidance if guidance is None else guidance,
             "negative_prompt": negative_prompt, "generator": generators(seed, n), "num_images_per_prompt": n}
 
 

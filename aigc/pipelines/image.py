@@ -21,14 +21,27 @@ from torchvision.utils import make_grid
 from .. import limits
 from ..errors import AigcError
 from ..loaders import ImageModel
+from ..models.diffusion import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
 from ..models.sampling import generators, latents
 from ..paths import OUTPUTS, new_output
 from ..registry import load
 from . import validate
+from .controls import Controls, own_model
 
-SCHEDULERS = ("ddim", "dpm++", "ddpm")  # the first is the default (see models/diffusion.py)
-DEFAULT_SCHEDULER = SCHEDULERS[0]
 DISPLAY_SCALE = 4  # 32x32 samples are shown enlarged without blur, so strokes stay crisp
+DENOISING = frozenset({"steps", "scheduler"})
+# The options of each kind of unconditional model; "hub" is any diffusers pipeline (sampled as "diffusion").
+OPTIONS = {"dcgan": frozenset({"walk"}), "vae": frozenset({"walk", "reconstruct"}), "diffusion": DENOISING,
+           "hub": DENOISING}
+
+
+def controls(model: str) -> Controls:
+    """What the unconditional image model `model` takes (see `aigc.pipelines.controls`), without loading it."""
+    own = own_model(model, "image")
+    kind = own[1]["kind"] if own else "hub"
+    options = OPTIONS.get(kind, frozenset())
+    defaults = {"steps": DEFAULT_STEPS, "scheduler": DEFAULT_SCHEDULER} if "steps" in options else {}
+    return Controls(kind, options, defaults)
 
 
 def _seed(seed) -> int:
@@ -92,7 +105,7 @@ def page_files(images: list[Image.Image], stem: str, nrow: int) -> tuple[list[st
 @torch.inference_mode()
 def sample_batch(model: ImageModel, n: int, seed: int, steps: int | None, scheduler: str | None) -> torch.Tensor:
     if model.kind == "diffusion":
-        from ..models.diffusion import DEFAULT_STEPS, sample
+        from ..models.diffusion import sample
 
         return sample(model.net, n, steps or DEFAULT_STEPS, scheduler or DEFAULT_SCHEDULER, generator=generators(seed, n))
     return _decode(model, latents(seed, n, model.latent).to(model.device))

@@ -9,7 +9,6 @@ fewer keeps the first ones, so a short clip is the start of the long one with th
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ import torch
 from PIL import Image
 
 from .. import limits
-from ..catalog import list_models
 from ..errors import AigcError
 from ..loaders import VideoModel
 from ..models.sampling import conditioned
@@ -29,6 +27,7 @@ from ..progress import step_callback
 from ..registry import load
 from . import validate
 from .captions import caption_ids
+from .controls import MAX_GUIDANCE, Controls, own_model
 from .image import _seed
 
 DEFAULT_MODEL = "text2video-shapes"
@@ -36,8 +35,11 @@ DEFAULT_HUB_MODEL = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"  # WanPipeline; any text-
 FORMATS = ("mp4", "gif")
 MIN_FRAMES = 2  # one frame is a picture, not a clip
 MAX_FPS = 30
-MAX_GUIDANCE = 30.0
 HUB_STEPS = 25  # half the usual 50, for half the wait; the steps slider or steps= asks for more
+# What the page's guidance starts at for a Hub pipeline: WanPipeline's own default, the pipeline of
+# DEFAULT_HUB_MODEL (another pipeline's own is known only once it is loaded; ModelScope's is 9.0).
+HUB_GUIDANCE = 5.0
+BUILTIN_FRAMES = 16  # what a built-in model draws when its config.json does not say
 MIN_SIDE = 64
 SIDE_MULTIPLE = 16  # Wan's VAE shrinks frames 8x and its transformer takes 2x2 patches
 MIN_WIDTH = 256  # 32x32 frames are enlarged to at least this width, without blur, so browsers show them crisply
@@ -94,14 +96,16 @@ def enlarge(frames: np.ndarray) -> np.ndarray:
     return np.pad(frames, pad, mode="edge") if any(p[1] for p in pad) else frames
 
 
-def builtin_frames(model: str) -> int | None:
-    """How many frames a built-in video model draws (from its config.json, without loading it);
-    None when `model` is not a built-in name (a Hub id or a folder)."""
-    for info in list_models("video"):
-        if info.own and info.name == model:
-            config = Path(info.location) / "config.json"
-            return int(json.loads(config.read_text()).get("frames", 16)) if config.is_file() else None
-    return None
+def controls(model: str) -> Controls:
+    """What the video model `model` takes (see `aigc.pipelines.controls`), without loading it; its
+    "frames" maximum is what a built-in model draws, or the server's limit for a Hub pipeline."""
+    own = own_model(model, "video")
+    if own is None:
+        return Controls("hub", frozenset({"steps", "guidance"}), {"steps": HUB_STEPS, "guidance": HUB_GUIDANCE},
+                        "prompt", maxima={"frames": limits.current().max_video_frames})
+    config = own[1]
+    return Controls(config["kind"], frozenset(), {}, "caption",
+                    maxima={"frames": int(config.get("frames", BUILTIN_FRAMES))})
 
 
 def _format(format) -> str:

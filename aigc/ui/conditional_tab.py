@@ -27,54 +27,50 @@ EXAMPLES = [["7", "cgan-digits"], ["3", "cddpm-digits"], ["a large red star in t
             ["green", "text2img-shapes"]]
 PER_LABEL = 6  # one gallery row per label: the gallery fits six thumbnails across
 HUB_EXAMPLES = ["a watercolor painting of a lighthouse at dawn", "a corgi astronaut, studio photo"]
-
-
-def _kind(model: str) -> str:
-    """A built-in model's kind from its card; anything else is taken for a Hub pipeline."""
-    builtin = {m.name: m.card.get("kind") for m in list_models("conditional") if m.own}
-    return builtin.get(model) or "hub"
-
-
-def _defaults(model: str) -> tuple[float, int]:
-    """(guidance, steps) a model is meant to run with."""
-    kind = _kind(model)
-    if kind == "guided-diffusion":
-        card = {m.name: m.card for m in list_models("conditional")}.get(model, {})
-        return float(card.get("guidance", 3.0)), int(card.get("sample_steps", 25))
-    return (0.0, 1) if "turbo" in model.lower() else (7.5, 25)
+# The text box's name for what a model draws from (`Controls.condition`).
+CONDITION_LABELS = {"label": i18n("common.label"), "caption": i18n("common.caption"), "prompt": i18n("common.prompt")}
 
 
 def _controls_for(model: str):
-    kind = _kind(model)
-    guidance, steps = _defaults(model)
-    diffusion = kind in ("guided-diffusion", "hub")
-    return (gr.update(visible=diffusion, value=guidance), gr.update(visible=diffusion, value=steps),
-            gr.update(visible=kind == "hub"), gr.update(visible=kind in ("cgan", "guided-diffusion")),
-            gr.update(label=i18n("common.prompt") if kind == "hub" else
-                      i18n("common.label") if kind != "text2img" else i18n("common.caption")))
+    """Guidance and steps (at the model's own values), the Hub options and Show all labels, each shown when
+    the model takes it; the text box named for what the model draws from."""
+    takes = pipeline.controls(model)
+    return (_at_default(takes, "guidance"), _at_default(takes, "steps"), gr.update(visible=_hub_options(takes)),
+            gr.update(visible="all_labels" in takes), gr.update(label=CONDITION_LABELS[takes.condition]))
+
+
+def _at_default(takes: pipeline.Controls, option: str):
+    """A slider shown when the model takes `option`, moved to the model's own value (a hidden one stays put)."""
+    value = takes.defaults.get(option)
+    return gr.update(visible=option in takes, **({"value": value} if value is not None else {}))
+
+
+def _hub_options(takes: pipeline.Controls) -> bool:
+    return "negative_prompt" in takes or "size" in takes
 
 
 def generate_conditional(condition: str, model: str, num_images: int, guidance_scale: float, seed: int,
                          steps: int, negative_prompt: str, width: int, height: int, progress=gr.Progress(),
                          request: gr.Request = None, *, engine: Engine):
     """Endpoint `generate_conditional`: (gallery, grid PNG path, notes)."""
-    kind = _kind(model)
-    diffusion = kind in ("guided-diffusion", "hub")
+    takes = pipeline.controls(model)
     samples, grid, seconds = engine.call(
         "draw", draw, pipeline.generate_conditional, f"{model}-seed{seed}", progress=moving(progress),
-        condition=condition, model=model, num_images=num_images, seed=seed, guidance_scale=guidance_scale if diffusion else None,
-        steps=steps if diffusion else None, negative_prompt=negative_prompt if kind == "hub" else None,
-        width=width if kind == "hub" else None, height=height if kind == "hub" else None)
+        condition=condition, model=model, num_images=num_images, seed=seed,
+        guidance_scale=takes.given("guidance", guidance_scale), steps=takes.given("steps", steps),
+        negative_prompt=takes.given("negative_prompt", negative_prompt),
+        width=takes.given("size", width), height=takes.given("size", height))
     return samples, grid, images_note(seed, len(samples), seconds, request)
 
 
 def show_all_labels(model: str, guidance_scale: float, seed: int, steps: int, progress=gr.Progress(),
                     request: gr.Request = None, *, engine: Engine):
     """Endpoint `show_all_labels`: one row per label, the same seeds in every row."""
-    guided = _kind(model) == "guided-diffusion"
+    takes = pipeline.controls(model)
     shown, grid, labels, seconds = engine.call(
         "draw", pipeline.label_sheet, model, per_label=PER_LABEL, seed=seed,
-        guidance_scale=guidance_scale if guided else None, steps=steps if guided else None, progress=moving(progress))
+        guidance_scale=takes.given("guidance", guidance_scale), steps=takes.given("steps", steps),
+        progress=moving(progress))
     return shown, grid, say(language(request), "note.labels", seed=seed, labels=", ".join(labels), s=seconds)
 
 
@@ -167,7 +163,7 @@ def inpaint(edited, prompt: str, model: str, strength: float, guidance_scale: fl
 
 
 def _hub_settings(cap, prefix: str):
-    guidance_default, steps_default = _defaults(pipeline.DEFAULT_HUB_MODEL)
+    hub = pipeline.controls(pipeline.DEFAULT_HUB_MODEL).defaults
     model = gr.Textbox(pipeline.DEFAULT_HUB_MODEL, label=i18n("hub.model"), elem_id=f"{prefix}-model",
                        info=i18n("hub.model_info"))
     prompt = gr.Textbox(label=i18n("common.prompt"), lines=2, placeholder=HUB_EXAMPLES[0], elem_id=f"{prefix}-prompt")
@@ -175,9 +171,9 @@ def _hub_settings(cap, prefix: str):
     with gr.Row():
         strength = gr.Slider(0.05, 1.0, value=0.6 if prefix == "img2img" else 1.0, step=0.05, label=i18n("hub.strength"),
                              info=i18n("hub.strength_info"))
-        steps = gr.Slider(1, cap.max_diffusion_steps, value=max(steps_default, 2), step=1, label=i18n("hub.steps"))
+        steps = gr.Slider(1, cap.max_diffusion_steps, value=max(hub["steps"], 2), step=1, label=i18n("hub.steps"))
     with gr.Row():
-        guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=guidance_default, step=0.5, label=i18n("common.guidance"))
+        guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=hub["guidance"], step=0.5, label=i18n("common.guidance"))
         seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("hub.seed_info"), precision=0, minimum=-1)
     return model, prompt, negative, strength, steps, guidance, seed
 
@@ -187,32 +183,32 @@ def build(engine: Engine) -> gr.Dropdown:
     models = list_models("conditional")
     names = [m.name for m in models]
     default = pipeline.DEFAULT_MODEL if pipeline.DEFAULT_MODEL in names else (names[0] if names else None)
-    kind = _kind(default)
-    guidance_default, steps_default = _defaults(default)
+    takes = pipeline.controls(default)
+    hub = pipeline.controls(pipeline.DEFAULT_HUB_MODEL).defaults  # the size options start at a Hub pipeline's
     with gr.Tab(i18n("cond.by_condition")):
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
                 model = gr.Dropdown(names, value=default, label=i18n("common.model"), allow_custom_value=True, elem_id="cond-model",
                                     info=i18n("cond.model_info"))
-                condition = gr.Textbox("7", label=i18n("common.label"), elem_id="cond-condition", max_lines=3,
-                                       info=i18n("cond.condition_info"))
+                condition = gr.Textbox("7", label=CONDITION_LABELS[takes.condition], elem_id="cond-condition",
+                                       max_lines=3, info=i18n("cond.condition_info"))
                 num = gr.Slider(1, cap.max_images, value=min(16, cap.max_images), step=1, label=i18n("common.num_images"))
-                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=guidance_default, step=0.5, label=i18n("common.guidance"),
-                                     visible=kind in ("guided-diffusion", "hub"),
+                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=takes.defaults.get("guidance", hub["guidance"]),
+                                     step=0.5, label=i18n("common.guidance"), visible="guidance" in takes,
                                      info=i18n("cond.guidance_info"))
-                steps = gr.Slider(1, cap.max_diffusion_steps, value=steps_default, step=1, label=i18n("common.denoising_steps"),
-                                  visible=kind in ("guided-diffusion", "hub"))
+                steps = gr.Slider(1, cap.max_diffusion_steps, value=takes.defaults.get("steps", hub["steps"]), step=1,
+                                  label=i18n("common.denoising_steps"), visible="steps" in takes)
                 with gr.Row():
                     seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("common.seed_info"), precision=0, minimum=-1)
                     dice = gr.Button(i18n("common.random_seed"), size="sm")
-                with gr.Accordion(i18n("cond.hub_options"), open=False, visible=kind == "hub") as hub_box:
+                with gr.Accordion(i18n("cond.hub_options"), open=False, visible=_hub_options(takes)) as hub_box:
                     negative = gr.Textbox(label=i18n("common.negative_prompt"), placeholder="blurry, low quality")
                     with gr.Row():
-                        width = gr.Slider(64, cap.max_side, value=512, step=8, label=i18n("cond.width"))
-                        height = gr.Slider(64, cap.max_side, value=512, step=8, label=i18n("cond.height"))
+                        width = gr.Slider(64, cap.max_side, value=hub["width"], step=8, label=i18n("cond.width"))
+                        height = gr.Slider(64, cap.max_side, value=hub["height"], step=8, label=i18n("cond.height"))
                 with gr.Row():
                     go = gr.Button(i18n("common.generate"), variant="primary", elem_id="cond-generate")
-                    all_go = gr.Button(i18n("cond.show_all"), visible=kind in ("cgan", "guided-diffusion"), elem_id="cond-all")
+                    all_go = gr.Button(i18n("cond.show_all"), visible="all_labels" in takes, elem_id="cond-all")
             with gr.Column(scale=3):
                 gallery = gr.Gallery(label=i18n("common.samples"), format="png", columns=PER_LABEL, height="auto", object_fit="contain", elem_id="cond-gallery")
                 with gr.Row():

@@ -23,9 +23,11 @@ EXAMPLES = [["dcgan-digits", 16, 7, 25, "ddim"], ["vae-digits", 16, 3, 25, "ddim
 def generate_images(model: str, num_images: int, seed: int, steps: int, scheduler: str, progress=gr.Progress(),
                     request: gr.Request = None, *, engine: Engine):
     """Endpoint `generate_images`: (gallery, grid PNG path, notes)."""
+    takes = pipeline.controls(model)
     samples, grid, seconds = engine.call("draw", pipeline.draw, pipeline.generate_images, f"{model}-seed{seed}",
                                          progress=moving(progress), model=model, num_images=num_images, seed=seed,
-                                         steps=steps, scheduler=scheduler)
+                                         steps=takes.given("steps", steps),
+                                         scheduler=takes.given("scheduler", scheduler))
     return samples, grid, images_note(seed, len(samples), seconds, request)
 
 
@@ -38,17 +40,11 @@ def reconstruct(model: str, request: gr.Request = None, *, engine: Engine):
     return engine.call("draw", pipeline.reconstruction_pngs, model)
 
 
-def _kind(model: str) -> str:
-    """A built-in model's kind from its card; anything else is taken for a diffusers pipeline."""
-    builtin = {m.name: m.card.get("kind") for m in list_models("image") if m.own}
-    return builtin.get(model) or "diffusion"
-
-
 def _controls_for(model: str):
-    """Diffusion controls for diffusion models, latent tools for GANs and VAEs."""
-    kind = _kind(model)
-    return (gr.update(visible=kind == "diffusion"), gr.update(visible=kind in ("dcgan", "vae")),
-            gr.update(visible=kind == "vae"))
+    """The denoising controls, the latent walk and the reconstruction, each shown when the model takes it."""
+    takes = pipeline.controls(model)
+    return (gr.update(visible="steps" in takes), gr.update(visible="walk" in takes),
+            gr.update(visible="reconstruct" in takes))
 
 
 def build(engine: Engine) -> gr.Dropdown:
@@ -56,7 +52,7 @@ def build(engine: Engine) -> gr.Dropdown:
     models = list_models("image")
     names = [m.name for m in models]
     default = "dcgan-digits" if "dcgan-digits" in names else (names[0] if names else None)
-    kind = _kind(default)
+    takes = pipeline.controls(default)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             model = gr.Dropdown(names, value=default, label=i18n("common.model"), allow_custom_value=True, elem_id="image-model",
@@ -65,8 +61,9 @@ def build(engine: Engine) -> gr.Dropdown:
             with gr.Row():
                 seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("common.seed_info"), precision=0, minimum=-1)
                 dice = gr.Button(i18n("common.random_seed"), size="sm")
-            with gr.Group(visible=kind == "diffusion") as diffusion_box:
-                steps = gr.Slider(1, cap.max_diffusion_steps, value=25, step=1, label=i18n("common.denoising_steps"))
+            with gr.Group(visible="steps" in takes) as diffusion_box:
+                steps = gr.Slider(1, cap.max_diffusion_steps, value=pipeline.DEFAULT_STEPS, step=1,
+                                  label=i18n("common.denoising_steps"))
                 scheduler = gr.Radio(list(pipeline.SCHEDULERS), value=pipeline.DEFAULT_SCHEDULER, label=i18n("image.scheduler"),
                                      info=i18n("image.scheduler_info"))
             go = gr.Button(i18n("common.generate"), variant="primary", elem_id="image-generate")
@@ -75,14 +72,14 @@ def build(engine: Engine) -> gr.Dropdown:
             with gr.Row():
                 grid_file = gr.File(label=i18n("common.grid"), elem_id="image-grid")
                 notes = gr.Markdown(elem_classes="aigc-notice", elem_id="image-notes")
-    with gr.Accordion(i18n("image.walk"), open=False, visible=kind in ("dcgan", "vae")) as walk_box:
+    with gr.Accordion(i18n("image.walk"), open=False, visible="walk" in takes) as walk_box:
         with gr.Row():
             seed_a = gr.Number(0, label=i18n("image.seed_a"), precision=0, minimum=0)
             seed_b = gr.Number(1, label=i18n("image.seed_b"), precision=0, minimum=0)
             frames = gr.Slider(2, cap.max_walk_frames, value=16, step=1, label=i18n("common.frames"))
             walk_go = gr.Button(i18n("image.walk_button"))
         animation = gr.Image(label=i18n("image.walk_gif"), type="filepath", elem_id="image-walk", height=160)
-    with gr.Accordion(i18n("image.vae"), open=False, visible=kind == "vae") as recon_box:
+    with gr.Accordion(i18n("image.vae"), open=False, visible="reconstruct" in takes) as recon_box:
         recon_go = gr.Button(i18n("image.reconstruct_button"))
         with gr.Row():
             original = gr.Image(label=i18n("image.real_digit"), height=160)
@@ -91,7 +88,8 @@ def build(engine: Engine) -> gr.Dropdown:
     shipped = [row for row in EXAMPLES if row[0] in names]
     if shipped:
         gr.Examples(shipped, [model, num, seed, steps, scheduler], label=i18n("common.examples_then_generate"),
-                    example_labels=[row[0] + (f" · {row[3]} steps" if _kind(row[0]) == "diffusion" else "") for row in shipped])
+                    example_labels=[row[0] + (f" · {row[3]} steps" if "steps" in pipeline.controls(row[0]) else "")
+                                    for row in shipped])
     model.change(_controls_for, model, [diffusion_box, walk_box, recon_box], queue=False, api_visibility="private")
     blank_on([go.click], notes)
     go.click(endpoint(engine, generate_images, seeds=("seed",)), [model, num, seed, steps, scheduler],

@@ -20,25 +20,26 @@ EXAMPLES = [["a large red star in the top right moving left", "text2video-shapes
             ["a small yellow square moving down", "text2video-shapes"],
             ["green triangle in the bottom left moving right", "text2video-shapes"],
             ["purple moving up", "text2video-shapes"]]
-HUB_GUIDANCE = 5.0  # the default of WanPipeline, the pipeline of the default Hub model (pipelines.video.DEFAULT_HUB_MODEL)
 STRIP_ROW = 8  # frames per row of the strip: 16 frames make two rows that fit the column
+# The text box's name for what a model draws from (`Controls.condition`).
+CONDITION_LABELS = {"caption": i18n("common.caption"), "prompt": i18n("common.prompt")}
 
 
 def _controls_for(model: str):
-    frames = pipeline.builtin_frames(model)
-    hub = frames is None
-    most = limits.current().max_video_frames if hub else frames
-    return (gr.update(visible=hub), gr.update(visible=hub), gr.update(maximum=most),
-            gr.update(label=i18n("common.prompt") if hub else i18n("common.caption")))
+    """Steps and guidance shown when the model takes them, the frames slider as long as the model draws,
+    the text box named for what the model draws from."""
+    takes = pipeline.controls(model)
+    return (gr.update(visible="steps" in takes), gr.update(visible="guidance" in takes),
+            gr.update(maximum=takes.maxima["frames"]), gr.update(label=CONDITION_LABELS[takes.condition]))
 
 
 def generate_video(prompt: str, model: str, num_frames: int, fps: int, seed: int, steps: int,
                    guidance_scale: float, progress=gr.Progress(), request: gr.Request = None, *, engine: Engine):
     """Endpoint `generate_video`: (MP4 path, GIF path, frame strip, notes)."""
-    hub = pipeline.builtin_frames(model) is None
+    takes = pipeline.controls(model)
     mp4, gif, strip, n, fps, seconds = engine.call(
         "draw", pipeline.clip_files, prompt, model=model, num_frames=num_frames, fps=fps, seed=seed,
-        steps=steps if hub else None, guidance_scale=guidance_scale if hub else None, strip_row=STRIP_ROW,
+        steps=takes.given("steps", steps), guidance_scale=takes.given("guidance", guidance_scale), strip_row=STRIP_ROW,
         progress=moving(progress))
     return mp4, gif, strip, say(language(request), "note.video", seed=seed, n=n, s=seconds, length=n / fps, fps=fps)
 
@@ -49,12 +50,13 @@ def build(engine: Engine, tab: gr.Tab | None = None) -> gr.Dropdown:
     models = list_models("video")
     names = [m.name for m in models]
     default = pipeline.DEFAULT_MODEL if pipeline.DEFAULT_MODEL in names else (names[0] if names else None)
-    hub = pipeline.builtin_frames(default) is None
+    takes = pipeline.controls(default)
+    hub = pipeline.controls(pipeline.DEFAULT_HUB_MODEL).defaults  # where steps and guidance start
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             model = gr.Dropdown(names, value=default, label=i18n("common.model"), allow_custom_value=True, elem_id="video-model",
                                 info=i18n("video.model_info"))
-            prompt = gr.Textbox(EXAMPLES[0][0], label=i18n("common.prompt") if hub else i18n("common.caption"),
+            prompt = gr.Textbox(EXAMPLES[0][0], label=CONDITION_LABELS[takes.condition],
                                 elem_id="video-prompt", max_lines=3, info=i18n("video.prompt_info"))
             with gr.Row():
                 # Built as wide as a Hub pipeline may go, so API callers reach it too; opening the tab or
@@ -63,10 +65,10 @@ def build(engine: Engine, tab: gr.Tab | None = None) -> gr.Dropdown:
                                    label=i18n("common.frames"), elem_id="video-frames")
                 fps = gr.Slider(1, pipeline.MAX_FPS, value=8, step=1, label=i18n("video.fps"), elem_id="video-fps")
             with gr.Row():
-                steps = gr.Slider(1, cap.max_diffusion_steps, value=pipeline.HUB_STEPS, step=1, label=i18n("common.denoising_steps"),
-                                  visible=hub, elem_id="video-steps")
-                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=HUB_GUIDANCE, step=0.5, label=i18n("common.guidance"),
-                                     visible=hub, elem_id="video-guidance")
+                steps = gr.Slider(1, cap.max_diffusion_steps, value=hub["steps"], step=1,
+                                  label=i18n("common.denoising_steps"), visible="steps" in takes, elem_id="video-steps")
+                guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=hub["guidance"], step=0.5,
+                                     label=i18n("common.guidance"), visible="guidance" in takes, elem_id="video-guidance")
             with gr.Row():
                 seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("common.seed_info"), precision=0, minimum=-1,
                                  elem_id="video-seed")
