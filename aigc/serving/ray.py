@@ -31,6 +31,7 @@ See docs/architecture.md.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import threading
@@ -49,9 +50,10 @@ from ..limits import Limits
 from ..paths import OUTPUTS
 from ..progress import Stop
 from . import ROLES, check_role, ended, quietly
-from .calls import answer, relay, set_up
+from .calls import answer, error, relay, set_up
 from .local import THREADS
 
+START_ATTEMPTS = 3
 QUIET = {"log_level": "WARNING"}  # Serve's own INFO lines (every replica's start, every request) would fill the log
 
 
@@ -69,7 +71,13 @@ class Replica:
 
         def run() -> None:
             kind, value = answer(limits, fn, args, kwargs, lambda done, total: events.put(("progress", done, total)))
-            events.put(("done", *_pack(value, caller_node)) if kind == "done" else (kind, value))
+            if kind == "done":
+                try:
+                    events.put(("done", *_pack(value, caller_node)))
+                except OSError as exc:  # a file it named went missing: the caller must not wait forever
+                    events.put(("error", error(exc)))
+            else:
+                events.put((kind, value))
 
         self.pool.submit(run)
         async for event in events:
@@ -198,11 +206,11 @@ def _unpack(result: Any, files: dict, outputs: Path = OUTPUTS) -> Any:
     return rename(result)
 
 
-def _connect(address: str | None, replicas: int) -> str | None:
+def _connect(address: str | None, replicas: int, options: dict) -> str | None:
     """Join or start Ray: "started" (a Ray instance of this engine's own, here), "joined" (a running one)
     or None (this process was connected already: whoever connected it ends it). `address`: None or "local",
     a new Ray instance here; "auto", the one running on this machine if any, else a new one; "HOST:PORT",
-    a cluster's head."""
+    a cluster's head. `options`: more of ray.init's, for a new instance."""
     if ray.is_initialized():
         return None
     if address == "auto":
@@ -211,13 +219,20 @@ def _connect(address: str | None, replicas: int) -> str | None:
             return "joined"
         except ConnectionError:
             address = None
-    if address in (None, "local"):
-        # Logical CPUs: each replica asks for one, and every role's replicas must start even on a small machine.
-        ray.init(address="local", include_dashboard=False, logging_level="WARNING",
-                 num_cpus=max(os.cpu_count() or 1, len(ROLES) * replicas))
-        return "started"
-    ray.init(address=address, logging_level="WARNING")
-    return "joined"
+    if address not in (None, "local"):
+        ray.init(address=address, logging_level="WARNING")
+        return "joined"
+    # Logical CPUs: each replica asks for one, and every role's replicas must start even on a small machine.
+    options = {"include_dashboard": False, "num_cpus": max(os.cpu_count() or 1, len(ROLES) * replicas), **options}
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            ray.init(address="local", logging_level="WARNING", **options)
+            break
+        except Exception:  # a busy machine can miss Ray's own deadline for a new node to register: start again
+            ray.shutdown()
+            if attempt == START_ATTEMPTS:
+                raise
+    return "started"
 
 
 class RayStream:
@@ -258,15 +273,16 @@ class RayEngine:
 
     `address`: None or "local" starts a Ray instance here; "auto" joins the one running on this machine,
     else starts one; "HOST:PORT" joins a cluster (every machine of it needs this project installed, with its
-    checkpoints). `close()` removes the deployments and ends what this engine started."""
+    checkpoints). `ray_init`: more options for ray.init when the engine starts Ray here (num_cpus,
+    object_store_memory). `close()` removes the deployments and ends what this engine started."""
 
     def __init__(self, address: str | None = None, replicas: int = 1, limits: Limits = limits_.PRIVATE,
-                 threads: int = THREADS):
+                 threads: int = THREADS, ray_init: dict | None = None):
         if replicas < 1:
             raise ValueError("replicas must be at least 1")
         self.limits, self.replicas = limits, replicas
         logging.getLogger("ray.serve").setLevel(logging.WARNING)  # here too: each deploy and delete is logged
-        self.connection = _connect(address, replicas)
+        self.connection = _connect(address, replicas, ray_init or {})
         self.node = _node()
         self.prefix = f"aigc-{uuid.uuid4().hex[:8]}"  # two servers on one cluster keep to their own apps
         self.stops = _Stops.remote()
@@ -281,6 +297,9 @@ class RayEngine:
             handle = serve.run(deployment.bind(role, threads), name=self.app(role), route_prefix=None,
                                logging_config=QUIET)
             self.handles[role] = handle
+        # Serve's applications outlive the process that deployed them: a server that ends without closing
+        # its engine would leave its replicas, and their GPUs, taken on the cluster.
+        atexit.register(self.close)
 
     def app(self, role: str) -> str:
         return f"{self.prefix}-{role}"
@@ -318,7 +337,8 @@ class RayEngine:
     def close(self) -> None:
         if not self.handles:
             return
-        self.handles: dict[str, Any] = {}
+        self.handles = {}
+        atexit.unregister(self.close)
         for role in ROLES:
             serve.delete(self.app(role))
         ray.kill(self.stops)
