@@ -115,13 +115,16 @@ def _pretrained_kwargs(info: ModelInfo) -> dict[str, Any]:
     return kwargs
 
 
-def _quiet_libraries() -> None:
-    """No loading bars from diffusers or transformers: a server's log is not a terminal."""
-    from diffusers.utils import logging as diffusers_logging
+def _quiet_libraries(task: str) -> None:
+    """No loading bars from transformers, nor from diffusers but for text (which never imports it):
+    a server's log is not a terminal. Diffusers pipelines load their text encoders through transformers."""
     from transformers.utils import logging as transformers_logging
 
-    diffusers_logging.disable_progress_bar()
     transformers_logging.disable_progress_bar()
+    if task != "text":
+        from diffusers.utils import logging as diffusers_logging
+
+        diffusers_logging.disable_progress_bar()
 
 
 def _quiet(pipe):
@@ -292,7 +295,7 @@ def _load(info: ModelInfo) -> Any:
                             "(config.json).")
         raise AigcError(f"'{info.name}' is {_what(kind, config, info.task)}, not {MAKES[info.task]}.")
     if kind in LIBRARY_KINDS:
-        _quiet_libraries()
+        _quiet_libraries(info.task)
     return loader(info, config, best_device())
 
 
