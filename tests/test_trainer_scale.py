@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import torch
 
 import aigc
 from aigc.errors import AigcError
+from aigc.net import free_port
 from aigc.training.gpt import GPTTask
 from aigc.training.trainer import Task, TrainConfig, Trainer
 
@@ -62,12 +62,6 @@ def test_processes_take_different_slices_of_each_batch():
         assert all(len(p) == 16 for p in parts)
         assert len(set(torch.cat(parts).tolist())) == 48  # no image twice in a step
     assert len(shard(4, 3, 1)) == 16  # past the end of the data: it wraps around
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_two_processes_through_accelerate_launch_share_one_run_folder(tmp_path):
