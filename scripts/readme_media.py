@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -25,11 +24,10 @@ VIEW = {"width": 1280, "height": 900}
 def serve() -> str:
     os.environ.setdefault("AIGC_RUNS", tempfile.mkdtemp(prefix="aigc-media-runs-"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from aigc.net import free_port
     from aigc.ui import CSS, THEME, build_demo
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     demo = build_demo()
     demo.queue(default_concurrency_limit=2)
     launch = dict(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, theme=THEME, css=CSS)
