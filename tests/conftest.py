@@ -108,6 +108,41 @@ def open_page(browser, url: str, locale: str = "en-US"):
         context.close()
 
 
+def stop_every_run() -> None:
+    """Stop the runs the app's trainer has going, and wait until they have saved and ended."""
+    from aigc.training.jobs import JOBS
+
+    while (run := JOBS.active()) is not None:
+        run.stop()
+        run.wait()
+
+
+@pytest.fixture
+def no_run_training():
+    """No run of the app trains before or after the test: the app trains one run at a time, so a run
+    another test left going would make this test's Start wait, and its result depend on the order."""
+    stop_every_run()
+    yield
+    stop_every_run()
+
+
+def shipped_card(task: str, name: str) -> dict:
+    """The metrics on the card of a shipped model (checkpoints/<task>/<name>/README.md): tests of
+    shipped weights take their bounds from here, so that weights trained again come with their own."""
+    from aigc.cards import read_card
+    from aigc.paths import CHECKPOINTS
+
+    return read_card(CHECKPOINTS / task / name)["metrics"]
+
+
+def sampling_allowance(card_share: float, samples: int) -> float:
+    """How far a share measured on a fresh sample of `samples` may lie from the `card_share` that the
+    card measured on its own, larger sample: four binomial standard errors, and at least one sample's
+    worth or 0.05. A model as good as its card stays within it on any seeds; one loaded or sampled
+    wrongly falls towards chance, far outside it."""
+    return max(4 * (card_share * (1 - card_share) / samples) ** 0.5, 1 / samples, 0.05)
+
+
 @pytest.fixture(scope="session")
 def tiny_sd(tmp_path_factory) -> Path:
     """A tiny random Stable Diffusion pipeline (UNet, VAE, CLIP text model and a tokenizer made

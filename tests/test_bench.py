@@ -4,7 +4,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from aigc.paths import ROOT
+
+pytestmark = pytest.mark.slow  # the bench in its own process: torch, the model, its timed runs
 
 
 def test_bench_prints_the_machine_and_one_row_per_measure():

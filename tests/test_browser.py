@@ -1,25 +1,24 @@
-"""One user in headless Chromium: type a prompt, click Generate, watch text appear."""
+"""One user in headless Chromium: type a prompt, click Generate, watch text appear.
+
+Each test opens its own page, as a new visitor does, so that each passes alone and in any order."""
 
 import os
 from pathlib import Path
 
 import pytest
-from conftest import needs_chromium
+from conftest import needs_chromium, open_page
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow, pytest.mark.usefixtures("no_run_training")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page(app_url, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(app_url, wait_until="domcontentloaded")
-    yield page
-    page.close()
+    with open_page(browser, app_url) as page:
+        yield page
 
 
 def test_type_a_prompt_click_generate_and_see_text(page, tmp_path):
     prompt = page.locator("#text-prompt textarea")
-    prompt.wait_for(timeout=60_000)
     prompt.fill("ROMEO.\nBut soft")
     page.locator("#text-generate").click()
     output = page.locator("#text-output textarea")
@@ -155,7 +154,7 @@ def test_an_image_example_sets_the_model_and_its_controls(page):
     page.wait_for_function("() => document.querySelector('#image-model input').value === 'ddpm-digits'", timeout=30_000)
     page.locator("#image-generate").click()
     page.wait_for_function("() => document.querySelector('#image-notes').innerText.includes('8 images')", timeout=60_000)
-    page.get_by_role("button", name="dcgan-digits", exact=True).click()  # back to the model the tests after this one use
+    page.get_by_role("button", name="dcgan-digits", exact=True).click()  # another example, another model
     page.wait_for_function("() => document.querySelector('#image-model input').value === 'dcgan-digits'", timeout=30_000)
 
 

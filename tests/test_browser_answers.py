@@ -2,9 +2,10 @@
 an upload that is not a picture, Stop), a note never describes another request, and a page in
 Chinese reads the Train tab's status, log and legends in Chinese."""
 
-from conftest import needs_chromium, open_page
+import pytest
+from conftest import needs_chromium, open_page, stop_every_run
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow, pytest.mark.usefixtures("no_run_training")]  # each passes alone, in any order
 
 
 def _toast(page, words: str, timeout=30_000) -> str:
@@ -18,15 +19,6 @@ def _number(page, box: str, value: str) -> None:
     field = page.locator(f"{box} input[type='number']")
     field.fill(value)
     field.press("Tab")
-
-
-def _stop_every_run():
-    from aigc.training.jobs import JOBS
-
-    while JOBS.active() is not None:
-        run = JOBS.active()
-        run.stop()
-        run.wait()
 
 
 def test_a_second_start_in_the_same_tab_is_answered_and_the_buttons_follow_the_run(browser, app_url):
@@ -67,7 +59,7 @@ def test_start_on_a_page_that_has_not_seen_another_run_gets_the_sentence(browser
             page.locator("#train-start").click()
             assert "'answers-other' is training now" in _toast(page, "is training now")
         finally:
-            _stop_every_run()
+            stop_every_run()
 
 
 def test_an_error_clears_the_note_of_the_answer_before(browser, app_url):

@@ -6,11 +6,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import needs_chromium
+from conftest import needs_chromium, stop_every_run
 
 RUN = "card-gan"
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +18,7 @@ def trained_run(app_url):
     """A tiny DCGAN run started through the app's own endpoint, as the Train tab starts it."""
     from gradio_client import Client
 
+    stop_every_run()  # the app trains one run at a time: one another test left going would refuse this one
     # kind, dataset, upload, name, steps, batch size, learning rate, seed, sample every
     Client(app_url, verbose=False).predict("dcgan", "digits", None, RUN, 6, 16, 2e-4, 0, 3, api_name="/start_training")
     return RUN

@@ -10,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -73,6 +74,7 @@ def assert_checkpoint_resumes(folder: Path, config) -> int:
     return saved["step"]
 
 
+@pytest.mark.slow  # a training process started and killed again and again
 def test_sigkill_at_random_moments_never_breaks_the_checkpoint(tmp_path):
     folder = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}

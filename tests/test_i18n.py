@@ -10,6 +10,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import needs_chromium, open_page
 
 from aigc.ui import I18N, build_demo, models_tab
@@ -126,6 +127,7 @@ def _no_keys_shown(page, where: str) -> None:
 
 
 @needs_chromium
+@pytest.mark.usefixtures("no_run_training")  # it starts a run, which another test's run would make wait
 def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
     from gradio_client import Client
 

@@ -18,6 +18,8 @@ from gradio_client import Client
 
 from conftest import app_process
 
+pytestmark = pytest.mark.slow  # a minute of load on an app in its own process
+
 CLIENTS = 8
 SECONDS = float(os.environ.get("AIGC_LOAD_SECONDS", 60))
 _TLS = ssl.create_default_context()
