@@ -28,6 +28,22 @@ def number(name: str, value, low: float, high: float, *, integer: bool = False, 
     return int(value) if integer else float(value)
 
 
+def count(name: str, value, low: int = 1) -> int:
+    """`value` as a whole number of at least `low` with no upper bound (a training run's steps, its
+    batch size, its seed), or one sentence; `name` starts the sentence."""
+    if (isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value < low
+            or value != int(value)):
+        raise AigcError(f"{name} must be a whole number of {low} or more.")
+    return int(value)
+
+
+def above_zero(name: str, value, high: float) -> float:
+    """`value` as a number above 0 and at most `high` (a learning rate), or one sentence."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value <= high:  # NaN is refused too
+        raise AigcError(f"The {name} must be a number above 0 and at most {high:g}.")
+    return float(value)
+
+
 def seed(value) -> int | None:
     """None (or -1, as the app's seed box sends for "random") means a fresh random seed."""
     number_given = isinstance(value, Real) and not isinstance(value, bool)

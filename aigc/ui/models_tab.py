@@ -15,21 +15,9 @@ import gradio as gr
 import pandas as pd
 
 from ..catalog import ModelInfo, list_models
+from ..evaluation.headline import headline
 from .i18n import i18n
 
-# The figure that says most about each kind, and the real-data baseline beside it (the first one
-# a card has: a run's trainer measures a GPT's perplexity on a sample of held-out windows only).
-HEADLINE = {
-    "gpt": [("heldout_perplexity", "held-out perplexity", None),
-            ("val_perplexity_sampled", "held-out perplexity (sampled windows)", None)],
-    "dcgan": [("frechet_distance", "Frechet distance", "real_frechet_distance")],
-    "vae": [("frechet_distance", "Frechet distance", "real_frechet_distance")],
-    "diffusion": [("frechet_distance", "Frechet distance", "real_frechet_distance")],
-    "cgan": [("label_accuracy", "label accuracy", "real_label_accuracy")],
-    "guided-diffusion": [("label_accuracy", "label accuracy", "real_label_accuracy")],
-    "text2img": [("color_accuracy", "color accuracy", "real_color_accuracy")],
-    "text2video": [("motion_accuracy", "motion accuracy", "real_motion_accuracy")],
-}
 SPEED = {"images_per_s": "{:,.0f} images/s", "conditional_images_per_s": "{:,.0f} images/s",
          "tokens_per_s": "{:,.0f} tokens/s", "clip_seconds": "{:.2f} s per clip"}
 COLUMNS = ["Model", "Task", "Kind", "Data", "Parameters", "Quality (real data)", "Speed", "Source"]
@@ -40,13 +28,13 @@ def _own_models() -> list[ModelInfo]:
 
 
 def _quality(card: dict) -> str:
-    metrics = card.get("metrics") or {}
-    key, label, baseline = next((h for h in HEADLINE.get(card.get("kind"), ()) if h[0] in metrics), (None, "", None))
-    if key is None:
+    """The card's headline figure (the kind's evaluation names it), the real-data figure in brackets."""
+    found = headline(card)
+    if found is None:
         # a run's trainer measured what it could: on pictures no judge knows, there is no headline
         return "no judge for this data" if card.get("measured_by") == "trainer" else "not measured yet"
-    shown = f"{label} {metrics[key]:.3g}"
-    return shown + (f" ({metrics[baseline]:.3g})" if baseline in metrics else "")
+    head, value, real = found
+    return f"{head.label} {value:.3g}" + (f" ({real:.3g})" if real is not None else "")
 
 
 def _speed(card: dict) -> str:

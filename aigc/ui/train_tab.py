@@ -19,6 +19,7 @@ import pandas as pd
 from .. import limits
 from ..data.uploads import load_zip
 from ..errors import AigcError
+from ..pipelines import validate
 from ..training import KINDS, run_folder
 from ..training.jobs import JOBS, RunView, export_zip, past_runs
 from ..serving import Engine
@@ -309,20 +310,16 @@ def start_training(kind: str, dataset: str, upload, name: str, steps: float, bat
     _check_allowed(steps, batch_size)
     if kind not in KINDS:
         raise AigcError(f"Unknown model kind '{kind}'; kinds that train: {', '.join(KINDS)}.")
-    numbers = {"steps": steps, "batch_size": batch_size, "sample_every": sample_every, "seed": seed}
-    for label, value in numbers.items():
-        if value is None or value != value or value < (0 if label == "seed" else 1) or value != int(value):
-            raise AigcError(f"{label.replace('_', ' ').capitalize()} must be a whole number"
-                            f"{' of 0 or more' if label == 'seed' else ' of 1 or more'}.")
-    if lr is None or not (0 < lr <= 1):
-        raise AigcError("The learning rate must be a number above 0 and at most 1.")
+    steps, batch_size = validate.count("Steps", steps), validate.count("Batch size", batch_size)
+    sample_every, seed = validate.count("Sample every", sample_every), validate.count("Seed", seed, low=0)
+    lr = validate.above_zero("learning rate", lr, 1.0)
     upload_path = None
     if dataset == UPLOAD:
         upload_path = upload.get("path") if isinstance(upload, dict) else upload
         if not upload_path:
             raise AigcError("Upload a .zip of images to train on, or choose a built-in dataset.")
-    run = JOBS.start(kind, dataset, name=(name or "").strip() or None, upload=upload_path, owner=_session(request), steps=int(steps),
-                     batch_size=int(batch_size), lr=float(lr), seed=int(seed), sample_every=int(sample_every))
+    run = JOBS.start(kind, dataset, name=(name or "").strip() or None, upload=upload_path, owner=_session(request), steps=steps,
+                     batch_size=batch_size, lr=lr, seed=seed, sample_every=sample_every)
     yield from watch(run.out.name, request)
 
 
