@@ -102,10 +102,10 @@ def streaming_speed_of(lm, runs: int = 5, tokens: int = 200) -> dict[str, float]
     as `generate_text` streams it: the Text tab's defaults, one seed a run."""
     import statistics
 
-    from ..pipelines.text import TextStream, _prompt_ids
+    from ..pipelines.text import TextStream, prompt_ids
 
     budget = max(1, lm.context_length - min(tokens, lm.context_length // 2))
-    ids, prompt, notices = _prompt_ids(lm, "ROMEO.\n", budget)
+    ids, prompt, notices = prompt_ids(lm, "ROMEO.\n", budget)
 
     def streamed(seed: int, count: int) -> TextStream:
         stream = TextStream(lm, ids, prompt, notices, count, 0.8, 50, 0.95, seed, spec=lm.info.name)

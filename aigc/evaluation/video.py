@@ -63,11 +63,11 @@ def clip_seconds_of(model, runs: int = 5) -> float:
     import tempfile
 
     from ..timing import median_seconds
-    from ..pipelines.video import Clip, _builtin_frames
+    from ..pipelines.video import Clip, builtin_clip
 
     caption = "a large red star in the top right moving left"
     with tempfile.TemporaryDirectory() as folder:  # the clips are timed, not kept
-        return median_seconds(lambda: Clip(_builtin_frames(model, caption, model.net.frames, 0), 8, 0,
+        return median_seconds(lambda: Clip(builtin_clip(model, caption, model.net.frames, 0), 8, 0,
                                            model.info.name).save("mp4", folder), runs)
 
 

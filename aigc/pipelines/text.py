@@ -245,7 +245,9 @@ def fit_vocabulary(tokenizer, text: str) -> tuple[str, list[str]]:
     return "".join(out), notices
 
 
-def _prompt_ids(lm: TextModel, prompt: str, budget: int) -> tuple[list[int], str, list[str]]:
+def prompt_ids(lm: TextModel, prompt: str, budget: int) -> tuple[list[int], str, list[str]]:
+    """The prompt as the model's token ids (its last `budget` when longer), the prompt as the model sees it,
+    and notices for the page; `aigc.evaluation` times streams started from it as `generate_text` starts them."""
     tok = lm.tokenizer
     text, notices = fit_vocabulary(tok, prompt)
     if text and getattr(tok, "chat_template", None):
@@ -369,7 +371,7 @@ def generate_text(prompt: str = "", model: str = "shakespeare-gpt", max_new_toke
         seed = random_seed()
     lm = registry.load(model, "text")
     budget = max(1, lm.context_length - min(max_new_tokens, lm.context_length // 2))
-    ids, used_prompt, notices = _prompt_ids(lm, prompt, budget)
+    ids, used_prompt, notices = prompt_ids(lm, prompt, budget)
     result = TextStream(lm, ids, used_prompt, notices, max_new_tokens, temperature, top_k, top_p, seed)
     if stream:
         return result

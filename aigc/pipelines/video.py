@@ -123,7 +123,8 @@ def _prompt(prompt) -> str:
 
 
 @torch.inference_mode()
-def _builtin_frames(model: VideoModel, prompt, num_frames: int, seed: int) -> np.ndarray:
+def builtin_clip(model: VideoModel, prompt, num_frames: int, seed: int) -> np.ndarray:
+    """A built-in caption-to-clip model's first `num_frames` frames for `prompt`, uint8 (T, H, W, 3)."""
     ids = caption_ids(model, prompt)
     clip = conditioned(model.net, model.net.z_dim, ids, seed)[0, :num_frames]
     return ((clip.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
@@ -179,7 +180,7 @@ def make_clip(prompt, model: str = DEFAULT_MODEL, num_frames: int = 16, fps: int
     most = m.net.frames if m.kind == "text2video" else limits.current().max_video_frames
     num_frames = validate.number("number of frames", num_frames, MIN_FRAMES, most, integer=True)
     if m.kind == "text2video":
-        frames = _builtin_frames(m, prompt, num_frames, seed)
+        frames = builtin_clip(m, prompt, num_frames, seed)
     else:
         frames = _hub_frames(m, prompt, num_frames, seed, steps, guidance, width, height)
     return Clip(frames, fps, seed, m.info.name)
