@@ -116,6 +116,42 @@ def _imported_names(path: Path, module: str) -> set[str]:
     return names
 
 
+def _private_imports(path: Path, module: str) -> set[tuple[str, str]]:
+    """(module, name) for each `from module import _name` in `path` (relative imports resolved)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[:len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            found |= {(base, a.name) for a in node.names if a.name.startswith("_") and not a.name.startswith("__")}
+    return found
+
+
+def _top(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_private_name_crosses_a_package():
+    """What another part of the package needs is public (the review found evaluation reading the pipelines'
+    private _gan, and a worker reading the text pipeline's _Batcher and _Job)."""
+    crossing = []
+    for path in sorted((ROOT / "aigc").rglob("*.py")):
+        module = _module_name(path)
+        crossing += [f"{module} imports {name} from {source}" for source, name in _private_imports(path, module)
+                     if source.startswith("aigc") and _top(source) != _top(module)]
+    assert not crossing, "\n".join(crossing)
+
+
+def test_the_private_scan_sees_one(tmp_path):
+    source = tmp_path / "conditional.py"
+    source.write_text("from ..pipelines.conditional import _gan, draw\nfrom .digits import judge\n")
+    assert _private_imports(source, "aigc.evaluation.conditional") == {("aigc.pipelines.conditional", "_gan")}
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
