@@ -80,9 +80,11 @@ def _warm(url: str, work: str, callers: int) -> None:
         t.join()
 
 
-def _saturate(url: str, work: str, callers: int, start_at: float, seconds: float, first_seed: int) -> list[float]:
+def _saturate(url: str, work: str, callers: int, start_at: float, seconds: float,
+              first_seed: int) -> tuple[list[float], list[str]]:
     """In a client process: `callers` threads each asking again as soon as answered, from `start_at`
-    (time.time(), shared by the processes) for `seconds`. Returns the times answers came."""
+    (time.time(), shared by the processes) for `seconds`. Returns the times answers came, and what
+    went wrong with the requests that failed."""
     client, job, answered, failed = _client(url), WORK[work], [], []
     lock = threading.Lock()
 
@@ -92,9 +94,9 @@ def _saturate(url: str, work: str, callers: int, start_at: float, seconds: float
             seed += 1
             try:
                 client.predict(*_inputs(job, seed), api_name=job.api)
-            except Exception:  # noqa: BLE001 - counted, not raised: a failure is a finding
+            except Exception as exc:  # noqa: BLE001 - counted, not raised: a failure is a finding
                 with lock:
-                    failed.append(time.time())
+                    failed.append(f"{type(exc).__name__}: {exc}"[:200])
                 continue
             with lock:
                 answered.append(time.time())
@@ -105,7 +107,7 @@ def _saturate(url: str, work: str, callers: int, start_at: float, seconds: float
         t.start()
     for t in threads:
         t.join()
-    return answered
+    return answered, failed
 
 
 def _arrive(url: str, work: str, rate: float, start_at: float, seconds: float, seed: int) -> tuple[list[float], int]:
@@ -157,7 +159,11 @@ def measure(url: str, work: str, seconds: float, pool: ProcessPoolExecutor) -> d
     start = time.time() + 1.0
     runs = [pool.submit(_saturate, url, work, CALLERS, start, ramp + seconds, 100_000 * i)
             for i in range(CLIENT_PROCESSES)]
-    answers = [t for run in runs for t in run.result()]
+    answers, failed = [], []
+    for run in runs:
+        answered, errors = run.result()
+        answers += answered
+        failed += errors
     capacity = sum(start + ramp <= t <= start + ramp + seconds for t in answers) / seconds
     rate = max(capacity * LOAD, 1e-3)
     start = time.time() + 1.0
@@ -168,7 +174,8 @@ def measure(url: str, work: str, seconds: float, pool: ProcessPoolExecutor) -> d
         got, failed = run.result()
         latencies += got
         failures += failed
-    return {"capacity": capacity, "rate": rate, "latencies": latencies, "failures": failures}
+    return {"capacity": capacity, "saturated_failures": failed, "rate": rate, "latencies": latencies,
+            "failures": failures}
 
 
 def bench_serve(seconds: float = 10.0, engines: tuple[str, ...] = tuple(ENGINES),
@@ -183,8 +190,9 @@ def bench_serve(seconds: float = 10.0, engines: tuple[str, ...] = tuple(ENGINES)
                 for name in work:
                     found = measure(url, name, seconds, pool)
                     label = f"serve {WORK[name].label}, {engine}"
-                    rows.append((f"{label}: capacity (requests/s answered at saturation)",
-                                 f"{found['capacity']:.2f}"))
+                    failed = found["saturated_failures"]
+                    value = f"{found['capacity']:.2f}" + (f", {len(failed)} failed ({failed[0]})" if failed else "")
+                    rows.append((f"{label}: capacity (requests/s answered at saturation)", value))
                     lat = found["latencies"]
                     value = (f"{_percentile(lat, 50) * 1000:.0f} / {_percentile(lat, 95) * 1000:.0f} ms"
                              if lat else "no answer")
