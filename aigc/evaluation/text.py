@@ -108,7 +108,7 @@ def streaming_speed_of(lm, runs: int = 5, tokens: int = 200) -> dict[str, float]
     ids, prompt, notices = prompt_ids(lm, "ROMEO.\n", budget)
 
     def streamed(seed: int, count: int) -> TextStream:
-        stream = TextStream(lm, ids, prompt, notices, count, 0.8, 50, 0.95, seed, spec=lm.info.name)
+        stream = TextStream(lm, ids, prompt, notices, count, 0.8, 50, 0.95, seed)
         for _ in stream:
             pass
         return stream
