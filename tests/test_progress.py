@@ -49,3 +49,41 @@ def test_the_app_shows_the_steps_of_a_diffusion_request(app_url):
     job.result()
     assert seen and all(length == 40 and unit == "steps" for _, length, unit in seen)
     assert len({index for index, _, _ in seen}) >= 2  # the bar moved while the images were drawn
+
+
+def test_a_pipeline_call_reports_through_its_public_callback_or_not_at_all():
+    """progress.step_callback: diffusers' callback_on_step_end, else an older pipeline's callback with
+    callback_steps, else nothing; outside `reporting` nothing at all."""
+    from aigc.progress import step_callback
+
+    class Current:  # runs 3 steps and says so (num_timesteps), as diffusers' pipelines do
+        num_timesteps = 3
+
+        def __call__(self, prompt, callback_on_step_end=None):
+            for i in range(3):
+                kept = callback_on_step_end(self, i, 999 - i, {"latents": i})
+                assert kept == {"latents": i}  # the pipeline's tensors come back unchanged
+
+    class Older:
+        def __call__(self, prompt, callback=None, callback_steps=None):
+            assert callback_steps == 1
+            for i in range(2):
+                callback(i, 999 - i, None)
+
+    class Neither:
+        def __call__(self, prompt):
+            pass
+
+    def run(pipe, steps):
+        return _steps_told(lambda: pipe("a fox", **step_callback(pipe, steps)))
+
+    assert run(Current(), 7) == [(1, 3), (2, 3), (3, 3)]  # the pipeline's own count wins
+    assert run(Older(), 2) == [(1, 2), (2, 2)]
+    assert run(Neither(), 2) == []
+    assert step_callback(Current(), 3) == {}  # nobody listens
+
+
+def test_hub_pipelines_draw_no_bar(tiny_sd, capsys):
+    generate_conditional("a red fox", model=str(tiny_sd), num_images=1, seed=3, steps=2, width=64, height=64)
+    err = capsys.readouterr().err
+    assert "it/s]" not in err and "s/it]" not in err and "%|" not in err  # no tqdm bar
