@@ -50,6 +50,7 @@ def test_app_flags():
     assert (args.host, args.port, args.share, args.auth, args.public) == ("0.0.0.0", 9000, True, "u:p", True)
 
 
+@pytest.mark.slow  # three Python processes, each importing torch
 def test_cli_lists_and_generates():
     listed = subprocess.run([sys.executable, "-m", "aigc", "list", "text"], capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0 and "shakespeare-gpt" in listed.stdout

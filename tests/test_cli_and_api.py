@@ -26,6 +26,7 @@ def as_run(model, run, where="best"):
 
 # -- 9. a run folder is a model, wherever it is --------------------------------------------------------
 
+@pytest.mark.slow  # a training run with an evaluation
 def test_the_out_folder_of_a_run_is_its_best_model(tmp_path, capsys):
     run = tmp_path / "not-under-runs" / "my-gan"
     last = aigc.train("dcgan", "digits", steps=2, seed=0, out=run, batch_size=16, eval_every=2, sample_every=100,
@@ -77,6 +78,7 @@ def test_training_on_a_missing_zip_names_the_file(tmp_path, capsys):
 
 # -- 10. the package installs from anywhere --------------------------------------------------------------
 
+@pytest.mark.slow  # the build backend run on a copy of the project
 def test_the_wheel_holds_every_module_and_declares_requirements_txt(tmp_path):
     """The build backend pip runs for `pip install -e .`, on a copy of the project: every module of
     every subpackage is in the wheel, and its dependencies are requirements.txt's, all of them."""

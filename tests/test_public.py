@@ -22,6 +22,7 @@ def test_logins_come_from_the_flag_and_a_file(tmp_path):
         app.logins(app.parse_args(["--auth-file", str(tmp_path / "missing.txt")]))
 
 
+@pytest.mark.slow  # app.py started in its own process
 def test_offline_share_fails_with_one_sentence_and_the_login_still_guards_the_local_server(tmp_path):
     users = tmp_path / "users.txt"
     users.write_text("ada:lovelace\n")
@@ -52,6 +53,7 @@ def test_old_outputs_are_pruned_and_new_ones_kept(tmp_path):
     assert not old.exists() and new.exists()
 
 
+@pytest.mark.slow  # app.py started in its own process, twice
 def test_the_app_generates_in_worker_processes_unless_told_to_use_one():
     import psutil
     from gradio_client import Client

@@ -33,11 +33,13 @@ def row(name: str):
     return models_tab.overview().set_index("Model").loc[name]
 
 
+@pytest.mark.slow  # a training run, then its card measured
 def test_a_dcgan_run_card_has_real_figures_beside_real_data_samples_speed_and_a_relative_command():
     best = train("dcgan", "digits", "card-unit-gan", width=8, z_dim=16)
     card, text = read_card(best), body(best)
     metrics = card["metrics"]
-    assert isinstance(metrics["classes_covered"], int) and metrics["samples"] == 500
+    assert isinstance(metrics["classes_covered"], int) and 0 <= metrics["classes_covered"] <= 10  # a count, not 7.0
+    assert metrics["samples"] == 500
     # the same judge on real data, as the built-in cards give it
     dcgan = next(m.card["metrics"] for m in builtin_models() if m.name == "dcgan-digits")
     assert {k: metrics[k] for k in ("real_confident_digits", "real_classes_covered", "real_frechet_distance")} == \
@@ -59,6 +61,7 @@ def test_a_dcgan_run_card_has_real_figures_beside_real_data_samples_speed_and_a_
     assert shlex.split(command.replace("\\\n", " ")) == shlex.split(card["command"])  # the same words, on several lines
 
 
+@pytest.mark.slow  # a training run, then its card measured
 def test_a_text_run_shows_its_perplexity_and_its_streaming_speed():
     best = train("gpt", "shakespeare", "card-unit-gpt", n_layer=1, n_embd=32, n_head=2, block_size=32, lr=3e-3, warmup=1)
     metrics = read_card(best)["metrics"]
@@ -71,6 +74,7 @@ def test_a_text_run_shows_its_perplexity_and_its_streaming_speed():
                      body(best))
 
 
+@pytest.mark.slow  # a training run, then its card measured
 def test_a_label_run_reads_its_worst_label_and_the_classifier_on_real_digits():
     best = train("cgan", "digits", "card-unit-cgan", width=8, z_dim=16, embed=8)
     metrics, text = read_card(best)["metrics"], body(best)
@@ -87,6 +91,7 @@ def test_a_label_run_reads_its_worst_label_and_the_classifier_on_real_digits():
     ("guided-diffusion", "digits", dict(width=8, sample_steps=2)),
     ("text2img", "shapes", dict(width=8, z_dim=16, embed=8)),
 ])
+@pytest.mark.slow  # a training run, then its card measured
 def test_every_image_kind_gets_samples_speed_and_real_data_figures(kind, dataset, options):
     name = f"card-unit-{kind}"
     best = train(kind, dataset, name, **options)
@@ -98,6 +103,7 @@ def test_every_image_kind_gets_samples_speed_and_real_data_figures(kind, dataset
     assert "(" in shown["Quality (real data)"] and shown["Speed"].endswith("images/s")
 
 
+@pytest.mark.slow  # real clips judged for the baselines
 def test_a_video_run_is_timed_like_the_built_in_clip_model_and_its_card_reads_whole(tiny_text2video):
     from aigc.evaluation.runs import real_baselines, speed
 

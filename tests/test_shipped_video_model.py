@@ -2,7 +2,11 @@
 the motion judge's measure, and its card tells the truth (fresh clips score like the card)."""
 
 import numpy as np
+import pytest
+from conftest import sampling_allowance, shipped_card
 
+from aigc.data.moving_shapes import MOTIONS
+from aigc.data.shapes import COLORS
 from aigc.evaluation.motion import judge_clips
 from aigc.evaluation.video import eval_captions, sample_clips
 from aigc.pipelines.video import make_clip
@@ -17,17 +21,17 @@ def test_the_video_model_is_listed_with_a_card():
     assert info.task == "video" and info.card["kind"] == "text2video" and info.card["metrics"]["samples"] == 500
 
 
+@pytest.mark.slow  # an evaluation: 150 clips, judged
 def test_clips_move_as_asked_well_above_chance_and_as_the_card_says():
     model = load(NAME, "video")
     attrs = eval_captions(150, seed=77)
     scores = judge_clips(sample_clips(model, attrs, seed=9000), attrs)
-    card = model.info.card["metrics"]
-    # chance: 1 in 5 motions, 1 in 7 colors
-    assert scores["motion_accuracy"] >= 0.4 and scores["color_accuracy"] >= 0.45
-    assert abs(scores["motion_accuracy"] - card["motion_accuracy"]) <= 0.12
-    assert abs(scores["color_accuracy"] - card["color_accuracy"]) <= 0.12
-    assert scores["color_consistency"] >= 0.7  # the color holds over most frames
-    assert scores["worst_frame_color"] >= 0.8  # the first and last frames too (the loop's seam)
+    assert scores["motion_accuracy"] > 2 / len(MOTIONS) and scores["color_accuracy"] > 3 / len(COLORS)  # chance: 1 in 5, 1 in 7
+    card = shipped_card("video", NAME)
+    # the color holds over the frames, and at the worst frame (the loop's seam), as the card says
+    judged = {f"{attr}_accuracy": sum(bool(a.get(attr)) for a in attrs) for attr in ("motion", "color")}  # naming it
+    for key in ("motion_accuracy", "color_accuracy", "color_consistency", "worst_frame_color"):
+        assert abs(scores[key] - card[key]) <= sampling_allowance(card[key], judged.get(key, len(attrs))), (key, scores[key])
 
 
 def test_up_and_down_are_told_apart():

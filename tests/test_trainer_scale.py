@@ -64,6 +64,7 @@ def test_processes_take_different_slices_of_each_batch():
     assert len(shard(4, 3, 1)) == 16  # past the end of the data: it wraps around
 
 
+@pytest.mark.slow  # accelerate launch: two training processes
 def test_two_processes_through_accelerate_launch_share_one_run_folder(tmp_path):
     # On a machine without GPUs, `accelerate launch --cpu --num_processes 2` starts ONE process
     # (its CPU launcher expects MPI's mpirun); `--multi_gpu` starts the processes with torch's

@@ -20,6 +20,7 @@ TINY = dict(n_layer=1, n_embd=32, n_head=2, block_size=32, batch_size=16, lr=3e-
             eval_every=20, sample_every=40, checkpoint_every=20, precision="no", device="cpu")
 
 
+@pytest.mark.slow  # a training run
 def test_tiny_gpt_run_lowers_loss_and_writes_its_folder(tmp_path):
     run = aigc.train("gpt", "shakespeare", steps=60, seed=0, out=tmp_path, **TINY)
     events = list(run)
@@ -41,6 +42,7 @@ def test_tiny_gpt_run_lowers_loss_and_writes_its_folder(tmp_path):
     assert not list(tmp_path.rglob("*.bin")) and not list(tmp_path.rglob("*.pt"))
 
 
+@pytest.mark.slow  # two training runs
 def test_stop_then_resume_continues_the_step_count_and_the_curve(tmp_path):
     run = aigc.train("gpt", "shakespeare", steps=40, seed=0, out=tmp_path, **TINY)
     for event in run:
@@ -57,6 +59,7 @@ def test_stop_then_resume_continues_the_step_count_and_the_curve(tmp_path):
     assert steps == sorted(set(steps)) and steps[-1] == 40
 
 
+@pytest.mark.slow  # a training run
 def test_non_finite_loss_stops_with_a_sentence_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     real_step = GPTTask.train_step
 
@@ -115,6 +118,7 @@ def test_bad_training_requests_get_one_sentence():
         aigc.train("gpt", "mnist", steps=1)
 
 
+@pytest.mark.slow  # a training run in its own process
 def test_cli_trains_with_a_progress_bar(tmp_path):
     cmd = [sys.executable, "-m", "aigc", "train", "gpt", "--dataset", "shakespeare", "--steps", "20",
            "--n-layer", "1", "--n-embd", "32", "--n-head", "2", "--block-size", "32", "--batch-size", "8",

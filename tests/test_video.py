@@ -215,6 +215,7 @@ def test_the_tab_shows_the_hub_controls_for_hub_models():
     assert prompt["label"].key == "common.prompt"  # the page shows "Prompt" or "提示词"
 
 
+@pytest.mark.slow  # a training run
 def test_text2video_trains_through_the_trainer_and_learns_to_name_attributes(tmp_path):
     import json
 
