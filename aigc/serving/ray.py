@@ -21,8 +21,8 @@ response (`handle.options(stream=True)`), read in the caller's thread.
   server writes them into its own outputs folder (`_pack`, `_unpack`).
 - Batching: no `@serve.batch`. Text is already batched inside the writer, token by token
   (aigc.pipelines.text.Batcher): a request joins a running batch at its next step and leaves
-  it when done, where Serve's request batches would hold every request until the longest one
-  ends. A page of pictures is one call with its own model, size, seed and steps: pages do not
+  it when done, where a Serve batch is fixed once formed: a request that arrives meanwhile
+  waits for the whole batch to end. A page of pictures is one call with its own model, size, seed and steps: pages do not
   stack into one batch without the pipeline's help, and waiting to gather them only delays each.
 
 See docs/architecture.md.
