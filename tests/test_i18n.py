@@ -126,6 +126,7 @@ def _no_keys_shown(page, where: str) -> None:
     assert "__i18n__" not in text and "translation_metadata" not in text, where
 
 
+@pytest.mark.slow  # a browser run, and a training run
 @needs_chromium
 @pytest.mark.usefixtures("no_run_training")  # it starts a run, which another test's run would make wait
 def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
@@ -167,6 +168,7 @@ def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
         _no_keys_shown(page, "conditional after a model change")
 
 
+@pytest.mark.slow  # a browser run
 @needs_chromium
 def test_an_english_browser_sees_english_and_the_settings_switch_to_chinese(browser, app_url):
     with open_page(browser, app_url, "en-US") as page:
@@ -185,6 +187,7 @@ def test_an_english_browser_sees_english_and_the_settings_switch_to_chinese(brow
         _no_keys_shown(page, "switched to Chinese")
 
 
+@pytest.mark.slow  # a browser run
 @needs_chromium
 def test_a_browser_in_another_language_sees_english(browser, app_url):
     with open_page(browser, app_url, "fr-FR") as page:
