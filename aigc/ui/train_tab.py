@@ -26,16 +26,9 @@ from ..serving import Engine
 from .endpoint import endpoint
 from .i18n import SAID, error, i18n, language, refuse_upload, say, translate
 
-KIND_LABELS = {
-    "gpt": i18n("train.kind.gpt"),
-    "dcgan": i18n("train.kind.dcgan"),
-    "vae": i18n("train.kind.vae"),
-    "diffusion": i18n("train.kind.diffusion"),
-    "cgan": i18n("train.kind.cgan"),
-    "guided-diffusion": i18n("train.kind.guided-diffusion"),
-    "text2img": i18n("train.kind.text2img"),
-    "text2video": i18n("train.kind.text2video"),
-}
+# Every kind that trains (one configuration each, aigc.training.configs), named in the page's language
+# by its words "train.kind.<kind>" in aigc/ui/i18n.py.
+KIND_LABELS = {kind: i18n(f"train.kind.{kind}") for kind in KINDS}
 UPLOAD = "upload"
 # (raw, smoothed) shades of one hue per curve: the smoothed line reads over its noisy raw one
 SHADES = [("#a5b4fc", "#3730a3"), ("#fca5a5", "#b91c1c"), ("#86efac", "#15803d"), ("#fcd34d", "#b45309"),
