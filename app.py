@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import io
 import os
+import signal
 import sys
 import time
 
@@ -89,7 +90,13 @@ def main(argv=None) -> None:
         print(f"No public link: the share tunnel needs the internet. Still serving at {demo.local_url}", file=sys.stderr)
     else:
         print(said.getvalue(), end="")
-    demo.block_thread()
+    # A stop by the system (SIGTERM: a Space restarting, `kill`) ends the program as Ctrl+C does, so the
+    # engine is closed: Ray Serve's deployments outlive the process that made them, holding their GPUs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        demo.block_thread()
+    finally:
+        engine.close()
 
 
 def start_pruning(every_s: float = 600, older_than_s: float = 3600) -> None:
