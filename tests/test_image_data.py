@@ -69,6 +69,7 @@ def test_shapes_captions_match_their_pixels():
         assert max(areas[shape, "small"]) < min(areas[shape, "large"]), shape
 
 
+@pytest.mark.slow  # renders the whole 64-pixel shapes set
 def test_shapes_are_a_pure_function_of_the_seed():
     a, attrs_a = shapes.render(8, seed=3)
     b, attrs_b = shapes.render(8, seed=3)
