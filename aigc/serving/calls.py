@@ -14,7 +14,7 @@ from typing import Any, Callable
 from ..errors import AigcError
 from ..limits import Limits
 from ..progress import Stop
-from . import as_a_web_request, run_stream_step
+from .engine import as_a_web_request, run_stream_step
 
 
 def _write_setup() -> None:

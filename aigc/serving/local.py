@@ -27,7 +27,8 @@ from .. import limits as limits_
 from ..errors import AigcError
 from ..limits import Limits
 from ..progress import Stop
-from . import ROLES, calls, check_role, ended, quietly
+from . import calls
+from .engine import ROLES, check_role, ended, quietly
 
 # Calls at once in a worker: as many as the endpoints of a role let in together (their concurrency
 # limits; a test keeps count), so that Gradio's queue decides who waits, not a full worker. An idle

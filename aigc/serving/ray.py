@@ -49,7 +49,7 @@ from ..errors import AigcError
 from ..limits import Limits
 from ..paths import OUTPUTS
 from ..progress import Stop
-from . import ROLES, check_role, ended, quietly
+from .engine import ROLES, check_role, ended, quietly
 from .calls import answer, error, relay, set_up
 from .local import THREADS
 
