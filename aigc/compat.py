@@ -17,9 +17,10 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import os
+from collections.abc import Callable, MutableMapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, MutableMapping, Sequence
+from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version

@@ -85,7 +85,8 @@ def test_static_folders_go_first_on_the_checked_gradio(static_paths):
 def test_static_folders_are_added_through_the_public_call_elsewhere(static_paths, unchecked, monkeypatch):
     theirs, ours = static_paths
     calls = []
-    monkeypatch.setattr(gr, "set_static_paths", lambda paths: calls.append(paths) or _StaticFiles.all_paths.extend(paths))
+    monkeypatch.setattr(gr, "set_static_paths",
+                        lambda paths: calls.append(paths) or _StaticFiles.all_paths.extend(paths))
     compat.serve_static_first(ours)
     compat.serve_static_first(ours)
     assert calls == [[p.resolve() for p in ours]]  # once
@@ -119,7 +120,7 @@ def _examples_demo():
 
 
 def test_examples_have_no_header_on_the_checked_gradio():
-    demo, dataset, prompt, model = _examples_demo()
+    demo, dataset, _, _ = _examples_demo()
     assert isinstance(dataset, gr.Dataset) and dataset.headers == []
     config = next(c for c in demo.get_config_file()["components"] if c["id"] == dataset._id)
     assert config["props"]["headers"] == [] and config["props"]["samples"] == [["first", "a"], ["second", "b"]]
@@ -296,7 +297,7 @@ def scan(files: list[Path], top: Path = ROOT) -> list[str]:
     own = _own_private_names(trees)
     found = []
     for path, tree in trees.items():
-        where = lambda node: f"{path.relative_to(top)}:{node.lineno}"  # noqa: E731
+        where = lambda node, path=path: f"{path.relative_to(top)}:{node.lineno}"
         from_libraries = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -323,9 +324,10 @@ def scan(files: list[Path], top: Path = ROOT) -> list[str]:
                         found.append(f"{where(node)}: {root}...{node.attr}")
                     elif node.attr not in own and root != "self":
                         found.append(f"{where(node)}: ...{node.attr} (no name of this project's)")
-                if node.attr in UNDOCUMENTED_ATTRIBUTES and (node.attr != "progress_bar" or isinstance(node.ctx, ast.Store)):
+                store = isinstance(node.ctx, ast.Store)
+                if node.attr in UNDOCUMENTED_ATTRIBUTES and (node.attr != "progress_bar" or store):
                     found.append(f"{where(node)}: .{node.attr}")
-                if node.attr == "headers" and isinstance(node.ctx, ast.Store) and getattr(node.value, "attr", "") == "dataset":
+                if node.attr == "headers" and store and getattr(node.value, "attr", "") == "dataset":
                     found.append(f"{where(node)}: an example dataset's headers set by hand")
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 found += [f"{where(node)}: {s}" for s in UNDOCUMENTED_STRINGS if s in node.value]
