@@ -219,7 +219,9 @@ def test_files_a_replica_wrote_on_another_machine_reach_the_servers_outputs(tmp_
 
 @pytest.mark.slow  # importing the app (gradio, torch) takes seconds of CPU
 def test_without_ray_nothing_imports_it():
-    check = "import app, aigc.serving, aigc.ui, sys; assert 'ray' not in sys.modules, 'ray imported'"
+    check = ("import app, aigc.serving, aigc.ui, sys; from aigc import limits; "
+             "[app.build_engine(app.parse_args(flags), limits.PRIVATE) for flags in ([], ['--one-process'])]; "
+             "assert 'ray' not in sys.modules, 'ray imported'")
     done = subprocess.run([sys.executable, "-c", check], cwd=Path(__file__).resolve().parent.parent,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
