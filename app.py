@@ -12,9 +12,8 @@ import sys
 import time
 
 # Read by OpenMP when torch loads. Its threads otherwise spin for a while after each operation,
-# and this server runs many small ones for several requests at once. Measured here (2 cores):
-# one DCGAN image costs the server 15-18 ms of CPU instead of 37, and 32 tokens of text take
-# 137 ms instead of 171 for one client.
+# and this server runs many small ones for several requests at once: the server's CPU per request
+# drops (python -m aigc bench app).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # Gradio's queue sums its record of events after every event, for a monitoring page this app does
 # not turn on: a short record is asked for before gradio loads (aigc.compat, which imports no gradio).

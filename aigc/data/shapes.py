@@ -1,6 +1,6 @@
 """`shapes`: procedural images of one colored shape on a dark background, with a caption.
 
-The caption vocabulary is a product contract (design.md): colors, shapes, sizes and
+The caption vocabulary is a contract the caption models and their tests rely on: colors, shapes, sizes and
 positions below. Every image is a pure function of (seed, index), so the source is
 unbounded and reproducible.
 """
