@@ -14,6 +14,7 @@ def client(app_url):
     return Client(app_url, verbose=False)
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_generate_text_streams_through_gradio_client(client):
     job = client.submit("ROMEO.\n", "shakespeare-gpt", 200, 0.8, 50, 0.95, 11, api_name="/generate_text")
     updates = [text for text, _ in job]
@@ -105,6 +106,7 @@ def test_the_app_never_loads_a_folder_named_by_the_caller(client, name):
         client.predict("A", name, 5, 0.8, 50, 0.95, 1, api_name="/generate_text")
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_generate_conditional_through_gradio_client(client):
     gallery, grid, notes = client.predict("7", "cgan-digits", 16, 3.0, 5, 25, "", 512, 512, api_name="/generate_conditional")
     assert len(gallery) == 16 and "Seed 5" in notes and grid.endswith(".png")

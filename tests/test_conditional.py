@@ -54,6 +54,7 @@ def test_the_caption_encoder_reads_words_and_order_and_handles_nothing_said():
     assert torch.allclose(out[2], enc.out(enc.nothing))  # an empty caption is the learned "nothing"
 
 
+@pytest.mark.slow  # tiny_models trains three runs first: seconds on 2 cores
 def test_label_models_draw_every_label_and_the_seed_fixes_the_images(tiny_models):
     for kind in ("cgan", "guided-diffusion"):
         folder = tiny_models[kind]
@@ -69,12 +70,14 @@ def test_label_models_draw_every_label_and_the_seed_fixes_the_images(tiny_models
         assert np.abs(arrays(rows[14:16])[0] - arrays(a)[0]).max() <= 1
 
 
+@pytest.mark.slow  # tiny_models trains three runs first: seconds on 2 cores
 def test_the_label_changes_the_image(tiny_models):
     a = arrays(generate_conditional("1", model=tiny_models["cgan"], num_images=2, seed=0))
     b = arrays(generate_conditional("8", model=tiny_models["cgan"], num_images=2, seed=0))
     assert not np.array_equal(a[0], b[0])
 
 
+@pytest.mark.slow  # tiny_models trains three runs first: seconds on 2 cores
 def test_guidance_changes_diffusion_samples_and_is_checked(tiny_models):
     folder = tiny_models["guided-diffusion"]
     a = arrays(generate_conditional("3", model=folder, num_images=1, seed=0, guidance_scale=1))
@@ -86,6 +89,7 @@ def test_guidance_changes_diffusion_samples_and_is_checked(tiny_models):
         assert one_sentence(info)
 
 
+@pytest.mark.slow  # tiny_models trains three runs first: seconds on 2 cores
 def test_captions_follow_partial_captions_and_refuse_unknown_words(tiny_models):
     folder = tiny_models["text2img"]
     images = generate_conditional("a large red star in the top right", model=folder, num_images=2, seed=0)
@@ -103,6 +107,7 @@ def test_captions_follow_partial_captions_and_refuse_unknown_words(tiny_models):
     ("x" * 10_000, "10,000 characters long; the limit is 1,000"),
     (["red"], "must be text"),
 ])
+@pytest.mark.slow  # tiny_models trains three runs first: seconds on 2 cores
 def test_bad_captions_get_one_sentence(tiny_models, condition, words):
     with pytest.raises(AigcError, match=words) as info:
         generate_conditional(condition, model=tiny_models["text2img"], num_images=1)
@@ -112,6 +117,7 @@ def test_bad_captions_get_one_sentence(tiny_models, condition, words):
 @pytest.mark.parametrize("condition, words", [("", "Choose a label"), ("11", "'11' is not a label"),
                                               ("seven", "it draws 0, 1, 2"), (None, "Choose a label"),
                                               (3.5, "Choose a label")])
+@pytest.mark.slow  # tiny_models trains three runs first: seconds on 2 cores
 def test_labels_that_do_not_exist_get_one_sentence(tiny_models, condition, words):
     with pytest.raises(AigcError, match=words) as info:
         generate_conditional(condition, model=tiny_models["cgan"], num_images=1)
@@ -120,11 +126,13 @@ def test_labels_that_do_not_exist_get_one_sentence(tiny_models, condition, words
 
 @pytest.mark.parametrize("kwargs, words", [(dict(num_images=0), "number of images"), (dict(steps=0), "steps must be"),
                                            (dict(steps=10_000), "steps must be"), (dict(seed=-5), "seed must be")])
+@pytest.mark.slow  # tiny_models trains three runs first: seconds on 2 cores
 def test_numbers_out_of_range_get_one_sentence(tiny_models, kwargs, words):
     with pytest.raises(AigcError, match=words):
         generate_conditional("7", model=tiny_models["guided-diffusion"], **{"num_images": 1, **kwargs})
 
 
+@pytest.mark.slow  # tiny_models trains three runs first: seconds on 2 cores
 def test_a_caption_model_has_no_label_rows(tiny_models):
     with pytest.raises(AigcError, match="follows captions"):
         label_rows(tiny_models["text2img"])
@@ -152,6 +160,7 @@ def test_image_to_image_and_inpainting_run_on_the_same_weights(tiny_sd):
     assert out[0].size == (80, 64)
 
 
+@pytest.mark.slow  # tiny_models trains three runs first: seconds on 2 cores
 def test_bad_uploads_and_masks_get_one_sentence(tiny_sd, tiny_models, tmp_path):
     picture = Image.new("RGB", (80, 64), (200, 30, 30))
     not_an_image = tmp_path / "notes.png"

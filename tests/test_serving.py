@@ -60,6 +60,7 @@ def local():
     engine.close()
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_a_call_runs_in_another_process_and_its_steps_reach_the_caller(local):
     seen = []
     steps = lambda done, total: seen.append((done, total))  # noqa: E731
@@ -68,6 +69,7 @@ def test_a_call_runs_in_another_process_and_its_steps_reach_the_caller(local):
     assert local.call("write", _where_and_steps, 1) not in (os.getpid(), local.workers["draw"].process.pid)
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_the_worker_keeps_the_servers_limits_and_reads_names_as_the_web_does():
     public = LocalEngine(limits.PUBLIC, threads=2)
     try:
@@ -106,6 +108,7 @@ def test_limits_hold_for_one_call_only_never_for_the_process():
     assert set(seen["public"]) == {public.limits} and set(seen["private"]) == {limits.PRIVATE}
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_draw_writes_each_sample_and_a_grid_under_names_nobody_can_guess(local):
     samples, grid, seconds = local.call("draw", image.draw, image.generate_images, "../../dcgan-seed5",
                                         model="dcgan-digits", num_images=3, seed=5)
@@ -121,6 +124,7 @@ def test_draw_writes_each_sample_and_a_grid_under_names_nobody_can_guess(local):
     assert len(set(samples)) == 3
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 @pytest.mark.parametrize("role", list(ROLES))
 def test_a_worker_that_dies_fails_its_calls_with_a_sentence_and_the_next_call_starts_another(local, role):
     failed = []
@@ -184,6 +188,7 @@ def test_without_a_worker_a_call_runs_here_as_a_web_request():
         engine.call("sing", _where_and_steps, 1)
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_every_picture_endpoint_draws_in_the_worker(monkeypatch, tmp_path, local):
     """The server's own copies of the drawing functions are broken here: the endpoints still
     answer, because the worker process draws (a latent walk, a reconstruction, all labels, a

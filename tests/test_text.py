@@ -166,6 +166,7 @@ def batch_sizes(monkeypatch):
     return sizes
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_requests_written_together_read_as_if_written_alone(batch_sizes):
     asks = [("ROMEO.\n", 90, 0.8, 5), ("JULIET.\nO Romeo", 20, 1.0, 6), ("To be", 130, 0.8, 7),
             ("KING.\nWhat say you", 60, 0, 8), ("", 45, 1.2, 9)]
@@ -178,6 +179,7 @@ def test_requests_written_together_read_as_if_written_alone(batch_sizes):
     assert all(len(s.tokens) == n or s.finish_reason == "eos" for s, (_, n, _, _) in zip(streams, asks))
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_stopping_one_request_leaves_the_others_writing(batch_sizes):
     alone = aigc.generate_text("HAMLET.\n", max_new_tokens=150, seed=2)
     streams = [aigc.generate_text("HAMLET.\n", max_new_tokens=150, seed=2, stream=True) for _ in range(3)]
@@ -256,6 +258,7 @@ def writer():
     engine.close()
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_the_app_writes_in_a_worker_process_with_the_same_text_batched_across_requests(writer):
     alone = "ROMEO.\n" + aigc.generate_text("ROMEO.\n", max_new_tokens=70, seed=11)
     writer.call("write", _counting_batches)
@@ -276,6 +279,7 @@ def test_the_app_writes_in_a_worker_process_with_the_same_text_batched_across_re
     assert writer.workers["write"].process.pid != os.getpid()
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_stop_ends_the_writing_in_the_worker_at_once_and_says_what_was_written(writer):
     stream = writer.stream("write", text.write, "", max_new_tokens=1000, seed=1)
     events = iter(stream)
@@ -286,6 +290,7 @@ def test_stop_ends_the_writing_in_the_worker_at_once_and_says_what_was_written(w
     assert finish.reason == "stopped" and finish.tokens < 100
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_a_worker_that_dies_costs_its_requests_one_sentence_and_the_next_gets_a_new_one(writer):
     from aigc.serving import ended
 

@@ -26,6 +26,7 @@ def client(app_url):
     return Client(app_url, verbose=False)
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_a_run_streams_growing_curves_and_its_model_joins_the_image_tab(client):
     # kind, dataset, upload, name, steps, batch size, lr, seed, sample every
     job = client.submit("dcgan", "digits", None, "tab-dcgan", 40, 16, 2e-4, 0, 10, api_name="/start_training")
@@ -54,6 +55,7 @@ def test_a_run_streams_growing_curves_and_its_model_joins_the_image_tab(client):
     assert {"generator.safetensors", "config.json", "README.md", "metrics.jsonl", "training-config.json"} <= set(names)
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_watching_a_finished_run_shows_it_once(client):
     runs = client.predict("dcgan", "digits", None, "tab-watch", 10, 16, 2e-4, 0, 10, api_name="/start_training")
     updates = list(client.submit("tab-watch", api_name="/watch_training"))
@@ -260,6 +262,7 @@ def test_stop_tells_the_page_what_it_did(monkeypatch):
     assert said == ["没有正在训练的任务。", "Stopping 'tab-stop-said': it saves a checkpoint, then ends."]
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_a_chinese_page_reads_the_status_log_legends_and_errors_in_chinese(monkeypatch):
     from aigc.ui import train_tab
 

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(n_layer=1, n_embd=32, n_head=2, block_size=32, batch_size=8, lr=3e-3, warmup=5, precision="no", device="cpu")
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_tensorboard_gets_the_step_and_eval_scalars(tmp_path):
     pytest.importorskip("tensorboard", reason="tensorboard is in requirements-dev.txt")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

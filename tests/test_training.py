@@ -141,6 +141,7 @@ def test_a_run_started_from_python_records_the_command_that_repeats_it(tmp_path)
     assert args.n_embd is None  # defaults stay implicit
 
 
+@pytest.mark.slow  # several seconds on 2 cores: worker processes, an app or a training run
 def test_a_slow_run_still_reports_at_least_every_log_seconds(tmp_path, monkeypatch):
     import time as clock
 
