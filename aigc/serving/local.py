@@ -52,20 +52,18 @@ def _serve(conn, role: str, threads: int) -> None:
             with lock:
                 conn.send(("error", message[1], RuntimeError(f"the answer could not be sent back ({exc})")))
 
-    def answer(call_id: int, payload: bytes) -> None:
+    def answer(call_id: int, call: tuple) -> None:
         try:
-            limits, fn, args, kwargs = pickle.loads(payload)
             progress = lambda done, total: send(("progress", call_id, done, total))  # noqa: E731
-            kind, value = calls.answer(limits, fn, args, kwargs, progress)
-        except BaseException as exc:  # noqa: BLE001 - a function this process cannot import
+            kind, value = calls.answer(*call, progress)
+        except BaseException as exc:  # noqa: BLE001 - told to the caller
             kind, value = "error", calls.error(exc)
         send((kind, call_id, value))
 
-    def relay(call_id: int, payload: bytes, stop: Stop) -> None:
+    def relay(call_id: int, call: tuple, stop: Stop) -> None:
         try:
-            limits, fn, args, kwargs = pickle.loads(payload)
-            kind, value = calls.relay(limits, fn, args, kwargs, stop, lambda item: send(("item", call_id, item)))
-        except BaseException as exc:  # noqa: BLE001 - a function this process cannot import
+            kind, value = calls.relay(*call, stop, lambda item: send(("item", call_id, item)))
+        except BaseException as exc:  # noqa: BLE001 - told to the caller
             kind, value = "error", calls.error(exc)
         finally:
             with lock:
@@ -78,12 +76,20 @@ def _serve(conn, role: str, threads: int) -> None:
                 kind, call_id, payload = conn.recv()
             except (EOFError, OSError):  # the server ended
                 break
+            if kind in ("call", "stream"):
+                # Unpickled here, one call at a time: unpickling a function imports its module, and the
+                # libraries' lazy modules (transformers, diffusers) fail when two threads import them at once.
+                try:
+                    call = pickle.loads(payload)  # (limits, fn, args, kwargs)
+                except BaseException as exc:  # noqa: BLE001 - a function this process cannot import
+                    send(("error", call_id, calls.error(exc)))
+                    continue
             if kind == "call":
-                pool.submit(answer, call_id, payload)
+                pool.submit(answer, call_id, call)
             elif kind == "stream":
                 with lock:
                     stops[call_id] = stop = Stop()
-                pool.submit(relay, call_id, payload, stop)
+                pool.submit(relay, call_id, call, stop)
             elif kind == "stop":
                 with lock:
                     stop = stops.get(call_id)
