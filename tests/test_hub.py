@@ -131,7 +131,13 @@ def test_what_the_hub_said_becomes_one_sentence(answering_hub, code, status, wor
     answering_hub.update(code=code, status=status)
     with pytest.raises(Exception) as raised:
         huggingface_hub.HfApi().model_info("someone/missing", timeout=5)
-    assert hub.load_error("someone/missing", raised.value).args[0].startswith(words)
+    said = hub.load_error("someone/missing", raised.value).args[0]
+    assert said.startswith(words)
+    if code != "EntryNotFound":  # its sentence ends with the library's own words, which stay English
+        from aigc.ui.i18n import translate
+
+        assert "「someone/missing」" in translate(said, "zh") and "Hub" in translate(said, "zh")
+        assert not any(w in translate(said, "zh") for w in ("model on", "gated", "revision"))  # Chinese, not English
     try:  # as transformers and diffusers raise it: wrapped in their own error
         raise OSError("We couldn't load the files") from raised.value
     except OSError as wrapped:

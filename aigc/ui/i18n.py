@@ -328,6 +328,12 @@ SENTENCES: list[tuple[str, str]] = [
     (r"'(?P<model>.+)' is not in the local cache and the Hugging Face Hub cannot be reached; pick a built-in model or "
      r"connect to the internet\.",
      "「{model}」不在本地缓存中，而且连不上 Hugging Face Hub；请选择一个内置模型，或连接互联网。"),
+    # aigc.hub.load_error: what the Hub answered
+    (r"'(?P<model>.+)' is gated on the Hugging Face Hub: accept its terms on its page and log in \(hf auth login\) first\.",
+     "「{model}」在 Hugging Face Hub 上需要授权：请先在它的页面上同意条款，并登录（hf auth login）。"),
+    (r"'(?P<model>.+)' is not a model on the Hugging Face Hub \(or it is private\)\.",
+     "「{model}」不是 Hugging Face Hub 上的模型（或者它是私有的）。"),
+    (r"'(?P<model>.+)' has no such revision on the Hugging Face Hub\.", "「{model}」在 Hugging Face Hub 上没有这个版本。"),
     (r"The data hold (?P<n>[\d,]+) pictures, fewer than a batch of (?P<batch>[\d,]+), so the batch size is (?P<most>[\d,]+)(?P<rest>.*)\.",
      "数据只有 {n} 张图片，不够一个批次（{batch}），所以批大小改为 {most}。"),
     (r"Choose a model: a built-in name or a Hugging Face Hub id\.", "请选择模型：内置模型名或 Hugging Face Hub 模型 ID。"),
