@@ -329,7 +329,8 @@ SENTENCES: list[tuple[str, str]] = [
      r"connect to the internet\.",
      "「{model}」不在本地缓存中，而且连不上 Hugging Face Hub；请选择一个内置模型，或连接互联网。"),
     # aigc.hub.load_error: what the Hub answered
-    (r"'(?P<model>.+)' is gated on the Hugging Face Hub: accept its terms on its page and log in \(hf auth login\) first\.",
+    (r"'(?P<model>.+)' is gated on the Hugging Face Hub: accept its terms on its page and log in "
+     r"\(hf auth login\) first\.",
      "「{model}」在 Hugging Face Hub 上需要授权：请先在它的页面上同意条款，并登录（hf auth login）。"),
     (r"'(?P<model>.+)' is not a model on the Hugging Face Hub \(or it is private\)\.",
      "「{model}」不是 Hugging Face Hub 上的模型（或者它是私有的）。"),
