@@ -16,6 +16,9 @@ from aigc.errors import AigcError
 from aigc.pipelines import image, text
 from aigc.progress import Steps
 
+import test_serving
+from test_serving import _count, _listening  # the same two streams the local engine is tested with
+
 ray = pytest.importorskip("ray", reason="Ray Serve is optional: pip install -e .[scale]")
 
 
@@ -24,25 +27,6 @@ def _held(seconds: float, steps: int = 10) -> int:
     for _ in Steps(range(steps)):
         threading.Event().wait(seconds / steps)
     return os.getpid()
-
-
-def _count(n: int):
-    for i in range(n):
-        threading.Event().wait(0.01)
-        yield i
-
-
-def _listening(n: int):
-    from aigc.progress import on_stop
-
-    stopped = threading.Event()
-    on_stop(stopped.set)
-    for i in range(n):
-        if stopped.is_set():
-            break
-        threading.Event().wait(0.01)
-        yield i
-    yield "stopped" if stopped.is_set() else "ended"
 
 
 def _refuse():
@@ -55,8 +39,9 @@ def engine():
     on whatever cores there are, and a small object store (what travels is paths and text)."""
     from aigc.serving.ray import RayEngine
 
-    # The replicas cannot import this test module: its functions travel by value.
+    # The replicas cannot import the test modules: their functions travel by value.
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ray.cloudpickle.register_pickle_by_value(test_serving)
     engine = RayEngine(None, replicas=2, ray_init={"num_cpus": 4, "object_store_memory": 100 * 2**20,
                                                   "log_to_driver": False})
     assert engine.connection == "started" and ray.is_initialized()
