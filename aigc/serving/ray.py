@@ -153,6 +153,16 @@ class _Stops:
             event.set()
 
 
+def _read(fn: Callable, *args):
+    """`fn(*args)`, which blocks on a Serve response: in this thread unless an asyncio loop runs in it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args)
+    with ThreadPoolExecutor(1, thread_name_prefix="ray-read") as pool:
+        return pool.submit(fn, *args).result()
+
+
 def _node() -> str:
     return ray.get_runtime_context().get_node_id()
 
@@ -249,7 +259,7 @@ class RayStream:
         if self.finished:
             raise StopIteration
         try:
-            kind, value = next(self.response)
+            kind, value = _read(next, self.response)
         except RayActorError:
             self.finished = True
             raise AigcError(ended(self.role)) from None
@@ -307,6 +317,10 @@ class RayEngine:
     def call(self, role: str, fn: Callable, /, *args, progress: Callable[[int, int], None] | None = None, **kwargs):
         handle = self.handles[check_role(role)].options(stream=True, method_name="call")
         response = handle.remote(self.limits, fn, args, kwargs, self.node)
+        return _read(self._answer, role, response, progress)
+
+    @staticmethod
+    def _answer(role: str, response, progress: Callable[[int, int], None] | None):
         try:
             for kind, *rest in response:
                 if kind == "progress":
