@@ -59,6 +59,10 @@ def epoch_steps(config: TrainConfig) -> float:
 
         chars = len(split_corpus(load_corpus(config.dataset))[0])
         return chars / (config.batch_size * config.model.block_size)
+    if config.dataset == "spoken-digits":
+        from ..data.audio import spoken_digits
+
+        return len(spoken_digits("train")) / config.batch_size
     from .images import ImageTask, epoch_steps as image_epoch_steps, training_images
 
     if issubclass(type(config).task_class(), ImageTask):

@@ -263,10 +263,70 @@ class GuidedDiffusionConfig(DiffusionConfig):
     task_path: ClassVar[str] = "diffusion:GuidedDiffusionTask"
 
 
+# -- audio -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MelDiffusionSizes:
+    width: int = 64  # channels at the finest of three resolutions (then 1.5x and 2x)
+    embed: int = 128
+    ema_decay: float = 0.999
+    guidance: float = 2.0
+    p_uncond: float = 0.1
+    sample_steps: int = 16
+
+    @property
+    def widths(self) -> tuple[int, int, int]:
+        return self.width, self.width * 3 // 2, self.width * 2
+
+
+@dataclass
+class MelDiffusionConfig(TrainConfig):
+    kind: str = "mel-diffusion"
+    dataset: str = "spoken-digits"
+    steps: int = 6000
+    batch_size: int = 64
+    lr: float = 1e-3
+    warmup: int = 200
+    eval_every: int = 1000
+    sample_every: int = 500
+    precision: str = "no"
+    model: MelDiffusionSizes = field(default_factory=MelDiffusionSizes)
+    datasets: ClassVar[tuple[str, ...]] = ("spoken-digits",)
+    first_run_steps: ClassVar[int] = 1000
+    task_path: ClassVar[str] = "audio:MelDiffusionTask"
+
+
+@dataclass
+class WaveNetSizes:
+    residual: int = 32
+    skip: int = 64
+    layers: int = 10  # per stack: dilations 1, 2, ..., 2 ** (layers - 1)
+    stacks: int = 2
+
+
+@dataclass
+class WaveNetConfig(TrainConfig):
+    kind: str = "wavenet"
+    dataset: str = "spoken-digits"
+    steps: int = 20000
+    batch_size: int = 8
+    lr: float = 1e-3
+    warmup: int = 200
+    eval_every: int = 2000
+    sample_every: int = 1000
+    precision: str = "no"
+    model: WaveNetSizes = field(default_factory=WaveNetSizes)
+    datasets: ClassVar[tuple[str, ...]] = ("spoken-digits",)
+    first_run_steps: ClassVar[int] = 500
+    task_path: ClassVar[str] = "wavenet:WaveNetTask"
+
+
 #: the kinds that train, by name, each with its configuration
 KINDS: dict[str, type[TrainConfig]] = {
     config.kind: config for config in (GPTConfig, DCGANConfig, VAEConfig, DiffusionConfig, GuidedDiffusionConfig,
-                                       CGANConfig, Text2ImgConfig, Text2VideoConfig)
+                                       CGANConfig, Text2ImgConfig, Text2VideoConfig, MelDiffusionConfig,
+                                       WaveNetConfig)
 }
 
 #: the `TrainConfig` fields that `python -m aigc train` takes as flags (besides --steps and --seed)

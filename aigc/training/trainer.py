@@ -22,6 +22,7 @@ from accelerate import Accelerator
 from transformers.utils import logging as hf_logging
 
 from ..cards import card_metrics, render_card
+from ..data.audio import write_wav
 from ..device import best_device, training_precision
 from ..errors import AigcError
 from ..paths import atomic_write_text
@@ -260,6 +261,8 @@ class Trainer:
             sample = self._sample(step) if self.task.task != "text" else {}  # a text model's card shows no sample
             if isinstance(sample.get("image"), torch.Tensor):
                 self._save_grid(sample["image"], tmp / "samples.png", scale=2)  # enlarged as the built-in cards' are
+            if isinstance(sample.get("audio"), torch.Tensor):
+                write_wav(tmp / "samples.wav", sample["audio"])
             stats = {**self.stats(), "metrics": figures, "step": step}
             (tmp / "README.md").write_text(self.task.model_card(stats))
 
@@ -353,6 +356,8 @@ class Trainer:
                 sample = self._sample(step)
                 if isinstance(sample.get("image"), torch.Tensor):
                     sample["image"] = self._save_sample_image(sample["image"], step)
+                if isinstance(sample.get("audio"), torch.Tensor):
+                    sample["audio"] = str(write_wav(self.out / "samples" / f"step-{step:06d}.wav", sample["audio"]))
                 yield self.emit("sample", step, **sample)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 yield self.save_checkpoint()
