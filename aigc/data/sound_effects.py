@@ -7,7 +7,7 @@ Five kinds of sound, each a few lines of synthesis:
 - **drum**: a pitched membrane: a sine that drops to its pitch within tens of milliseconds, a weaker
   inharmonic second mode (1.59 times the first, the (1,1) mode of an ideal membrane) and a noise click;
 - **chirp**: a sine sweeping exponentially up or down by 1.2 to 1.6 octaves;
-- **siren**: a tone whose pitch swings up and down by 0.4 to 0.7 octaves, slowly or fast;
+- **siren**: a tone rich in harmonics whose pitch swings up and down by 0.4 to 0.7 octaves, slowly or fast;
 - **noise**: a burst of filtered noise.
 
 The caption words are a contract the judge (aigc/evaluation/sound_effects.py) measures and the generators
@@ -193,8 +193,9 @@ def _siren(f0: float, length: float, speed: str, rng: random.Random) -> torch.Te
     t = torch.arange(samples) / RATE
     swing, rate = rng.uniform(*SWING_OCTAVES), rng.uniform(*SPEEDS[speed])
     freq = f0 * 2 ** (swing / 2 * torch.sin(2 * math.pi * rate * t + rng.uniform(0, 2 * math.pi)))
-    brightness = rng.uniform(0.1, 0.5)
-    tone = _tone(freq, [brightness / k ** 2 for k in (2, 3, 4)])
+    # rich in harmonics, as a mechanical siren is: a short slow siren is otherwise a chirp of a pure tone
+    brightness = rng.uniform(0.5, 0.9)
+    tone = _tone(freq, [brightness / k for k in range(2, 7)])
     return tone * _envelope(samples, rng.uniform(0.005, 0.02), rng.uniform(0.01, 0.03))
 
 
