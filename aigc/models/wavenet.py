@@ -1,0 +1,206 @@
+"""WaveNet (van den Oord et al. 2016): a clip written one 8-bit mu-law sample at a time, each sample a
+256-way choice given every sample before it within the receptive field, globally conditioned on a class.
+
+The network: the codes embedded, a causal convolution (kernel 2), then `stacks` stacks of `layers`
+dilated causal convolutions (kernel 2, dilations 1, 2, ..., 2 ** (layers - 1)), each with the gated
+activation tanh(W_f x + V_f h) * sigmoid(W_g x + V_g h) where h is the class (global conditioning, the
+paper's eq. 3), a residual 1x1 convolution back into the layer's input and a skip 1x1 convolution into
+the sum that the output head (ReLU, 1x1, ReLU, 1x1) turns into 256 logits.
+
+Generation follows Fast WaveNet (Paine et al. 2016): each layer keeps a queue of what its dilated
+convolution needs from the past, so a new sample costs one small matrix product per layer instead of a
+convolution over the receptive field. The step is dominated by the fixed cost of each tensor operation,
+not by arithmetic, so `CachedWaveNet` folds the model into as few operations per layer as it can:
+- a layer's two taps share one product: x(t) @ [W_now | W_past] gives the part of the gate that x(t)
+  contributes now and the part it will contribute d steps later, which waits in the layer's queue;
+- sigmoid(b) = (1 + tanh(b / 2)) / 2, so the gate is one tanh over both halves and one addcmul, the
+  halves folded into the weights;
+- the skip outputs are not summed layer by layer: the gated activations of every layer sit side by side
+  in one buffer, which one product with the stacked skip weights turns into the skip sum;
+- every buffer and every view of one is made once, before the first step; sampling draws Gumbel noise
+  for a chunk of steps at once (argmax of logits + Gumbel noise is a sample of the softmax).
+Clips generated together share each operation, so a batch of clips costs little more than one.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+QUANTA = 256
+SILENCE = QUANTA // 2  # the mu-law code of 0.0: what a clip is taken to start from
+CHUNK = 800  # samples between reports to `on_chunk` (a tenth of a second at 8 kHz)
+
+
+class WaveNet(nn.Module):
+    """`forward(codes (N, T), label (N,))` -> logits (N, 256, T); logits[..., t] predict codes[:, t + 1].
+
+    `classes` labels plus one more, `classes`, that means "no label"."""
+
+    def __init__(self, residual: int = 64, skip: int = 128, layers: int = 12, stacks: int = 2, classes: int = 10):
+        super().__init__()
+        self.config = {"residual": residual, "skip": skip, "layers": layers, "stacks": stacks, "classes": classes}
+        self.dilations = [2 ** i for i in range(layers)] * stacks
+        self.no_label = classes
+        self.embed = nn.Embedding(QUANTA, residual)
+        self.inp = nn.Conv1d(residual, residual, 2)
+        self.dilated = nn.ModuleList(nn.Conv1d(residual, 2 * residual, 2, dilation=d) for d in self.dilations)
+        # Each layer's gate gets its own projection of the class: one table holds all of them.
+        self.condition = nn.Embedding(classes + 1, 2 * residual * len(self.dilations))
+        nn.init.normal_(self.condition.weight, std=0.1)
+        # The last layer's output feeds only the skip sum. Residual and skip convolutions have no bias:
+        # one bias on the skip sum stands for the skip biases, and the next layer's bias for the residual's.
+        self.res_skip = nn.ModuleList(
+            nn.Conv1d(residual, (residual if i < len(self.dilations) - 1 else 0) + skip, 1, bias=False)
+            for i in range(len(self.dilations)))
+        self.skip_bias = nn.Parameter(torch.zeros(skip))
+        self.head1 = nn.Conv1d(skip, skip, 1)
+        self.head2 = nn.Conv1d(skip, QUANTA, 1)
+
+    @property
+    def receptive_field(self) -> int:
+        """How many samples, the newest included, the logits of one step depend on."""
+        return 2 + sum(self.dilations)
+
+    def forward(self, codes: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        # Time-major (N, T, channels) with each convolution tap as a matrix product: a dilated Conv1d on a
+        # CPU falls back to a slow im2col path, while these products go to one large GEMM each.
+        r, s = self.config["residual"], self.config["skip"]
+        x = self.embed(codes)
+        w = self.inp.weight
+        x = F.linear(x, w[:, :, 1], self.inp.bias) + _delay(F.linear(x, w[:, :, 0]), 1)
+        conds = self.condition(label).unsqueeze(1).split(2 * r, dim=2)
+        skip = self.skip_bias
+        for conv, res_skip, cond, d in zip(self.dilated, self.res_skip, conds, self.dilations):
+            taps = F.linear(x, torch.cat([conv.weight[:, :, 1], conv.weight[:, :, 0]]))  # (N, T, 4r): now, past
+            a, b = (taps[..., :2 * r] + _delay(taps[..., 2 * r:], d) + conv.bias + cond).chunk(2, dim=2)
+            out = F.linear(torch.tanh(a) * torch.sigmoid(b), res_skip.weight[:, :, 0])
+            skip = skip + out[..., -s:]
+            if out.shape[-1] > s:
+                x = x + out[..., :r]
+        h = F.relu(F.linear(F.relu(skip), self.head1.weight[:, :, 0], self.head1.bias))
+        return F.linear(h, self.head2.weight[:, :, 0], self.head2.bias).transpose(1, 2)
+
+    def generate(self, label: torch.Tensor, samples: int, temperature: float = 1.0,
+                 generator: torch.Generator | None = None,
+                 on_chunk: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
+        """Codes (N, samples) written one step at a time for the labels (N,), starting after silence.
+
+        `temperature` 0 takes the likeliest code at each step. `on_chunk(done, codes)` hears every
+        CHUNK samples (and at the end) with the codes written so far, (N, done)."""
+        with torch.inference_mode(), one_thread():
+            cache = CachedWaveNet(self, label, temperature)
+            out = torch.empty(samples, len(label), dtype=torch.long)
+            code = torch.full((len(label),), SILENCE, dtype=torch.long)
+            for start in range(0, samples, CHUNK):
+                n = min(CHUNK, samples - start)
+                noise = None
+                if temperature > 0:  # Gumbel-max: argmax(logits / T + G) samples softmax(logits / T)
+                    uniform = torch.rand(n, len(label), QUANTA, generator=generator)
+                    noise = -torch.log(-torch.log(uniform.clamp_(1e-10, 1 - 1e-7)))
+                for i in range(n):
+                    logits = cache.step(code)
+                    if noise is not None:
+                        logits.add_(noise[i])
+                    torch.argmax(logits, dim=1, out=out[start + i])
+                    code = out[start + i]
+                if on_chunk is not None:
+                    on_chunk(start + n, out[:start + n].t())
+            return out.t().contiguous()
+
+
+@contextmanager
+def one_thread():
+    """Run the step loop on one thread: its operations are microseconds long, and splitting one over
+    threads costs more in waiting than it saves (far more when another process keeps the cores busy)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+class CachedWaveNet:
+    """A WaveNet's weights laid out for one step at a time, with its queues, for N clips of given labels.
+
+    `step(codes (N,))` takes the newest code of each clip and returns the logits of the next one
+    (divided by the temperature), (N, 256): the same numbers as `forward` on the whole sequence, up to
+    rounding. The returned tensor is a buffer that the next step overwrites."""
+
+    def __init__(self, model: WaveNet, label: torch.Tensor, temperature: float = 1.0):
+        cfg = model.config
+        r, s = cfg["residual"], cfg["skip"]
+        n = len(label)
+        layers = len(model.dilations)
+        self.dilations = model.dilations
+        self.t = 0
+        # Built under no_grad, not inference_mode: a caller may step outside inference mode.
+        with torch.no_grad():
+            p = next(model.parameters())
+            device, dtype = p.device, p.dtype
+            label = label.to(device)
+            half = torch.ones(2 * r, device=device, dtype=dtype)
+            half[r:] = 0.5  # the sigmoid half: sigmoid(b) = (1 + tanh(b / 2)) / 2
+            # Input: embedding and causal convolution as two tables of what a code adds now and one step later.
+            emb, w = model.embed.weight, model.inp.weight  # w (out, in, 2): tap 0 the past sample, tap 1 the present
+            self.inp_now = (emb @ w[:, :, 1].t() + model.inp.bias).contiguous()
+            self.inp_later = (emb @ w[:, :, 0].t()).contiguous()
+            self.inp_queue = torch.zeros(n, r, device=device, dtype=dtype)
+            self.x = torch.empty(n, r, device=device, dtype=dtype)
+            conds = model.condition(label).split(2 * r, dim=1)
+            self.now, self.later, self.gates, self.queues, self.res = [], [], [], [], []
+            self.z_all = torch.empty(n, layers * r, device=device, dtype=dtype)
+            self.z = [self.z_all[:, i * r:(i + 1) * r] for i in range(layers)]
+            for i, (conv, res_skip, d) in enumerate(zip(model.dilated, model.res_skip, model.dilations)):
+                self.now.append((conv.weight[:, :, 1].t() * half).contiguous())  # (r, 2r)
+                self.later.append((conv.weight[:, :, 0].t() * half).contiguous())
+                # A queue slot holds the past tap's part of the gate plus the biases; before the clip, the
+                # zero padding's part is the biases alone.
+                bias = ((conv.bias + conds[i]) * half).contiguous()  # (n, 2r)
+                self.queues.append((bias, list(bias.expand(d, n, 2 * r).clone().unbind(0))))
+                gate = torch.empty(n, 2 * r, device=device, dtype=dtype)
+                self.gates.append((gate, gate[:, :r], gate[:, r:]))
+                # z = tanh(a) * (1 + tanh(b / 2)) is twice the paper's gate: halve what reads it
+                w = res_skip.weight[:, :, 0].t() * 0.5  # (r, residual + skip)
+                self.res.append(w[:, :r].contiguous() if i < layers - 1 else None)
+            skips = [rs.weight[-s:, :, 0].t() * 0.5 for rs in model.res_skip]
+            self.skip_w = torch.cat(skips, 0).contiguous()  # (layers * r, s)
+            self.skip_b = model.skip_bias.expand(n, s).contiguous()
+            self.skip = torch.empty(n, s, device=device, dtype=dtype)
+            self.h1_w = model.head1.weight[:, :, 0].t().contiguous()
+            self.h1_b = model.head1.bias.expand(n, s).contiguous()
+            self.h1 = torch.empty(n, s, device=device, dtype=dtype)
+            scale = 1.0 / temperature if temperature > 0 else 1.0
+            self.h2_w = (model.head2.weight[:, :, 0].t() * scale).contiguous()
+            self.h2_b = (model.head2.bias * scale).expand(n, QUANTA).contiguous()
+            self.logits = torch.empty(n, QUANTA, device=device, dtype=dtype)
+
+    def step(self, codes: torch.Tensor) -> torch.Tensor:
+        t = self.t
+        self.t += 1
+        x = self.x
+        torch.index_select(self.inp_now, 0, codes, out=x)
+        x.add_(self.inp_queue)
+        torch.index_select(self.inp_later, 0, codes, out=self.inp_queue)
+        for now, later, (gate, a, b), (bias, queue), res, z, d in zip(
+                self.now, self.later, self.gates, self.queues, self.res, self.z, self.dilations):
+            slot = queue[t % d]
+            torch.addmm(slot, x, now, out=gate)  # slot: the tap d steps back, computed then
+            torch.addmm(bias, x, later, out=slot)  # this step's part of the gate d steps on
+            gate.tanh_()
+            torch.addcmul(a, a, b, out=z)
+            if res is not None:
+                x.addmm_(z, res)
+        torch.addmm(self.skip_b, self.z_all, self.skip_w, out=self.skip).relu_()
+        torch.addmm(self.h1_b, self.skip, self.h1_w, out=self.h1).relu_()
+        return torch.addmm(self.h2_b, self.h1, self.h2_w, out=self.logits)
+
+
+def _delay(x: torch.Tensor, d: int) -> torch.Tensor:
+    """(N, T, C) moved d steps later along time, zeros coming in: what a causal tap d steps back sees."""
+    return F.pad(x, (0, 0, d, 0))[:, :x.shape[1]]
