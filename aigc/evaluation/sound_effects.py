@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import time
 from functools import lru_cache
 from pathlib import Path
