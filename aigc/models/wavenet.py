@@ -77,7 +77,7 @@ class WaveNet(nn.Module):
         skip = self.skip_bias
         for conv, res_skip, cond, d in zip(self.dilated, self.res_skip, conds, self.dilations):
             taps = F.linear(x, torch.cat([conv.weight[:, :, 1], conv.weight[:, :, 0]]))  # (N, T, 4r): now, past
-            a, b = (taps[..., :2 * r] + _delay(taps[..., 2 * r:], d) + conv.bias + cond).chunk(2, dim=2)
+            a, b = (taps[..., :2 * r] + _delay(taps[..., 2 * r:], d) + (conv.bias + cond)).chunk(2, dim=2)
             out = F.linear(torch.tanh(a) * torch.sigmoid(b), res_skip.weight[:, :, 0])
             skip = skip + out[..., -s:]
             if out.shape[-1] > s:

@@ -300,21 +300,25 @@ class MelDiffusionConfig(TrainConfig):
 @dataclass
 class WaveNetSizes:
     residual: int = 32
-    skip: int = 64
-    layers: int = 10  # per stack: dilations 1, 2, ..., 2 ** (layers - 1)
+    skip: int = 96
+    layers: int = 12  # per stack: dilations 1, 2, ..., 2 ** (layers - 1); two stacks see 8,192 samples (1 s)
     stacks: int = 2
+    crop: int = 6000  # samples a training crop holds (the whole word) and a judged clip is written for
+    ema_decay: float = 0.999
+    temperature: float = 1.0  # of the clips the trainer judges
 
 
 @dataclass
 class WaveNetConfig(TrainConfig):
     kind: str = "wavenet"
     dataset: str = "spoken-digits"
-    steps: int = 20000
-    batch_size: int = 8
+    steps: int = 12000
+    batch_size: int = 6
     lr: float = 1e-3
     warmup: int = 200
-    eval_every: int = 2000
-    sample_every: int = 1000
+    eval_every: int = 500
+    sample_every: int = 500
+    checkpoint_every: int = 250
     precision: str = "no"
     model: WaveNetSizes = field(default_factory=WaveNetSizes)
     datasets: ClassVar[tuple[str, ...]] = ("spoken-digits",)
