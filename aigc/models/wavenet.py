@@ -67,23 +67,30 @@ class WaveNet(nn.Module):
         return 2 + sum(self.dilations)
 
     def forward(self, codes: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-        # Time-major (N, T, channels) with each convolution tap as a matrix product: a dilated Conv1d on a
-        # CPU falls back to a slow im2col path, while these products go to one large GEMM each.
-        r, s = self.config["residual"], self.config["skip"]
+        # Rows of (N * T, channels), each convolution tap a matrix product: a dilated Conv1d on a CPU falls
+        # back to a slow im2col path, while these are one large GEMM each, and addmm adds the residual and
+        # the skip sum inside the GEMM instead of in separate passes over memory.
+        n, t = codes.shape
+        r = self.config["residual"]
         x = self.embed(codes)
         w = self.inp.weight
-        x = F.linear(x, w[:, :, 1], self.inp.bias) + _delay(F.linear(x, w[:, :, 0]), 1)
+        x = (F.linear(x, w[:, :, 1], self.inp.bias) + _delay(F.linear(x, w[:, :, 0]), 1)).reshape(n * t, r)
         conds = self.condition(label).unsqueeze(1).split(2 * r, dim=2)
         skip = self.skip_bias
-        for conv, res_skip, cond, d in zip(self.dilated, self.res_skip, conds, self.dilations):
-            taps = F.linear(x, torch.cat([conv.weight[:, :, 1], conv.weight[:, :, 0]]))  # (N, T, 4r): now, past
-            a, b = (taps[..., :2 * r] + _delay(taps[..., 2 * r:], d) + (conv.bias + cond)).chunk(2, dim=2)
-            out = F.linear(torch.tanh(a) * torch.sigmoid(b), res_skip.weight[:, :, 0])
-            skip = skip + out[..., -s:]
-            if out.shape[-1] > s:
-                x = x + out[..., :r]
+        last = len(self.dilations) - 1
+        for i, (conv, res_skip, cond, d) in enumerate(zip(self.dilated, self.res_skip, conds, self.dilations)):
+            taps = (x @ torch.cat([conv.weight[:, :, 1], conv.weight[:, :, 0]]).t()).view(n, t, 4 * r)  # now, past
+            gate = taps[..., :2 * r] + (conv.bias + cond)
+            if d < t:
+                gate[:, d:] += taps[:, :t - d, 2 * r:]  # the tap d samples back (zeros before the clip)
+            a, b = gate.chunk(2, dim=2)
+            z = (torch.tanh(a) * torch.sigmoid(b)).reshape(n * t, r)
+            weight = res_skip.weight[:, :, 0]
+            skip = torch.addmm(skip, z, weight[-self.config["skip"]:].t())
+            if i < last:
+                x = torch.addmm(x, z, weight[:r].t())
         h = F.relu(F.linear(F.relu(skip), self.head1.weight[:, :, 0], self.head1.bias))
-        return F.linear(h, self.head2.weight[:, :, 0], self.head2.bias).transpose(1, 2)
+        return F.linear(h, self.head2.weight[:, :, 0], self.head2.bias).view(n, t, QUANTA).transpose(1, 2)
 
     def generate(self, label: torch.Tensor, samples: int, temperature: float = 1.0,
                  generator: torch.Generator | None = None,
