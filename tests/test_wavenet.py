@@ -1,8 +1,11 @@
 """WaveNet: cached (Fast WaveNet) generation computes what the teacher-forced network computes, the
 receptive field is what the property says, batches of clips come out whole, and training learns."""
 
+import json
+
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from aigc.models.wavenet import SILENCE, CachedWaveNet, WaveNet
 
@@ -60,7 +63,7 @@ def test_receptive_field():
     length = 60
     codes = torch.randint(0, 256, (1, length), generator=torch.Generator().manual_seed(2))
     label = torch.tensor([1])
-    last = lambda c: model(c, label)[0, :, -1]  # noqa: E731
+    last = lambda c: model(c, label)[0, :, -1]
     with torch.no_grad():
         base = last(codes)
         inside, outside = codes.clone(), codes.clone()
@@ -107,13 +110,11 @@ def test_training_steps_lower_the_loss_on_a_fixed_batch(tmp_path):
         after = clip_loss(task.model, codes, labels).item()
     assert after < before - 0.5
     task.save_model(tmp_path / "model", release=True)
-    import json
-
     saved = json.loads((tmp_path / "model" / "config.json").read_text())
     assert saved["kind"] == "wavenet" and saved["task"] == "audio" and saved["layers"] == 4
     loaded = WaveNet(**{k: saved[k] for k in ("residual", "skip", "layers", "stacks")})
-    from safetensors.torch import load_file
-
     loaded.load_state_dict(load_file(tmp_path / "model" / "model.safetensors"))
+    with torch.no_grad():  # what the loader builds from the files is the network the task samples from
+        assert torch.equal(loaded.eval()(codes, labels), task.ema.module.eval()(codes, labels))
     audio = task.generate(torch.tensor([3, 8]))
     assert audio.shape == (2, 8000) and audio[:, 600:].abs().max() == 0  # written for the crop, then silence

@@ -24,8 +24,8 @@ Clips generated together share each operation, so a batch of clips costs little 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
