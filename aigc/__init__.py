@@ -1,4 +1,4 @@
-"""AIGC Studio: generate text, images and videos, and train generative models.
+"""AIGC Studio: generate text, images, videos and sound, and train generative models.
 
     import aigc
     aigc.list_models("text")
@@ -12,13 +12,13 @@ from typing import Any
 
 from .errors import AigcError, Notice
 
-__all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "generate_conditional", "generate_images", "generate_text",
-           "generate_video", "list_models", "train"]
+__all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "generate_audio", "generate_conditional", "generate_images",
+           "generate_text", "generate_video", "list_models", "train"]
 __version__ = "0.1.0"
 
 # The rest of the API imports its module on first use: torch, transformers and diffusers take
 # seconds to import, and `import aigc` or `python -m aigc list` need none of them.
-_LAZY = {"generate_conditional": "pipelines.conditional", "generate_images": "pipelines.image",
+_LAZY = {"generate_audio": "pipelines.audio", "generate_conditional": "pipelines.conditional", "generate_images": "pipelines.image",
          "TextStream": "pipelines.text", "generate_text": "pipelines.text", "generate_video": "pipelines.video",
          "ModelInfo": "catalog", "list_models": "catalog"}
 

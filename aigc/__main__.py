@@ -113,6 +113,21 @@ def cmd_generate_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate_audio(args: argparse.Namespace) -> int:
+    from .device import random_seed
+    from .pipelines.audio import generate_audio, save
+
+    seed = random_seed() if args.seed is None else args.seed
+    audio = generate_audio(args.what, model=args.model, num_clips=args.num_clips, seed=seed, steps=args.steps,
+                           guidance=args.guidance_scale, temperature=args.temperature, seconds=args.seconds)
+    wav, wave, spectrogram = save(audio, f"{Path(args.model).name}-seed{seed}", folder=args.out)
+    print(f"Wrote {wav} ({len(audio.clips)} clips: {', '.join(audio.said)}; seed {seed}), "
+          f"its waveform {wave} and spectrogram {spectrogram}.")
+    for note in audio.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     import aigc
 
@@ -231,6 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int)
     v.add_argument("--out", type=Path, default=Path("outputs/videos"), help="folder for the clip")
     v.set_defaults(func=cmd_generate_video)
+    a = gen.add_parser("audio", help="spoken digits, a sound effect, or Hub speech/music; writes a WAV and pictures")
+    a.add_argument("what", help="digits to say ('3 1 4'), a caption ('a long high rising chirp'), or text (Hub)")
+    a.add_argument("--model", default="mel-digits")
+    a.add_argument("--num-clips", type=int, default=1, help="clips of each digit (built-in), or clips (Hub)")
+    a.add_argument("--steps", type=int, help="denoising steps (spectrogram diffusion)")
+    a.add_argument("--guidance-scale", type=float, help="(spectrogram diffusion)")
+    a.add_argument("--temperature", type=float, help="(WaveNet; default 1)")
+    a.add_argument("--seconds", type=float, help="length of a Hub model's sound")
+    a.add_argument("--seed", type=int)
+    a.add_argument("--out", type=Path, default=Path("outputs/audio"), help="folder for the WAV and pictures")
+    a.set_defaults(func=cmd_generate_audio)
 
     p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss)")
     p.add_argument("model", nargs="?")
@@ -240,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")
     p.add_argument("what", nargs="?", default="all",
-                   choices=["all", "text", "image", "conditional", "video", "train", "app", "serve"],
+                   choices=["all", "text", "image", "conditional", "video", "audio", "train", "app", "serve"],
                    help="train: the trainer's throughput against a bare PyTorch loop (DCGAN on digits); "
                         "app: start time and memory; serve: requests/s and latency of the app per engine "
                         "(local, Ray Serve with 1 and 2 replicas; pip install -e .[scale]); "

@@ -89,6 +89,34 @@ def bench_video(runs: int) -> list[tuple[str, str]]:
     return rows
 
 
+def bench_audio(runs: int) -> list[tuple[str, str]]:
+    """Per built-in audio model: spectrogram diffusion, 16 one-second clips (Griffin-Lim included); a WaveNet,
+    samples written a second for one clip and for eight at once; a sound-effect model, 16 clips of a caption."""
+    from .catalog import list_models
+    from .pipelines.audio import generate_audio
+
+    rows = []
+    for info in list_models("audio"):
+        if info.source != "builtin":
+            continue
+        kind = info.card.get("kind")
+        if kind == "wavenet":
+            for clips in (1, 8):
+                seconds = median_seconds(lambda n=clips, name=info.name: generate_audio("7" * n, name, seed=0),
+                                         max(1, runs // 2))
+                rows.append((f"audio {info.name}: {clips} clip(s) of 1 s written sample by sample",
+                             f"{seconds * 1000:.0f} ms ({clips * 8000 / seconds:,.0f} samples/s)"))
+            continue
+        what = "a long high rising chirp" if info.name.startswith("sfx") else "3"
+        seconds = median_seconds(lambda what=what, name=info.name: generate_audio(what, name, num_clips=16, seed=0), runs)
+        steps = info.card.get("sample_steps", "")
+        rows.append((f"audio {info.name}: 16 one-second clips ({steps} DDIM steps, Griffin-Lim)",
+                     f"{seconds * 1000:.0f} ms ({16 / seconds:.1f} clips/s)"))
+    if not rows:
+        rows.append(("audio: no built-in audio model in checkpoints/audio", "-"))
+    return rows
+
+
 def _bare_dcgan_loop(batch_size: int, device: torch.device, seed: int = 0):
     """DCGAN on `digits` as a plain PyTorch loop: the trainer's models, data order, Adam, loss,
     augmentation and EMA, with nothing around them (no events, no evaluation, no files).
@@ -308,7 +336,7 @@ print(before // 2**20, loaded // 2**20, len(models), writer // 2**20, (unique() 
 """
 
 BENCHES = {"text": bench_text, "image": bench_image, "conditional": bench_conditional, "video": bench_video,
-           "train": bench_train, "app": bench_app}
+           "audio": bench_audio, "train": bench_train, "app": bench_app}
 RUNS = {"train": 5, "app": 3}  # each repetition of these takes seconds, not milliseconds
 
 

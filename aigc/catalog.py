@@ -20,13 +20,15 @@ from .cards import card_title, read_card
 from .errors import AigcError
 from .paths import CHECKPOINTS, RUNS
 
-TASKS = ("text", "image", "conditional", "video")
+TASKS = ("text", "image", "conditional", "video", "audio")
 # Shown as choices in the app; any other Hub id can be typed.
 HUB_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "text": [("gpt2", "OpenAI's GPT-2 (124M), English web text")],
     "image": [("google/ddpm-cifar10-32", "Ho et al.'s DDPM on CIFAR-10, 32x32 (36M parameters)")],
     "conditional": [("stabilityai/sd-turbo", "Stability AI's SD-Turbo: text to 512x512 image in one step")],
     "video": [("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "Wan-AI's Wan 2.1 text-to-video (1.3B), 480x832 clips")],
+    "audio": [("facebook/mms-tts-eng", "Meta's MMS text-to-speech for English (VITS, 36M parameters)"),
+              ("facebook/musicgen-small", "Meta's MusicGen (300M): music from a description")],
 }
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?")
 

@@ -85,6 +85,22 @@ class VideoModel:
     vocabulary: Any = None  # the Vocabulary of a built-in model
 
 
+@dataclass
+class AudioModel:
+    """A sound generator: this project's spectrogram diffusion or WaveNet models, or a Hub text-to-speech,
+    text-to-audio or diffusers audio pipeline."""
+
+    info: ModelInfo
+    kind: str  # "mel-diffusion", "wavenet" or "hub"
+    net: Any  # MelUNet, WaveNet, a transformers pipeline or a diffusers pipeline
+    config: dict[str, Any]
+    device: Any
+
+    @property
+    def labels(self) -> list[str] | None:
+        return self.config.get("class_names")
+
+
 # --- what every loader shares --------------------------------------------------------------------
 
 LIBRARY_KINDS = ("hub", "diffusers", "transformers")
@@ -256,6 +272,20 @@ def _text_to_video(info: ModelInfo, config: dict, device) -> VideoModel:
     return VideoModel(info, "hub", _quiet(pipe.to(device)), {}, device)
 
 
+def _mel_diffusion(info: ModelInfo, config: dict, device) -> AudioModel:
+    from .models.mel_diffusion import MelUNet
+
+    net = MelUNet(config["mels"], config["classes"], tuple(config["widths"]), config["embed"])
+    return AudioModel(info, "mel-diffusion", _weights(info, net, "model.safetensors").to(device), config, device)
+
+
+def _wavenet(info: ModelInfo, config: dict, device) -> AudioModel:
+    from .models.wavenet import WaveNet
+
+    net = WaveNet(**{k: config[k] for k in ("residual", "skip", "layers", "stacks")})
+    return AudioModel(info, "wavenet", _weights(info, net, "model.safetensors").to(device), config, device)
+
+
 Loader = Callable[[ModelInfo, dict, Any], Any]
 LOADERS: dict[tuple[str, str], Loader] = {
     ("text", "hub"): _text, ("text", "transformers"): _text,
@@ -265,12 +295,14 @@ LOADERS: dict[tuple[str, str], Loader] = {
     ("conditional", "cgan"): _conditional_gan, ("conditional", "text2img"): _conditional_gan,
     ("conditional", "guided-diffusion"): _guided_diffusion,
     ("video", "hub"): _text_to_video, ("video", "diffusers"): _text_to_video, ("video", "text2video"): _video_gan,
+    ("audio", "mel-diffusion"): _mel_diffusion, ("audio", "wavenet"): _wavenet,
 }
 
 # What each task's loaders make, for the sentence that refuses a model of another task.
 MAKES = {"text": "a text generator", "image": "an unconditional image generator",
-         "conditional": "a conditional image generator", "video": "a text-to-video generator"}
-_NON = {"text": "non-text", "image": "non-image", "conditional": "non-image", "video": "non-video"}
+         "conditional": "a conditional image generator", "video": "a text-to-video generator",
+         "audio": "a sound generator"}
+_NON = {"text": "non-text", "image": "non-image", "conditional": "non-image", "video": "non-video", "audio": "non-audio"}
 
 
 def load_model(info: ModelInfo) -> Any:

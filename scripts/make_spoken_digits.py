@@ -30,7 +30,7 @@ import torchaudio.functional as AF
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aigc.data.audio import DIGIT_WORDS, RATE, SECONDS, SPLITS, SPOKEN_DIGITS, mu_law, read_wav  # noqa: E402
+from aigc.data.audio import DIGIT_WORDS, RATE, SECONDS, SPLITS, SPOKEN_DIGITS, mu_law, read_wav
 
 ACCENTS = ("en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029",
            "en-us-nyc")
@@ -70,7 +70,7 @@ def fit(samples: np.ndarray, rng: random.Random) -> np.ndarray | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-voice", type=int, nargs=3, default=(10, 8, 5), metavar=("TRAIN", "JUDGE", "TEST"),
+    parser.add_argument("--per-voice", type=int, nargs=3, default=(10, 8, 4), metavar=("TRAIN", "JUDGE", "TEST"),
                         help="clips of each digit per voice in each split")
     parser.add_argument("--out", type=Path, default=SPOKEN_DIGITS)
     args = parser.parse_args()
@@ -82,7 +82,7 @@ def main() -> None:
                     jobs.append((split, voice, digit, zlib.crc32(f"{voice} {digit} {k}".encode())))
     with tempfile.TemporaryDirectory() as tmp:
         def make(job):
-            split, voice, digit, seed = job
+            _, voice, digit, seed = job
             rng = random.Random(seed)
             for _ in range(5):  # a clip too long for one second is said again, at another speed
                 clip = fit(speak(voice, DIGIT_WORDS[digit], rng, Path(tmp)), rng)

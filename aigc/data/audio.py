@@ -28,8 +28,12 @@ SPLITS = {
     "train": (*(_ESPEAK + v for v in ("m1", "m2", "m3", "m4", "f1", "f2", "f3", "klatt", "klatt2", "croak",
                                       "Andy", "Annie", "boris", "edward", "steph")),
               "flite:kal", "flite:awb", "flite:rms"),
-    "judge": (*(_ESPEAK + v for v in ("m5", "m6", "f4", "klatt3", "john", "linda", "paul", "aunty")), "flite:slt"),
-    "test": (*(_ESPEAK + v for v in ("m7", "f5", "klatt4", "max", "quincy")), "flite:kal16"),
+    "judge": (*(_ESPEAK + v for v in ("m5", "m6", "m8", "f4", "klatt3", "klatt5", "john", "linda", "paul", "aunty",
+                                      "Alicia", "Diogo", "adam", "anika", "benjamin", "caleb", "david", "ed",
+                                      "grandpa", "iven", "michel", "norbert", "rob", "shelby", "travis", "zac")),
+              "flite:slt"),
+    "test": (*(_ESPEAK + v for v in ("m7", "f5", "klatt4", "klatt6", "max", "quincy", "Gene", "Hugo", "belinda",
+                                     "gustave", "pablo", "victor")), "flite:kal16"),
 }
 
 # Log-mel features: what the fast model draws, the judge hears, and Griffin-Lim turns back into sound.

@@ -62,7 +62,7 @@ def near_misses(real: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.stack([noise, silence, backwards, shuffled])[kind, torch.arange(n)]
 
 
-def train_classifier(epochs: int = 25, seed: int = 0, out: Path = FOLDER) -> dict[str, float]:
+def train_classifier(epochs: int = 30, seed: int = 0, out: Path = FOLDER) -> dict[str, float]:
     """Train on the judge voices; write weights and the figures of its card."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)

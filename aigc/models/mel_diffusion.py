@@ -4,9 +4,12 @@ about a second on a CPU.
 A spectrogram is read as a sequence of frames whose channels are the mel bands, so the denoiser is a
 one-dimensional U-Net over time (convolutions over frames, as in Grad-TTS-like and WaveGrad-like
 audio models), far cheaper than a 2-D U-Net over the spectrogram as a picture. Residual blocks take the
-timestep and the class through FiLM (scale and shift of each block's features), one self-attention
-layer at the coarsest resolution sees the whole word at once. The class embedding has one more entry,
-"no label", for classifier-free guidance (Ho and Salimans, 2021). It is trained with v-prediction
+timestep and the condition through FiLM (scale and shift of each block's features), one self-attention
+layer at the coarsest resolution sees the whole word at once. The condition is a class (a digit) or a
+caption's attributes (a sound effect's kind, pitch, length...: the sum of one embedding per attribute).
+Each embedding has one more entry, "not said", which training uses for dropped labels and attributes:
+so one network knows the unconditional estimate that classifier-free guidance needs (Ho and Salimans,
+2021), and a caption that names only some attributes leaves the others to the model. It is trained with v-prediction
 (Salimans and Ho, 2022) under a cosine schedule (Nichol and Dhariwal, 2021), and sampled with DDIM in
 "trailing" steps (Lin et al., 2024). diffusers supplies the schedule and the solver, and its timestep
 embedding; the network is this file.
@@ -49,14 +52,20 @@ class MelUNet(nn.Module):
     """(N, mels, frames) noisy spectrograms, timesteps (N,), classes (N,) -> (N, mels, frames).
     `frames` must be a multiple of 2 ** (len(widths) - 1)."""
 
-    def __init__(self, mels: int = 64, classes: int = 10, widths: tuple[int, ...] = (96, 128, 192), embed: int = 128):
+    def __init__(self, mels: int = 64, classes: int = 10, widths: tuple[int, ...] = (96, 128, 192), embed: int = 128,
+                 attributes: tuple[int, ...] | None = None):
+        """`classes`: a class-conditional model; `attributes` (the number of values of each): a caption model."""
         super().__init__()
         from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 
         self.config = {"mels": mels, "classes": classes, "widths": list(widths), "embed": embed}
         self.time = nn.Sequential(Timesteps(embed, flip_sin_to_cos=True, downscale_freq_shift=0),
                                   TimestepEmbedding(embed, embed))
-        self.label = nn.Embedding(classes + 1, embed)  # the last one: no label
+        if attributes:
+            self.config["attributes"] = list(attributes)
+            self.attributes = nn.ModuleList(nn.Embedding(n + 1, embed) for n in attributes)  # the last: not said
+        else:
+            self.label = nn.Embedding(classes + 1, embed)  # the last one: no label
         self.inp = nn.Conv1d(mels, widths[0], 3, padding=1)
         self.down = nn.ModuleList()
         self.up = nn.ModuleList()
@@ -72,12 +81,23 @@ class MelUNet(nn.Module):
         nn.init.zeros_(self.out[-1].weight)
         nn.init.zeros_(self.out[-1].bias)
 
+    def unconditional(self, n: int) -> torch.Tensor:
+        """The condition that says nothing, for `n` samples."""
+        if "attributes" in self.config:
+            return torch.tensor(self.config["attributes"]).expand(n, -1)
+        return torch.full((n,), self.config["classes"])
+
     @property
     def no_label(self) -> int:
         return self.config["classes"]
 
+    def condition(self, label: torch.Tensor) -> torch.Tensor:
+        if "attributes" in self.config:  # (N, attributes): each attribute's value, or its count for "not said"
+            return sum(table(label[:, i]) for i, table in enumerate(self.attributes))
+        return self.label(label)
+
     def forward(self, x: torch.Tensor, t: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-        emb = F.silu(self.time(t.expand(len(x)).to(x.dtype)) + self.label(label))
+        emb = F.silu(self.time(t.expand(len(x)).to(x.dtype)) + self.condition(label))
         h = self.inp(x)
         skips = []
         for i, (first, second) in enumerate(self.down):
@@ -103,8 +123,9 @@ def training_scheduler():
 @torch.inference_mode()
 def sample(model: MelUNet, labels: torch.Tensor, frames: int, steps: int = 20, guidance: float = 2.0,
            generator: torch.Generator | None = None, on_step=None) -> torch.Tensor:
-    """Spectrograms in the model's scale, (N, mels, frames), one per label, by DDIM with classifier-free
-    guidance (`guidance` 1 means none); `on_step(i, x)` is called after each step."""
+    """Spectrograms in the model's scale, (N, mels, frames), one per label (a class, or a row of attribute
+    values), by DDIM with classifier-free guidance (`guidance` 1 means none); `on_step(i, x)` is called
+    after each step."""
     from diffusers import DDIMScheduler
 
     sched = DDIMScheduler.from_config(training_scheduler().config, timestep_spacing="trailing")
@@ -112,7 +133,7 @@ def sample(model: MelUNet, labels: torch.Tensor, frames: int, steps: int = 20, g
     device = next(model.parameters()).device
     labels = labels.to(device)
     x = torch.randn((len(labels), model.config["mels"], frames), generator=generator).to(device)
-    none = torch.full_like(labels, model.no_label)
+    none = model.unconditional(len(labels)).to(device)
     for i, t in enumerate(sched.timesteps):
         if guidance == 1:
             v = model(x, t.to(device), labels)

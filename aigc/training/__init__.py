@@ -63,6 +63,10 @@ def epoch_steps(config: TrainConfig) -> float:
         from ..data.audio import spoken_digits
 
         return len(spoken_digits("train")) / config.batch_size
+    if config.dataset == "sound-effects":
+        from .audio import Captions
+
+        return Captions.CLIPS / config.batch_size
     from .images import ImageTask, epoch_steps as image_epoch_steps, training_images
 
     if issubclass(type(config).task_class(), ImageTask):

@@ -1,13 +1,16 @@
-"""Training steps for the audio kinds. `mel-diffusion`: a class-conditional diffusion model of log-mel
-spectrograms (aigc.models.mel_diffusion), v-prediction with min-SNR weighting and an EMA of the weights.
+"""Training steps for the audio kinds. `mel-diffusion`: a diffusion model of log-mel spectrograms
+(aigc.models.mel_diffusion), conditioned on a digit (`spoken-digits`) or on a caption's attributes
+(`sound-effects`); v-prediction with min-SNR weighting and an EMA of the weights.
 
-The best checkpoint is the one whose clips, turned into sound by Griffin-Lim, the spoken-digit judge
-hears as the digit asked for most often: the denoising loss keeps falling after that stops improving.
+The best checkpoint is the one whose clips, turned into sound by Griffin-Lim, the judge finds most
+often as asked (the spoken-digit judge, or the sound-effect judge's measurements): the denoising loss
+keeps falling after that stops improving.
 """
 
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +19,101 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch.optim.swa_utils import AveragedModel
 
+from ..data import sound_effects as sfx
 from ..data.audio import DIGIT_WORDS, FRAMES, RATE, from_model_scale, mel_to_audio, spoken_digits, to_model_scale
 from ..models.mel_diffusion import MelUNet, sample, training_scheduler
-from .images import ema_average
+from .images import ema_average, grid
 from .trainer import Task
 
-EVAL_CLIPS = 200  # 20 of each digit
+EVAL_CLIPS = 200
+
+
+class Digits:
+    """The condition of `spoken-digits`: the digit."""
+
+    attributes = None
+
+    def data(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(training spectrograms, their labels, held-out spectrograms, their labels)."""
+        train, held_out = spoken_digits("train"), spoken_digits("test")
+        return to_model_scale(train.audio), train.digit, to_model_scale(held_out.audio), held_out.digit
+
+    def drop(self, labels: torch.Tensor, p_uncond: float, gen: torch.Generator) -> torch.Tensor:
+        return labels.masked_fill(torch.rand(len(labels), generator=gen) < p_uncond, len(DIGIT_WORDS))
+
+    def asked(self) -> tuple[torch.Tensor, list]:
+        """The conditions the evaluation draws, and what the judge is told was asked for."""
+        labels = torch.arange(EVAL_CLIPS) % 10
+        return labels, labels
+
+    def score(self, audio: torch.Tensor, asked) -> dict[str, float]:
+        from ..evaluation.spoken_digits import judge
+
+        scores = judge(audio, asked)
+        return {"misheard": 1 - scores["digit_accuracy"], **scores}
+
+    def shown(self) -> tuple[torch.Tensor, str]:
+        """The conditions of the preview, and what it says."""
+        return torch.arange(10), ", ".join(DIGIT_WORDS)
+
+    def config(self) -> dict[str, Any]:
+        return {"class_names": list(DIGIT_WORDS)}
+
+
+class Captions:
+    """The condition of `sound-effects`: one value per attribute of the caption (aigc.data.sound_effects),
+    or "not said". Training leaves each attribute out with probability `drop` (Text2Img's rule), so a
+    caption that names only some words still finds its way."""
+
+    attributes = tuple(len(sfx.VOCABULARY[a]) for a in sfx.ATTRIBUTES)
+    CLIPS, HELD_OUT = 4000, 300
+    HELD_OUT_START = 1_000_000  # clips of seed 0 far past the training ones
+
+    def __init__(self, drop: float = 0.3):
+        self.p_drop = drop
+
+    @classmethod
+    def encode(cls, attrs: dict[str, str]) -> list[int]:
+        """Each attribute's index in its vocabulary, or the vocabulary's size for one not said."""
+        return [sfx.VOCABULARY[a].index(attrs[a]) if attrs.get(a) else len(sfx.VOCABULARY[a]) for a in sfx.ATTRIBUTES]
+
+    def data(self):
+        train = sfx.sound_effects(self.CLIPS, seed=0)
+        held_out = sfx.sound_effects(self.HELD_OUT, seed=0, start=self.HELD_OUT_START)
+        def encode(clips) -> torch.Tensor:
+            return torch.tensor([self.encode(a) for a in clips.attributes])
+
+        return to_model_scale(train.audio), encode(train), to_model_scale(held_out.audio), encode(held_out)
+
+    def drop(self, labels: torch.Tensor, p_uncond: float, gen: torch.Generator) -> torch.Tensor:
+        said = torch.tensor(self.attributes).expand_as(labels)
+        dropped = torch.rand(labels.shape, generator=gen) < self.p_drop
+        dropped |= (torch.rand(len(labels), 1, generator=gen) < p_uncond)
+        return torch.where(dropped.to(labels.device), said.to(labels.device), labels)
+
+    def asked(self) -> tuple[torch.Tensor, list]:
+        """Captions as users write them: each word of a full caption kept with probability 0.7."""
+        rng = random.Random(7)
+        wanted = []
+        for _ in range(EVAL_CLIPS):
+            full = sfx.sample_attributes(rng)
+            wanted.append({k: v for k, v in full.items() if k == "kind" or rng.random() < 0.7})
+        return torch.tensor([self.encode(a) for a in wanted]), wanted
+
+    def score(self, audio: torch.Tensor, asked) -> dict[str, float]:
+        from ..evaluation.sound_effects import judge
+
+        scores = judge(audio, asked)
+        agreements = [v for k, v in scores.items() if k.endswith("_agreement")]
+        return {"misheard": 1 - sum(agreements) / len(agreements), **scores}
+
+    def shown(self) -> tuple[torch.Tensor, str]:
+        rng = random.Random(3)
+        wanted = [sfx.complete({"kind": kind}, rng) for kind in sfx.KINDS for _ in range(2)]
+        return torch.tensor([self.encode(a) for a in wanted]), "; ".join(sfx.caption(a) for a in wanted)
+
+    def config(self) -> dict[str, Any]:
+        return {"vocabulary": {a: list(sfx.VOCABULARY[a]) for a in sfx.ATTRIBUTES}}
 
 
 class MelDiffusionTask(Task):
@@ -34,12 +126,12 @@ class MelDiffusionTask(Task):
         super().__init__(config, accelerator, resume_from)
         sizes = config.model
         self.guidance, self.sample_steps, self.p_uncond = sizes.guidance, sizes.sample_steps, sizes.p_uncond
-        train, held_out = spoken_digits("train"), spoken_digits("test")
+        self.condition = Captions(sizes.drop) if config.dataset == "sound-effects" else Digits()
         device = accelerator.device
-        self.x, self.labels = to_model_scale(train.audio).to(device), train.digit.to(device)
-        self.val_x, self.val_labels = to_model_scale(held_out.audio).to(device), held_out.digit.to(device)
+        x, labels, val_x, val_labels = self.condition.data()
+        self.x, self.labels, self.val_x, self.val_labels = x.to(device), labels.to(device), val_x.to(device), val_labels.to(device)
         torch.manual_seed(config.seed)
-        model = MelUNet(widths=tuple(sizes.widths), embed=sizes.embed)
+        model = MelUNet(widths=tuple(sizes.widths), embed=sizes.embed, attributes=self.condition.attributes)
         ema = AveragedModel(model, avg_fn=ema_average(sizes.ema_decay), use_buffers=True)
         if resume_from is not None:
             model.load_state_dict(load_file(resume_from / "model-raw.safetensors"))
@@ -61,11 +153,10 @@ class MelDiffusionTask(Task):
         self.model.train()
         n = self.config.batch_size
         index = torch.randint(0, len(self.x), (n,), generator=self.noise)
-        x, labels = self.x[index], self.labels[index]
+        x = self.x[index]
+        labels = self.condition.drop(self.labels[index].cpu(), self.p_uncond, self.noise).to(x.device)
         shift = int(torch.randint(-3, 4, (), generator=self.noise))  # a few frames earlier or later
         x = x.roll(shift, dims=-1)
-        dropped = torch.rand(n, generator=self.noise) < self.p_uncond
-        labels = labels.masked_fill(dropped.to(labels.device), self.accelerator.unwrap_model(self.model).no_label)
         noise = torch.randn(x.shape, generator=self.noise).to(x.device)
         t = torch.randint(0, self.scheduler.config.num_train_timesteps, (n,), generator=self.noise).to(x.device)
         target = self.scheduler.get_velocity(x, noise, t)
@@ -84,41 +175,36 @@ class MelDiffusionTask(Task):
 
     @torch.no_grad()
     def validation_loss(self) -> dict[str, float]:
-        """The EMA network's v-prediction loss on the held-out voices at fixed noise and timesteps."""
+        """The EMA network's v-prediction loss on held-out clips at fixed noise and timesteps."""
         fixed = torch.Generator().manual_seed(99)
         noise = torch.randn(self.val_x.shape, generator=fixed).to(self.val_x.device)
         t = torch.randint(0, self.scheduler.config.num_train_timesteps, (len(noise),), generator=fixed).to(noise.device)
         pred = self.ema.module.eval()(self.scheduler.add_noise(self.val_x, noise, t), t, self.val_labels)
         return {"val_loss": F.mse_loss(pred.float(), self.scheduler.get_velocity(self.val_x, noise, t)).item()}
 
-    def generate(self, labels: torch.Tensor, seed: int = 1234) -> torch.Tensor:
-        """Clips (N, samples) saying `labels`."""
-        mels = sample(self.ema.module.eval(), labels, FRAMES, self.sample_steps, self.guidance,
-                      generator=torch.Generator().manual_seed(seed))
-        return mel_to_audio(from_model_scale(mels.cpu()))
+    def spectrograms(self, labels: torch.Tensor, seed: int) -> torch.Tensor:
+        return sample(self.ema.module.eval(), labels, FRAMES, self.sample_steps, self.guidance,
+                      generator=torch.Generator().manual_seed(seed)).cpu()
 
     def evaluate(self) -> dict[str, float]:
-        from ..evaluation.spoken_digits import judge
-
-        labels = torch.arange(EVAL_CLIPS) % 10
-        scores = judge(self.generate(labels), labels)
-        return {"misheard": 1 - scores["digit_accuracy"], **scores, **self.validation_loss()}
+        labels, asked = self.condition.asked()
+        audio = mel_to_audio(from_model_scale(self.spectrograms(labels, 1234)))
+        return {**self.condition.score(audio, asked), **self.validation_loss()}
 
     def sample(self, step: int) -> dict[str, Any]:
-        labels = torch.arange(10)
-        mels = sample(self.ema.module.eval(), labels, FRAMES, self.sample_steps, self.guidance,
-                      generator=torch.Generator().manual_seed(7))
-        audio = mel_to_audio(from_model_scale(mels.cpu()))
-        spoken = torch.cat([audio, torch.zeros(10, RATE // 4)], 1).reshape(-1)  # zero to nine, a pause after each
-        image = mels.cpu().flip(1).unsqueeze(1).clamp(-1, 1)  # low frequencies at the bottom
-        return {"image": _grid(image), "audio": spoken, "caption": ", ".join(DIGIT_WORDS)}
+        labels, said = self.condition.shown()
+        mels = self.spectrograms(labels, 7)
+        audio = mel_to_audio(from_model_scale(mels))
+        spoken = torch.cat([audio, torch.zeros(len(audio), RATE // 4)], 1).reshape(-1)  # a pause after each clip
+        image = mels.flip(1).unsqueeze(1).clamp(-1, 1)  # low frequencies at the bottom
+        return {"image": grid(image, nrow=5), "audio": spoken, "caption": said}
 
     def save_model(self, folder: Path, release: bool = False) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         module = self.ema.module
         (folder / "config.json").write_text(json.dumps({
-            "kind": self.kind, "task": self.task, **module.config, "frames": FRAMES, "guidance": self.guidance,
-            "sample_steps": self.sample_steps, "class_names": list(DIGIT_WORDS)}, indent=2))
+            "kind": self.kind, "task": self.task, "dataset": self.config.dataset, **module.config, "frames": FRAMES,
+            "guidance": self.guidance, "sample_steps": self.sample_steps, **self.condition.config()}, indent=2))
         save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, folder / "model.safetensors")
         if not release:
             save_file({k: v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()}, folder / "model-ema.safetensors")
@@ -129,9 +215,3 @@ class MelDiffusionTask(Task):
 
     def card_figures(self, folder: Path, metrics: dict[str, float], name: str) -> dict[str, float]:
         return {"samples": EVAL_CLIPS}
-
-
-def _grid(images: torch.Tensor) -> torch.Tensor:
-    from .images import grid
-
-    return grid(images, nrow=5)

@@ -274,6 +274,7 @@ class MelDiffusionSizes:
     guidance: float = 2.0
     p_uncond: float = 0.1
     sample_steps: int = 16
+    drop: float = 0.3  # sound effects: each attribute left out of a training caption with this probability
 
     @property
     def widths(self) -> tuple[int, int, int]:
@@ -292,7 +293,7 @@ class MelDiffusionConfig(TrainConfig):
     sample_every: int = 500
     precision: str = "no"
     model: MelDiffusionSizes = field(default_factory=MelDiffusionSizes)
-    datasets: ClassVar[tuple[str, ...]] = ("spoken-digits",)
+    datasets: ClassVar[tuple[str, ...]] = ("spoken-digits", "sound-effects")
     first_run_steps: ClassVar[int] = 1000
     task_path: ClassVar[str] = "audio:MelDiffusionTask"
 

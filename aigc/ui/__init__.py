@@ -9,7 +9,7 @@ from ..device import best_device
 from ..paths import OUTPUTS
 from ..catalog import list_models
 from ..serving import Engine, InThreads
-from . import conditional_tab, image_tab, models_tab, text_tab, train_tab, video_tab
+from . import audio_tab, conditional_tab, image_tab, models_tab, text_tab, train_tab, video_tab
 from .i18n import I18N, LANGUAGE_HEAD, LANGUAGES, i18n
 
 __all__ = ["CSS", "I18N", "THEME", "Studio", "build_demo"]
@@ -67,7 +67,7 @@ def _serve_outputs_as_they_are() -> None:
     """Generated pictures and clips are served from where they were written (each name ends in
     64 random bits) instead of being hashed and copied into Gradio's cache, most of the server's
     work for a page of samples otherwise: see `compat.serve_static_first`."""
-    compat.serve_static_first([OUTPUTS / "images", OUTPUTS / "videos"])
+    compat.serve_static_first([OUTPUTS / "images", OUTPUTS / "videos", OUTPUTS / "audio"])
 
 
 def build_demo(engine: Engine | None = None, public: bool = False, training: bool = True) -> gr.Blocks:
@@ -102,6 +102,8 @@ def _build(engine: Engine, public: bool) -> gr.Blocks:
                 pickers["conditional"] = (conditional, conditional_tab.build(engine))
             with gr.Tab(i18n("tab.video"), id="video") as video:
                 pickers["video"] = (video, video_tab.build(engine, video))
+            with gr.Tab(i18n("tab.audio"), id="audio") as audio:
+                pickers["audio"] = (audio, audio_tab.build(engine, audio))
             with gr.Tab(i18n("tab.train"), id="train"):
                 train_tab.build(engine, demo)
             with gr.Tab(i18n("tab.models"), id="models") as models:

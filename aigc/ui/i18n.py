@@ -37,6 +37,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tab.image": ("Image", "图像"),
     "tab.conditional": ("Conditional image", "条件图像"),
     "tab.video": ("Video", "视频"),
+    "tab.audio": ("Audio", "音频"),
     "tab.train": ("Train", "训练"),
     "tab.models": ("Models", "模型"),
 
@@ -130,6 +131,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "video.clip": ("Clip", "生成的视频"),
     "video.strip": ("Frames", "逐帧画面"),
     "video.gif": ("GIF", "GIF 动图"),
+
+    # Audio tab
+    "audio.model_info": ("Built-in: spoken digits (a fast spectrogram diffusion model, or a WaveNet writing sample by "
+                         "sample) and sound effects. Or the Hub id of a text-to-speech or text-to-audio model.",
+                         "内置模型：说出数字（快速的频谱扩散模型，或逐个采样点生成的 WaveNet）和音效。"
+                         "也可以填 Hub 上文字转语音或文字转音频模型的 ID。"),
+    "audio.digits": ("Digits to say", "要说的数字"),
+    "audio.digits_info": ("Digit words or numerals, in English: 'seven', '3 1 4'. One clip per digit.",
+                          "英文数字单词或阿拉伯数字：seven、3 1 4。每个数字一段音频。"),
+    "audio.caption_info": ("Built-in words: a kind of sound, its pitch, length, direction or speed; any may be left out.",
+                           "内置模型认识的英文词：声音种类、音高、长短、方向或快慢；每一项都可以省略。"),
+    "audio.prompt_info": ("What to say (text to speech) or what the sound is (text to audio).",
+                          "要朗读的文字（文字转语音），或对声音的描述（文字转音频）。"),
+    "audio.takes": ("Clips of each", "每个生成几段"),
+    "audio.temperature": ("Temperature", "温度"),
+    "audio.seconds": ("Length (seconds)", "时长（秒）"),
+    "audio.clip": ("Clip", "生成的音频"),
+    "audio.waveform": ("Waveform", "波形"),
+    "audio.spectrogram": ("Spectrogram (mel scale)", "频谱图（梅尔刻度）"),
 
     # Train tab
     "train.off": ("Training is turned off on this server: you can watch runs and download their models.",
@@ -249,6 +269,8 @@ SAID: dict[str, tuple[str, str]] = {
                           "随机种子 {seed} · {n} 个 token · 每秒 {tps:.0f} 个 token · 已停止。"),
     "note.video": ("Seed {seed} · {n} frames in {s:.2f} s ({length:.1f} s of video at {fps} fps).",
                    "随机种子 {seed} · {n} 帧，用时 {s:.2f} 秒（{length:.1f} 秒视频，每秒 {fps} 帧）。"),
+    "note.audio": ("Seed {seed} · {n} clip(s) of {length:.2f} s at {rate:,} Hz ({said}) in {s:.2f} s.",
+                   "随机种子 {seed} · {n} 段音频，每段 {length:.2f} 秒，采样率 {rate:,} Hz（{said}），用时 {s:.2f} 秒。"),
     "upload.ok": ("'{name}': {n:,} pictures of {w}x{h}; the models train on them at 32x32.",
                   "「{name}」：{n:,} 张 {w}x{h} 的图片；模型会缩放到 32x32 来训练。"),
     "upload.ok_labels": ("'{name}': {n:,} pictures of {w}x{h} in {k} labelled folders ({labels}); the models train on them at 32x32.",

@@ -1,0 +1,224 @@
+"""Audio generation: spoken digits and sound effects from this project's models, speech and music from
+the Hub.
+
+`what` is what to say or make: digit words or numerals for a digit model ("seven", "3 1 4": one clip per
+digit, in order), a caption for a sound-effect model ("a long high rising chirp"), any text for a Hub
+model. Every argument is checked here, whatever the caller; a bad one is answered with one sentence.
+`draw` writes the clips as one WAV (with a short pause between clips) plus a waveform and a spectrogram
+picture, for the page.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from .. import limits
+from ..data.audio import DIGIT_WORDS, FRAMES, RATE, from_model_scale, log_mel, mel_to_audio, write_wav
+from ..errors import AigcError
+from ..loaders import AudioModel
+from ..paths import OUTPUTS, new_output
+from ..progress import Steps
+from ..registry import load
+from . import validate
+from .controls import MAX_GUIDANCE, Controls, own_model
+from .image import _seed
+
+DEFAULT_MODEL = "mel-digits"
+PAUSE = 0.25  # seconds of silence between clips in the page's player
+NUMERALS = {str(i): i for i in range(10)} | {"oh": 0}
+# The options of each kind, and what its text box holds.
+OPTIONS = {"mel-diffusion": frozenset({"steps", "guidance"}), "wavenet": frozenset({"temperature"}),
+           "hub": frozenset({"seconds"})}
+CONDITION = {"mel-diffusion": "digits", "wavenet": "digits", "hub": "prompt"}
+DEFAULTS = {"mel-diffusion": {"steps": 16, "guidance": 2.0}, "wavenet": {"temperature": 1.0}, "hub": {"seconds": 5.0}}
+
+
+def controls(model: str) -> Controls:
+    """What the audio model `model` takes (see `aigc.pipelines.controls`), without loading it."""
+    own = own_model(model, "audio")
+    kind = own[1]["kind"] if own else "hub"
+    defaults = dict(DEFAULTS.get(kind, {}))
+    if own and "sample_steps" in own[1]:
+        defaults.update(steps=own[1]["sample_steps"], guidance=own[1].get("guidance", defaults.get("guidance")))
+    labels = tuple(own[1]["class_names"]) if own and own[1].get("class_names") else None
+    return Controls(kind, OPTIONS.get(kind, frozenset()), defaults, CONDITION.get(kind, "caption"), labels)
+
+
+@dataclass
+class Audio:
+    """Clips (N, samples) in [-1, 1] at `rate`, what each says or sounds like, and how long they took."""
+
+    clips: np.ndarray
+    rate: int
+    said: list[str]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def joined(self) -> np.ndarray:
+        """The clips one after another, a short pause between them."""
+        pause = np.zeros(int(PAUSE * self.rate), np.float32)
+        parts = [part for clip in self.clips for part in (clip, pause)][:-1]
+        return np.concatenate(parts).astype(np.float32)
+
+
+def digits_in(what) -> list[int]:
+    """The digits that `what` names, in order: words ("seven"), numerals ("7", "314") or both."""
+    text = validate.text("text", what, limits.current().caption_chars).lower()
+    found = []
+    for word in re.findall(r"[a-z]+|\d", text):
+        if word in DIGIT_WORDS:
+            found.append(DIGIT_WORDS.index(word))
+        elif word in NUMERALS:
+            found.append(NUMERALS[word])
+    if not found:
+        shown = f"'{text.strip()[:40]}'" if text.strip() else "nothing"
+        raise AigcError(f"This model says the digits zero to nine; {shown} names none of them. "
+                        "Type digit words or numerals, for example 'seven' or '3 1 4'.")
+    return found
+
+
+def _count(digits: list[int], takes: int) -> list[int]:
+    most = limits.current().max_clips
+    takes = validate.number("number of clips", takes, 1, most, integer=True)
+    if len(digits) * takes > most:
+        raise AigcError(f"That is {len(digits) * takes} clips ({len(digits)} digits, {takes} of each); "
+                        f"the limit is {most}.")
+    return [d for d in digits for _ in range(takes)]
+
+
+def generate_audio(what, model: str = DEFAULT_MODEL, *, num_clips: int = 1, seed: int | None = 0,
+                   steps: int | None = None, guidance: float | None = None, temperature: float | None = None,
+                   seconds: float | None = None, on_partial: Callable[[np.ndarray], None] | None = None) -> Audio:
+    """`aigc.generate_audio`: clips of `what` by `model` (see the module). Clip i of seed s is drawn from
+    seed s + i. `on_partial(clips so far)` is called as a WaveNet writes."""
+    m: AudioModel = load(model, "audio")
+    seed = _seed(seed)
+    start = time.perf_counter()
+    if m.kind == "hub":
+        from .audio_hub import speak
+
+        clips, rate, said, notes = speak(m, what, seed, seconds, num_clips)
+        return Audio(clips, rate, said, time.perf_counter() - start, notes)
+    digits = _count(digits_in(what), num_clips)
+    labels = torch.tensor(digits)
+    if m.kind == "mel-diffusion":
+        steps = validate.number("steps", steps, 1, limits.current().max_diffusion_steps, integer=True,
+                                default=m.config.get("sample_steps", 16))
+        guidance = validate.number("guidance scale", guidance, 0, MAX_GUIDANCE, default=m.config.get("guidance", 2.0))
+        clips = _mel_clips(m, labels, seed, steps, guidance)
+    elif m.kind == "wavenet":
+        temperature = validate.number("temperature", temperature, 0.05, 2.0, default=1.0)
+        clips = _wavenet_clips(m, labels, seed, temperature, on_partial)
+    else:
+        raise AigcError(f"'{model}' is a '{m.kind}' model, which this tab cannot play.")
+    return Audio(clips, RATE, [DIGIT_WORDS[d] for d in digits], time.perf_counter() - start)
+
+
+def _mel_clips(m: AudioModel, labels: torch.Tensor, seed: int, steps: int, guidance: float) -> np.ndarray:
+    from ..models.mel_diffusion import sample
+
+    # One generator for the batch: clip i's noise is a function of the seed alone, drawn in one go.
+    generator = torch.Generator().manual_seed(seed)
+    mels = sample(m.net, labels, m.config.get("frames", FRAMES), steps, guidance, generator=generator,
+                  on_step=_reporter(steps))
+    return mel_to_audio(from_model_scale(mels.float().cpu())).numpy()
+
+
+def _reporter(total: int):
+    steps = iter(Steps(range(total)))
+    return lambda i, x: next(steps, None)
+
+
+def _wavenet_clips(m: AudioModel, labels: torch.Tensor, seed: int, temperature: float, on_partial) -> np.ndarray:
+    from ..data.audio import from_mu_law
+
+    samples = RATE * int(m.config.get("seconds", 1))
+    generator = torch.Generator().manual_seed(seed)
+
+    def partial(done: int, codes: torch.Tensor) -> None:
+        if on_partial is not None:
+            on_partial(from_mu_law(codes[:, :done].cpu()).numpy())
+
+    codes = m.net.generate(labels.to(m.device), samples, temperature=temperature, generator=generator,
+                           on_chunk=partial)
+    return from_mu_law(codes.cpu()).numpy()
+
+
+# -- for the page ------------------------------------------------------------------------------------
+
+
+def draw(what, model: str = DEFAULT_MODEL, *, num_clips: int = 1, seed: int | None = 0, steps=None, guidance=None,
+         temperature=None, seconds=None) -> tuple[str, str, str, dict]:
+    """The page's answer: (WAV path, waveform PNG, spectrogram PNG, what the notes say: `summary`)."""
+    audio = generate_audio(what, model, num_clips=num_clips, seed=seed, steps=steps, guidance=guidance,
+                           temperature=temperature, seconds=seconds)
+    return (*save(audio, model), summary(audio))
+
+
+def save(audio: Audio, stem: str, folder: Path | None = None) -> tuple[str, str, str]:
+    """The clips as one WAV, with its waveform and spectrogram pictures, in `folder` (outputs/audio)."""
+    joined = audio.joined()
+    folder = Path(folder) if folder is not None else OUTPUTS / "audio"
+    wav = write_wav(new_output(folder, stem, ".wav"), joined, audio.rate)
+    wave_png = new_output(folder, stem + "-waveform", ".png")
+    waveform_picture(joined, audio.rate).save(wave_png)
+    spec_png = new_output(folder, stem + "-spectrogram", ".png")
+    spectrogram_picture(joined, audio.rate).save(spec_png)
+    return str(wav), str(wave_png), str(spec_png)
+
+
+def summary(audio: Audio) -> dict:
+    """How many clips, how long each, at what rate, what they say, how long they took, and any notices."""
+    said = ", ".join(audio.said[:16]) + (" ..." if len(audio.said) > 16 else "")
+    return {"n": len(audio.clips), "length": audio.clips.shape[-1] / audio.rate, "rate": audio.rate, "said": said,
+            "s": audio.seconds, "notes": list(audio.notes)}
+
+
+BACKGROUND, INK = (24, 26, 33), (96, 180, 255)
+
+
+def waveform_picture(samples: np.ndarray, rate: int, width: int = 640, height: int = 120) -> Image.Image:
+    """The waveform as a band between each column's lowest and highest sample."""
+    image = Image.new("RGB", (width, height), BACKGROUND)
+    pen = ImageDraw.Draw(image)
+    pen.line([(0, height // 2), (width, height // 2)], fill=(60, 64, 76))
+    if len(samples):
+        columns = np.array_split(np.asarray(samples, np.float32), min(width, len(samples)))
+        for x, column in enumerate(columns):
+            low, high = float(column.min()), float(column.max())
+            pen.line([(x, (1 - high) * height / 2), (x, (1 - low) * height / 2)], fill=INK)
+    return image
+
+
+def _palette() -> np.ndarray:
+    """A dark-to-bright colour ramp (black, purple, orange, pale yellow) for spectrograms."""
+    stops = np.array([[0, 0, 4], [80, 18, 123], [182, 54, 121], [251, 136, 97], [252, 253, 191]], np.float32)
+    at = np.linspace(0, len(stops) - 1, 256)
+    low = np.floor(at).astype(int).clip(0, len(stops) - 2)
+    frac = (at - low)[:, None]
+    return (stops[low] * (1 - frac) + stops[low + 1] * frac).astype(np.uint8)
+
+
+PALETTE = _palette()
+
+
+def spectrogram_picture(samples: np.ndarray, rate: int, height: int = 160) -> Image.Image:
+    """The log-mel spectrogram (low frequencies at the bottom), coloured, 80 dB of range."""
+    audio = torch.as_tensor(np.asarray(samples, np.float32))
+    if rate != RATE:
+        import torchaudio.functional as AF
+
+        audio = AF.resample(audio, rate, RATE)
+    mel = log_mel(audio).flip(0).numpy()
+    top = mel.max()
+    level = ((mel - (top - 18.4)) / 18.4).clip(0, 1)  # 18.4 nats of power: 80 dB
+    image = Image.fromarray(PALETTE[(level * 255).astype(np.uint8)])
+    return image.resize((max(image.width * 4, 320), height), Image.BILINEAR)
