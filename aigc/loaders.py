@@ -286,6 +286,120 @@ def _wavenet(info: ModelInfo, config: dict, device) -> AudioModel:
     return AudioModel(info, "wavenet", _weights(info, net, "model.safetensors").to(device), config, device)
 
 
+# transformers text-to-waveform models of these types make music (or any sound) from a description for as
+# long as asked (MusicGen, Copet et al. 2023); the rest of that family reads the text aloud.
+MUSIC_MODEL_TYPES = ("musicgen", "musicgen_melody")
+# What a transformers audio model needs from the Hub: configs, tokenizers and safetensors weights.
+_TRANSFORMERS_FILES = ["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken"]
+# Diffusers audio pipelines that change or extend a sound they are given: they need more than a prompt.
+_NOT_TEXT_TO_AUDIO = re.compile(r"AudioToAudio|Audio2Audio|Inpaint")
+# Where diffusers audio pipelines take the length of the sound, in seconds.
+AUDIO_LENGTH_ARGS = ("audio_end_in_s", "audio_length_in_s", "audio_duration_s", "audio_duration", "duration")
+
+
+def _hub_audio(info: ModelInfo, config: dict, device) -> AudioModel:
+    """A Hub id: a diffusers pipeline when it has a model_index.json, else a transformers model. Only those two
+    files are fetched before deciding, so that a model that is not a sound generator is refused unfetched."""
+    from huggingface_hub import snapshot_download
+
+    local = _pretrained_kwargs(info).get("local_files_only", False)
+    folder = Path(snapshot_download(info.location, allow_patterns=["model_index.json", "config.json"],
+                                   local_files_only=local))
+    if (folder / "model_index.json").is_file():
+        return _diffusers_audio(info, json.loads((folder / "model_index.json").read_text()), device)
+    if (folder / "config.json").is_file():
+        return _transformers_audio(info, json.loads((folder / "config.json").read_text()), device)
+    raise AigcError(f"'{info.name}' has neither a model_index.json (diffusers) nor a config.json (transformers), "
+                    "so it is not a sound generator.")
+
+
+def _transformers_audio(info: ModelInfo, config: dict, device) -> AudioModel:
+    """A text-to-speech or text-to-music model (VITS, MusicGen, ...) in transformers' "text-to-speech" /
+    "text-to-audio" pipeline. config: the library, the task, the sampling rate and, for music, the codec's
+    frame rate and codebooks (`speak` turns seconds into tokens with them)."""
+    import torch
+    from transformers import CONFIG_MAPPING, MODEL_FOR_TEXT_TO_WAVEFORM_MAPPING, pipeline
+
+    from .device import inference_dtype
+
+    model_type = config.get("model_type")
+    # Text-to-spectrogram models (SpeechT5) need a vocoder fetched from elsewhere and a speaker: left out.
+    if model_type not in CONFIG_MAPPING or CONFIG_MAPPING[model_type] not in MODEL_FOR_TEXT_TO_WAVEFORM_MAPPING:
+        raise AigcError(f"'{info.name}' is a {model_type or 'transformers'} model, not a sound generator.")
+    location = info.location
+    if info.source == "hub":
+        from huggingface_hub import snapshot_download
+
+        # The text-to-audio pipeline refuses `local_files_only` (transformers 5), so the files are found (or
+        # fetched) first and loaded from their folder, which asks the Hub nothing more.
+        location = snapshot_download(info.location, allow_patterns=_TRANSFORMERS_FILES,
+                                     local_files_only=_pretrained_kwargs(info).get("local_files_only", False))
+    music = model_type in MUSIC_MODEL_TYPES
+    # VITS is small and its flows invert a spline: it keeps float32 everywhere.
+    dtype = torch.float32 if model_type == "vits" else inference_dtype(device)
+    pipe = pipeline("text-to-audio" if music else "text-to-speech", model=location, device=device, dtype=dtype,
+                    model_kwargs={"use_safetensors": True})
+    about = {"library": "transformers", "task": pipe.task, "model_type": model_type, "rate": int(pipe.sampling_rate)}
+    if music:
+        about.update(frame_rate=pipe.model.config.audio_encoder.frame_rate,
+                     codebooks=pipe.model.config.decoder.num_codebooks)
+    return AudioModel(info, "hub", pipe, about, device)
+
+
+def _makes_sound(pipeline_class) -> bool:
+    """Whether a diffusers pipeline class answers with `.audios`: the module that defines it holds an output
+    type with that field (diffusers' AudioPipelineOutput or one of its own)."""
+    import dataclasses
+
+    from diffusers import DiffusionPipeline
+
+    module = inspect.getmodule(pipeline_class)
+    outputs = [v for v in vars(module).values() if isinstance(v, type) and dataclasses.is_dataclass(v)]
+    return pipeline_class is not DiffusionPipeline and any("audios" in {f.name for f in dataclasses.fields(v)}
+                                                           for v in outputs)
+
+
+def _diffusers_audio(info: ModelInfo, config: dict, device) -> AudioModel:
+    """A diffusers audio pipeline (StableAudio, AudioLDM 2, AudioLDM, MusicLDM, ...), refused by its class
+    before any weights load when it is not one that makes sound from a prompt alone."""
+    import diffusers
+    from diffusers import DiffusionPipeline
+
+    from .device import inference_dtype
+
+    named = config.get("_class_name") or "diffusers pipeline"
+    pipeline_class = getattr(diffusers, named, None) if named.isidentifier() else None
+    if not isinstance(pipeline_class, type) or not _makes_sound(pipeline_class):
+        raise AigcError(f"'{info.name}' is a {named}, not a sound generator.")
+    params = inspect.signature(pipeline_class.__call__).parameters
+    needs_more = any(p.default is inspect.Parameter.empty for name, p in params.items() if name in ("audio", "image"))
+    if "prompt" not in params or needs_more or _NOT_TEXT_TO_AUDIO.search(named):
+        raise AigcError(f"'{info.name}' is a {named}, not a text-to-audio pipeline; the Audio tab needs one such as "
+                        "cvssp/audioldm2.")
+    pipe = DiffusionPipeline.from_pretrained(info.location, dtype=inference_dtype(device), **_pretrained_kwargs(info))
+    length = next((name for name in AUDIO_LENGTH_ARGS if name in params), None)
+    about = {"library": "diffusers", "rate": _sampling_rate(info, pipe), "length": length,
+             "steps": params["num_inference_steps"].default if "num_inference_steps" in params else None}
+    transformer, vae = getattr(pipe, "transformer", None), getattr(pipe, "vae", None)
+    if length == "audio_end_in_s" and transformer is not None and hasattr(vae, "hop_length"):
+        # StableAudio's transformer has a fixed number of latent frames: the longest sound it can make
+        about["most_seconds"] = transformer.config.sample_size * vae.hop_length / vae.config.sampling_rate
+    return AudioModel(info, "hub", _quiet(pipe.to(device)), about, device)
+
+
+def _sampling_rate(info: ModelInfo, pipe) -> int:
+    """The sampling rate of a diffusers audio pipeline's sound: its own attribute, or its VAE's, vocoder's or
+    UNet's config (each family keeps it somewhere else)."""
+    found = getattr(pipe, "sample_rate", None)
+    for part, key in (("vae", "sampling_rate"), ("vae", "sample_rate"), ("vocoder", "sampling_rate"),
+                      ("unet", "sample_rate")):
+        part_config = getattr(getattr(pipe, part, None), "config", None)
+        found = found or getattr(part_config, key, None)
+    if not found:
+        raise AigcError(f"'{info.name}' does not say its sampling rate, so its sound cannot be played.")
+    return int(found)
+
+
 Loader = Callable[[ModelInfo, dict, Any], Any]
 LOADERS: dict[tuple[str, str], Loader] = {
     ("text", "hub"): _text, ("text", "transformers"): _text,
@@ -296,6 +410,8 @@ LOADERS: dict[tuple[str, str], Loader] = {
     ("conditional", "guided-diffusion"): _guided_diffusion,
     ("video", "hub"): _text_to_video, ("video", "diffusers"): _text_to_video, ("video", "text2video"): _video_gan,
     ("audio", "mel-diffusion"): _mel_diffusion, ("audio", "wavenet"): _wavenet,
+    ("audio", "hub"): _hub_audio, ("audio", "transformers"): _transformers_audio,
+    ("audio", "diffusers"): _diffusers_audio,
 }
 
 # What each task's loaders make, for the sentence that refuses a model of another task.

@@ -363,6 +363,20 @@ SENTENCES: list[tuple[str, str]] = [
     # aigc.serving.ended: a worker that ended mid-call
     (r"The process that draws pictures ended before it answered; please try again\.", "绘图的进程在回答之前结束了；请再试一次。"),
     (r"The process that writes text ended before it answered; please try again\.", "写文本的进程在回答之前结束了；请再试一次。"),
+    # aigc.loaders and aigc.pipelines.audio_hub: sound from Hub models
+    (r"'(?P<model>.+)' is an? (?P<what>.+), not a sound generator\.", "「{model}」是 {what}，不是声音生成模型。"),
+    (r"'(?P<model>.+)' is an? (?P<what>\w+), not a text-to-audio pipeline; the Audio tab needs one such as "
+     r"(?P<example>\S+)\.", "「{model}」是 {what}，不是文本生成音频的流水线；音频页需要这样的模型，例如 {example}。"),
+    (r"'(?P<model>.+)' has neither a model_index\.json \(diffusers\) nor a config\.json \(transformers\), so it is "
+     r"not a sound generator\.", "「{model}」既没有 model_index.json（diffusers），也没有 config.json（transformers），所以不是声音生成模型。"),
+    (r"'(?P<model>.+)' does not say its sampling rate, so its sound cannot be played\.",
+     "「{model}」没有给出采样率，所以无法播放它生成的声音。"),
+    (r"Type what the model should say, or describe the sound or music to make\.",
+     "请输入要让模型说的话，或描述要生成的声音或音乐。"),
+    (r"'(?P<model>.+)' knows none of the characters in this text; type it in the model's own language\.",
+     "「{model}」不认识这段文字里的任何字符；请用这个模型的语言输入。"),
+    (r"This model makes sound as long as the text needs, so the length setting is not used\.",
+     "这个模型生成的声音长度由文字决定，所以不使用时长设置。"),
 ]
 _SENTENCES = [(re.compile(pattern), zh) for pattern, zh in SENTENCES]
 # field values that are words too
