@@ -282,7 +282,10 @@ def _mel_diffusion(info: ModelInfo, config: dict, device) -> AudioModel:
 def _wavenet(info: ModelInfo, config: dict, device) -> AudioModel:
     from .models.wavenet import WaveNet
 
-    net = WaveNet(**{k: config[k] for k in ("residual", "skip", "layers", "stacks")})
+    # sizes a config leaves out keep the network's defaults, except local conditioning: none unless named
+    names = ("residual", "skip", "layers", "stacks", "classes", "mel_width", "hop")
+    sizes = {k: config[k] for k in names if k in config}
+    net = WaveNet(**sizes, mels=config.get("mels") or None)
     return AudioModel(info, "wavenet", _weights(info, net, "model.safetensors").to(device), config, device)
 
 
@@ -381,9 +384,12 @@ def _diffusers_audio(info: ModelInfo, config: dict, device) -> AudioModel:
     about = {"library": "diffusers", "rate": _sampling_rate(info, pipe), "length": length,
              "steps": params["num_inference_steps"].default if "num_inference_steps" in params else None}
     transformer, vae = getattr(pipe, "transformer", None), getattr(pipe, "vae", None)
+    projection = getattr(pipe, "projection_model", None)
     if length == "audio_end_in_s" and transformer is not None and hasattr(vae, "hop_length"):
-        # StableAudio's transformer has a fixed number of latent frames: the longest sound it can make
-        about["most_seconds"] = transformer.config.sample_size * vae.hop_length / vae.config.sampling_rate
+        # StableAudio's transformer has a fixed number of latent frames, and its projection model a largest
+        # number of seconds it was told: the longest sound it makes is the shorter of the two
+        frames = transformer.config.sample_size * vae.hop_length / vae.config.sampling_rate
+        about["most_seconds"] = min(frames, getattr(projection.config, "max_value", frames) if projection else frames)
     return AudioModel(info, "hub", _quiet(pipe.to(device)), about, device)
 
 

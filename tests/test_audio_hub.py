@@ -43,9 +43,9 @@ def tiny_vits(tmp_path_factory) -> str:
     config = VitsConfig(vocab_size=len(letters), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=16,
                         flow_size=8, spectrogram_bins=9, upsample_initial_channel=16, upsample_rates=[4, 4],
                         upsample_kernel_sizes=[8, 8], resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1]],
-                        duration_predictor_filter_channels=16, duration_predictor_num_flows=1, prior_encoder_num_flows=1,
-                        prior_encoder_num_wavenet_layers=1, posterior_encoder_num_wavenet_layers=1,
-                        depth_separable_num_layers=1, sampling_rate=RATE)
+                        duration_predictor_filter_channels=16, duration_predictor_num_flows=1,
+                        prior_encoder_num_flows=1, prior_encoder_num_wavenet_layers=1,
+                        posterior_encoder_num_wavenet_layers=1, depth_separable_num_layers=1, sampling_rate=RATE)
     torch.manual_seed(0)
     VitsModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -56,8 +56,14 @@ def tiny_vits(tmp_path_factory) -> str:
 def tiny_musicgen(tmp_path_factory) -> str:
     """A tiny random MusicGen: a T5 text encoder with a T5 tokenizer from a handmade vocabulary, an 8 kHz EnCodec
     of 50 frames a second and 2 codebooks, and the decoder, sampling as musicgen-small's generation config says."""
-    from transformers import (EncodecConfig, MusicgenConfig, MusicgenDecoderConfig, MusicgenForConditionalGeneration,
-                              T5Config, T5Tokenizer)
+    from transformers import (
+        EncodecConfig,
+        MusicgenConfig,
+        MusicgenDecoderConfig,
+        MusicgenForConditionalGeneration,
+        T5Config,
+        T5Tokenizer,
+    )
 
     folder = tmp_path_factory.mktemp("tiny-musicgen")
     pieces = ["<pad>", "</s>", "<unk>", "▁", *string.ascii_lowercase, *("▁" + c for c in string.ascii_lowercase)]
@@ -80,6 +86,35 @@ def tiny_musicgen(tmp_path_factory) -> str:
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
+
+
+@pytest.fixture(scope="module")
+def tiny_stable_audio(tmp_path_factory) -> str:
+    """A tiny random StableAudioPipeline (the class of stabilityai/stable-audio-open-1.0): a T5 text encoder and
+    tokenizer, the projection model, a one-layer DiT and a stereo Oobleck VAE at 8 kHz with 256 samples per latent
+    frame; 32 latent frames make at most 1.024 s. Its scheduler is the pipeline's declared EDM DPM-Solver (the
+    Hub model's cosine one needs torchsde)."""
+    from diffusers import AutoencoderOobleck, EDMDPMSolverMultistepScheduler, StableAudioDiTModel, StableAudioPipeline
+    from diffusers.pipelines.stable_audio import StableAudioProjectionModel
+    from transformers import T5Config, T5EncoderModel, T5Tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-stable-audio")
+    pieces = ["<pad>", "</s>", "<unk>", "▁", *string.ascii_lowercase, *("▁" + c for c in string.ascii_lowercase)]
+    tokenizer = T5Tokenizer(vocab=[(p, -1.0 - len(p)) for p in pieces], extra_ids=0, model_max_length=16)
+    torch.manual_seed(0)
+    text = T5EncoderModel(T5Config(vocab_size=len(tokenizer), d_model=16, d_kv=4, d_ff=32, num_layers=1, num_heads=2,
+                                   relative_attention_num_buckets=8, pad_token_id=0, eos_token_id=1))
+    vae = AutoencoderOobleck(encoder_hidden_size=4, downsampling_ratios=[4, 8, 8], channel_multiples=[1, 2, 2],
+                             decoder_channels=4, decoder_input_channels=4, audio_channels=2, sampling_rate=RATE)
+    transformer = StableAudioDiTModel(sample_size=32, in_channels=4, num_layers=1, attention_head_dim=8,
+                                      num_attention_heads=2, num_key_value_attention_heads=1, out_channels=4,
+                                      cross_attention_dim=16, time_proj_dim=8, global_states_input_dim=32,
+                                      cross_attention_input_dim=16)
+    projection = StableAudioProjectionModel(text_encoder_dim=16, conditioning_dim=16, min_value=0, max_value=512)
+    pipe = StableAudioPipeline(vae=vae, text_encoder=text, projection_model=projection, tokenizer=tokenizer,
+                               transformer=transformer, scheduler=EDMDPMSolverMultistepScheduler())
+    pipe.save_pretrained(folder / "pipeline")
+    return str(folder / "pipeline")
 
 
 def test_vits_speaks_seeded_clips_by_path(tiny_vits):
@@ -113,6 +148,31 @@ def test_musicgen_makes_the_length_asked_from_the_seed(tiny_musicgen):
     assert not np.allclose(two.clips[0], two.clips[1])  # the tiny codec turns different codes into different sound
 
 
+def test_a_diffusers_audio_pipeline_makes_the_length_asked_in_mono_from_the_seed(tiny_stable_audio):
+    from aigc.progress import reporting
+
+    told = []
+    with reporting(lambda done, total: told.append((done, total))):
+        two = audio.generate_audio("a dog barks", tiny_stable_audio, num_clips=2, seed=7, seconds=0.5)
+    assert two.clips.shape == (2, RATE // 2) and two.rate == RATE and two.notes == []  # stereo made mono
+    assert np.abs(two.clips).max() <= 1 and not np.allclose(two.clips[0], two.clips[1])
+    assert told[-1] == (100, 100) and len(told) == 100  # each denoising step told, the pipeline's own 100
+    one = audio.generate_audio("a dog barks", tiny_stable_audio, seed=8, seconds=0.5)
+    np.testing.assert_allclose(one.clips[0], two.clips[1], atol=1e-4)  # clip 1 of seed 7 is clip 0 of seed 8
+    with pytest.raises(AigcError, match=r"^length in seconds must be between 0\.5 and 1\.024 \(got 2\)\.$"):
+        audio.generate_audio("a dog barks", tiny_stable_audio, seconds=2)  # the model's own longest sound
+
+
+@pytest.mark.parametrize("named", ["DanceDiffusionPipeline", "StableAudio3AudioToAudioPipeline"])
+def test_audio_pipelines_that_need_more_than_a_prompt_are_refused_before_loading(tmp_path, named):
+    """Only model_index.json is there: the class alone decides, and no weights are read."""
+    (tmp_path / named).mkdir()
+    (tmp_path / named / "model_index.json").write_text(json.dumps({"_class_name": named}))
+    with pytest.raises(AigcError, match=rf"^'{named}' is a {named}, not a text-to-audio pipeline; the Audio tab needs "
+                                        r"one such as cvssp/audioldm2\.$"):
+        audio.generate_audio("a dog barks", str(tmp_path / named))
+
+
 def test_draw_writes_a_wav_the_page_plays(tiny_vits):
     wav, wave_png, spectrogram_png, summary = audio.draw("seven", tiny_vits, num_clips=2, seed=0, seconds=2)
     samples, rate = read_wav(wav)
@@ -134,6 +194,40 @@ def test_an_uncached_hub_id_offline_is_one_sentence():
     with pytest.raises(AigcError, match=r"^'aigc-tests/no-such-tts' is not in the local cache and the Hugging Face Hub "
                                         r"cannot be reached"):
         audio.generate_audio("hello", "aigc-tests/no-such-tts")
+
+
+def cached_on_the_hub(monkeypatch, cache, repo_id: str, folder=None) -> None:
+    """`folder`'s files as the local Hub cache's snapshot of `repo_id` (a README alone without a folder), with
+    huggingface_hub looking in `cache`: a Hub id that loads offline, as one fetched earlier does."""
+    import shutil
+
+    import huggingface_hub.constants
+
+    commit = "0" * 40
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / commit
+    if folder is not None:
+        shutil.copytree(folder, snapshot)
+    else:
+        snapshot.mkdir(parents=True)
+        (snapshot / "README.md").write_text("no model here")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+
+
+def test_a_cached_hub_id_speaks_offline(tiny_vits, tmp_path, monkeypatch):
+    cached_on_the_hub(monkeypatch, tmp_path / "hub", "aigc-tests/cached-tts", tiny_vits)
+    said = audio.generate_audio("hello", "aigc-tests/cached-tts", seed=0)
+    assert said.rate == RATE and said.clips.shape[0] == 1 and said.clips.std() > 0.01
+    np.testing.assert_array_equal(said.clips, audio.generate_audio("hello", tiny_vits, seed=0).clips)  # the same model
+
+
+def test_a_cached_hub_id_that_is_no_model_is_one_sentence(tmp_path, monkeypatch):
+    cached_on_the_hub(monkeypatch, tmp_path / "hub", "aigc-tests/cached-readme")
+    with pytest.raises(AigcError, match=r"^'aigc-tests/cached-readme' has neither a model_index\.json \(diffusers\) "
+                                        r"nor a config\.json \(transformers\), so it is not a sound generator\.$"):
+        audio.generate_audio("hello", "aigc-tests/cached-readme")
 
 
 @pytest.mark.parametrize("what, options, words", [
@@ -167,10 +261,11 @@ def test_the_new_sentences_read_in_chinese():
     for sentence in [LENGTH_NOT_USED, "Type what the model should say, or describe the sound or music to make.",
                      "'x' is a StableDiffusionPipeline, not a sound generator.",
                      "'x' is a gpt2 model, not a sound generator.",
-                     "'x' is a DanceDiffusionPipeline, not a text-to-audio pipeline; the Audio tab needs one such as "
-                     "cvssp/audioldm2.",
+                     ("'x' is a DanceDiffusionPipeline, not a text-to-audio pipeline; the Audio tab needs one such as "
+                      "cvssp/audioldm2."),
                      "'x' knows none of the characters in this text; type it in the model's own language.",
-                     "'x' has neither a model_index.json (diffusers) nor a config.json (transformers), so it is not a "
-                     "sound generator."]:
+                     ("'x' has neither a model_index.json (diffusers) nor a config.json (transformers), so it is not a "
+                      "sound generator."),
+                     "'x' does not say its sampling rate, so its sound cannot be played."]:
         chinese = translate(sentence, "zh")
         assert chinese != sentence and any("\u4e00" <= c <= "\u9fff" for c in chinese), sentence

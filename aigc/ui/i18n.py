@@ -364,6 +364,7 @@ SENTENCES: list[tuple[str, str]] = [
     (r"The process that draws pictures ended before it answered; please try again\.", "绘图的进程在回答之前结束了；请再试一次。"),
     (r"The process that writes text ended before it answered; please try again\.", "写文本的进程在回答之前结束了；请再试一次。"),
     # aigc.loaders and aigc.pipelines.audio_hub: sound from Hub models
+    (r"'(?P<model>.+)' is an? (?P<what>\S+) model, not a sound generator\.", "「{model}」是 {what} 模型，不是声音生成模型。"),
     (r"'(?P<model>.+)' is an? (?P<what>.+), not a sound generator\.", "「{model}」是 {what}，不是声音生成模型。"),
     (r"'(?P<model>.+)' is an? (?P<what>\w+), not a text-to-audio pipeline; the Audio tab needs one such as "
      r"(?P<example>\S+)\.", "「{model}」是 {what}，不是文本生成音频的流水线；音频页需要这样的模型，例如 {example}。"),
