@@ -138,17 +138,32 @@ def _reporter(total: int):
 
 
 def _wavenet_clips(m: AudioModel, labels: torch.Tensor, seed: int, temperature: float, on_partial) -> np.ndarray:
+    """A WaveNet vocoder writes each clip sample by sample from a spectrogram that the spectrogram model
+    named in its config draws for the digit (a WaveNet without local conditioning, from the digit alone)."""
     from ..data.audio import from_mu_law
 
     samples = RATE * int(m.config.get("seconds", 1))
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # draws the spectrograms, then the WaveNet's samples
+    mels = None
+    if m.config.get("mels"):
+        from ..models.mel_diffusion import sample
+
+        name = m.config.get("mel_model") or DEFAULT_MODEL
+        mel_model: AudioModel = load(name, "audio")  # a name from the model's own config, not the request's
+        if mel_model.kind != "mel-diffusion" or mel_model.labels != m.labels:
+            raise AigcError(f"'{m.info.name}' writes sound from the spectrograms of '{name}', which is not a "
+                            "spectrogram model of the same digits.")
+        steps = mel_model.config.get("sample_steps", 16)
+        with torch.inference_mode():
+            mels = sample(mel_model.net, labels, mel_model.config.get("frames", FRAMES), steps,
+                          mel_model.config.get("guidance", 2.0), generator=generator, on_step=_reporter(steps))
 
     def partial(done: int, codes: torch.Tensor) -> None:
         if on_partial is not None:
             on_partial(from_mu_law(codes[:, :done].cpu()).numpy())
 
-    codes = m.net.generate(labels.to(m.device), samples, temperature=temperature, generator=generator,
-                           on_chunk=partial)
+    codes = m.net.generate(labels.to(m.device), None if mels is None else mels.to(m.device), samples,
+                           temperature=temperature, generator=generator, on_chunk=partial)
     return from_mu_law(codes.cpu()).numpy()
 
 

@@ -301,10 +301,14 @@ class MelDiffusionConfig(TrainConfig):
 @dataclass
 class WaveNetSizes:
     residual: int = 32
-    skip: int = 96
-    layers: int = 12  # per stack: dilations 1, 2, ..., 2 ** (layers - 1); two stacks see 8,192 samples (1 s)
+    skip: int = 64
+    layers: int = 8  # per stack: dilations 1, 2, ..., 128; two stacks see 512 samples, four mel frames
     stacks: int = 2
-    crop: int = 6000  # samples a training crop holds (the whole word) and a judged clip is written for
+    mels: int | None = 64  # bands of the log-mel spectrogram it is conditioned on locally (0 or None: the class alone)
+    mel_width: int = 128  # channels of the convolution that reads the spectrogram
+    crop: int = 2560  # samples of a training crop, a multiple of the mel hop
+    mel_noise: float = 0.1  # std of the noise on the training spectrograms (model scale): drawn ones are imperfect
+    mel_model: str = "mel-digits"  # the spectrogram model the app draws from, and evaluation also vocodes
     ema_decay: float = 0.999
     temperature: float = 1.0  # of the clips the trainer judges
 
@@ -313,8 +317,8 @@ class WaveNetSizes:
 class WaveNetConfig(TrainConfig):
     kind: str = "wavenet"
     dataset: str = "spoken-digits"
-    steps: int = 12000
-    batch_size: int = 6
+    steps: int = 8000
+    batch_size: int = 8
     lr: float = 1e-3
     warmup: int = 200
     eval_every: int = 500
