@@ -137,6 +137,8 @@ def _body(meta: dict[str, Any]) -> str:
         return _gpt_body(meta)
     if kind in IMAGE_KINDS:
         return _image_body(meta)
+    if kind in AUDIO_KINDS:
+        return _audio_body(meta)
     return _conditional_body(meta) if kind in CONDITIONAL_KINDS else _generic_body(meta)
 
 
@@ -456,6 +458,75 @@ import aigc
 
 {_metrics_table(metrics)}
 {judges} {_measured(m, "this table and the picture")}
+
+{_training(m)}
+## References
+
+{references}"""
+
+
+AUDIO_KINDS = {
+    "mel-diffusion": ("a diffusion model of log-mel spectrograms", """Sound drawn as a picture of its spectrogram, then heard: a one-dimensional U-Net over time
+(the 64 mel bands are its channels; three resolutions, FiLM conditioning, one self-attention layer at
+the coarsest) denoises a 64x64 log-mel spectrogram (8 kHz, 256-sample windows, hop 128) from pure
+noise in a few DDIM steps, and Griffin-Lim turns it into a waveform: the power spectrum by least
+squares through the mel filters (torchaudio's `InverseMelScale`), the phase by 32 iterations of
+`GriffinLim`. Trained with v-prediction under a cosine schedule; the
+condition (a digit, or a caption's attributes) is dropped for 10% of the clips, for classifier-free
+guidance.""", """- J. Ho, A. Jain, P. Abbeel, *Denoising Diffusion Probabilistic Models*, NeurIPS 2020.
+- T. Salimans, J. Ho, *Progressive Distillation for Fast Sampling of Diffusion Models*, ICLR 2022: v-prediction.
+- J. Ho, T. Salimans, *Classifier-Free Diffusion Guidance*, 2021.
+- D. Griffin, J. Lim, *Signal Estimation from Modified Short-Time Fourier Transform*, IEEE TASSP 1984.
+- V. Popov et al., *Grad-TTS: A Diffusion Probabilistic Model for Text-to-Speech*, ICML 2021: diffusion on mel spectrograms.
+"""),
+    "wavenet": ("a WaveNet", """A WaveNet writes the waveform one 8-bit mu-law sample at a time: stacks of dilated causal
+convolutions with gated activations and residual and skip connections, a 256-way softmax over the
+next sample, conditioned on the digit. Generation keeps a queue of past activations per layer, so each
+new sample costs one step per layer.""", """- A. van den Oord et al., *WaveNet: A Generative Model for Raw Audio*, 2016.
+- T. Le Paine et al., *Fast Wavenet Generation Algorithm*, 2016.
+"""),
+}
+
+
+def _audio_body(m: dict[str, Any]) -> str:
+    what, how, references = AUDIO_KINDS[m["kind"]]
+    metrics, name = m.get("metrics", {}), m.get("name", "MODEL")
+    samples = int(metrics.get("samples", 200))
+    if "digit_accuracy" in metrics:
+        real = f" (real clips of voices no model heard: {metrics['real_digit_accuracy']:.1%})" if "real_digit_accuracy" in metrics else ""
+        headline = (f"The spoken-digit judge hears **the digit asked for in {metrics['digit_accuracy']:.1%} of {samples:,} "
+                    f"clips**{real}.")
+        judges = ("The judge is `checkpoints/evaluation/spoken-digit-classifier`, trained only on voices that no generator "
+                  "learned from; clips ask for each digit in turn.")
+        usage = f'aigc.generate_audio("3 1 4", model="{name}")'
+    elif "kind_agreement" in metrics:
+        headline = (f"Asked for a sound, it makes **the named kind in {metrics['kind_agreement']:.1%}** of {samples:,} clips"
+                    + (f", the named pitch in {metrics['pitch_agreement']:.1%}" if "pitch_agreement" in metrics else "")
+                    + (f" and the named direction in {metrics['direction_agreement']:.1%}" if "direction_agreement" in metrics else "")
+                    + ".")
+        judges = ("The judge (`aigc/evaluation/sound_effects.py`) measures pitch, length and the pitch's direction, and "
+                  "names the kind with `checkpoints/evaluation/sfx-classifier`, trained on clips of other seeds.")
+        usage = f'aigc.generate_audio("a long high rising chirp", model="{name}")'
+    else:
+        headline, judges, usage = "", "", f'aigc.generate_audio("7", model="{name}")'
+    return f"""
+# `{name}`: {what} trained on `{m['dataset']}`
+
+{how}
+
+{m.get('parameters', 0):,} parameters, trained from scratch by AIGC Studio. {headline}
+
+```python
+import aigc
+audio = {usage}   # .clips (N, samples), .rate
+```
+
+![spectrograms of samples](samples.png) ([listen](samples.wav))
+
+## Measured
+
+{_metrics_table(metrics)}
+{judges} {_measured(m, "this table and the samples")}
 
 {_training(m)}
 ## References

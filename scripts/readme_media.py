@@ -75,7 +75,8 @@ def main() -> None:
         for index, button, notes, done, name in ((0, "text-generate", "text-notes", seed, "text"),
                                                  (1, "image-generate", "image-notes", seed, "image"),
                                                  (2, "cond-generate", "cond-notes", seed, "conditional"),
-                                                 (3, "video-generate", "video-notes", frames_word, "video")):
+                                                 (3, "video-generate", "video-notes", frames_word, "video"),
+                                                 (4, "audio-generate", "audio-notes", seed, "audio")):
             page.locator("button[role='tab']").nth(index).click()
             page.locator(f"#{button}").click()
             page.wait_for_function(f"() => document.querySelector('#{notes}').innerText.includes('{done}')", timeout=60_000)
@@ -83,7 +84,7 @@ def main() -> None:
             shoot(page, args.out / f"tab-{name}{suffix}.png")
 
         # Training: frames of the live page, one a second, made into a looping animation.
-        page.locator("button[role='tab']").nth(4).click()
+        page.locator("button[role='tab'][data-tab-id='train']").click()
         page.locator("#train-name textarea").fill("dcgan-demo")
         for box, value in (("#train-steps", "300"), ("#train-sample-every", "50")):
             page.locator(f"{box} input[type='number']").fill(value)
@@ -105,7 +106,7 @@ def main() -> None:
             palette[0].save(gif, save_all=True, append_images=palette[1:], duration=250, loop=0, optimize=True)
             print(f"{gif} ({gif.stat().st_size // 1024} kB, {len(frames)} frames)")
 
-        page.locator("button[role='tab']").nth(5).click()
+        page.locator("button[role='tab'][data-tab-id='models']").click()
         page.wait_for_timeout(1500)
         shoot(page, args.out / f"tab-models{suffix}.png")
         browser.close()

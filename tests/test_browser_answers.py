@@ -137,7 +137,7 @@ def test_a_chinese_page_reads_the_train_tab_in_chinese(browser, app_url):
     Client(app_url, verbose=False).predict("dcgan", "digits", None, "answers-zh", 20, 16, 2e-4, 0, 10,
                                            api_name="/start_training")
     with open_page(browser, app_url, "zh-CN") as page:
-        page.locator("button[role=tab]").nth(4).click()
+        page.locator("button[role=tab][data-tab-id=train]").click()
         page.locator("#train-run input").fill("answers-zh")
         page.locator("#train-run input").press("Enter")
         page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('已完成')", timeout=60_000)

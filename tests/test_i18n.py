@@ -27,8 +27,8 @@ PLAIN = {"Top-k", "Top-p", "AIGC Studio", "# AIGC Studio\n", "blurry, low qualit
 SHOWN = {"label", "info", "placeholder", "title", "x_title", "y_title", "color_title"}
 SHOWN_FIRST = {"Button", "Tab", "Accordion", "Markdown"}  # components whose first argument is shown words
 
-TABS_EN = ["Text", "Image", "Conditional image", "Video", "Train", "Models"]
-TABS_ZH = ["文本", "图像", "条件图像", "视频", "训练", "模型"]
+TABS_EN = ["Text", "Image", "Conditional image", "Video", "Audio", "Train", "Models"]
+TABS_ZH = ["文本", "图像", "条件图像", "视频", "音频", "训练", "模型"]
 
 
 def used_keys() -> dict[str, set[str]]:
@@ -146,13 +146,13 @@ def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
         assert _tab_names(page) == TABS_ZH
         assert page.locator("#text-generate").inner_text().strip() == "生成"
         assert "运行设备" in page.locator("#aigc-header").inner_text()
-        for i, name in enumerate(["text", "image", "conditional", "video", "train", "models"]):
+        for i, name in enumerate(["text", "image", "conditional", "video", "audio", "train", "models"]):
             page.locator("button[role=tab]").nth(i).click()
             page.wait_for_timeout(1000)
             _no_keys_shown(page, name)
             page.screenshot(path=str(shots / f"zh-{name}.png"), full_page=True)
         assert "参数量" in page.locator("#models-table").inner_text()  # the table's header row
-        page.locator("button[role=tab]").nth(4).click()
+        page.locator("button[role=tab][data-tab-id=train]").click()
         assert page.locator("#train-start").inner_text().strip() == "开始训练"
         page.wait_for_function("() => document.querySelector('#train-d').innerText.includes('判为真实的概率')",
                                timeout=30_000)
@@ -185,7 +185,7 @@ def test_an_english_browser_sees_english_and_the_settings_switch_to_chinese(brow
         _wait_for_tabs(page, TABS_ZH)
         page.locator(".backdrop").first.click(position={"x": 5, "y": 5})  # close Settings
         assert page.locator("#text-generate").inner_text().strip() == "生成"
-        page.locator("button[role=tab]").nth(4).click()
+        page.locator("button[role=tab][data-tab-id=train]").click()
         assert page.locator("#train-start").inner_text().strip() == "开始训练"
         _no_keys_shown(page, "switched to Chinese")
 

@@ -39,7 +39,7 @@ def test_a_run_streams_growing_curves_and_its_model_joins_the_image_tab(client):
     assert {"generator loss", "discriminator loss", "generator loss (raw)", "discriminator loss (raw)"} <= series
     d_series = {row[1] for u in updates if isinstance(u[3], dict) and u[3].get("value") for row in u[3]["value"]["data"]}
     assert {"D(x)", "D(G(z))"} <= d_series
-    status, log = updates[-1][1], updates[-1][7]
+    status, log = updates[-1][1], updates[-1][8]
     assert "finished" in status and "step 40 / 40" in status and "step 40: finished; the best checkpoint is step" in log
     # the label's words are an i18n key (the page shows "Samples at step" or "样本 · 训练步数"), then the step
     assert any(isinstance(u[5], dict) and re.search(r'"train.samples_at"\} [\d,]+$', str(u[5].get("label")))
@@ -239,7 +239,7 @@ def test_while_a_run_trains_start_says_why_it_waits_and_stop_and_resume_follow_t
         start, stop, resume = last[-3:]
         assert (start["interactive"], stop["interactive"], resume["interactive"]) == (True, False, True)
         assert "stopped" in last[1] and "Start waits" not in last[1]
-        assert "stopped; the checkpoint is saved (Resume continues from here)" in last[7]
+        assert "stopped; the checkpoint is saved (Resume continues from here)" in last[8]
     finally:
         jobs.stop()
         run.wait()
@@ -274,7 +274,7 @@ def test_a_chinese_page_reads_the_status_log_legends_and_errors_in_chinese(monke
     zh = list(train_tab.watch("tab-zh", _Page("browser-zh", "zh-CN")))[-1]
     en = list(train_tab.watch("tab-zh", _Page("browser-en", "en-US")))[-1]
     assert "已完成" in zh[1] and "第 4 / 4 步" in zh[1] and "finished" not in zh[1]
-    assert "开始训练" in zh[7] and "训练完成" in zh[7] and "started" not in zh[7]
+    assert "开始训练" in zh[8] and "训练完成" in zh[8] and "started" not in zh[8]
     legend = {row[1] for row in zh[2]["value"].to_dict("split")["data"]}
     assert {"损失", "损失（原始值）", "验证损失"} <= legend
     assert {row[1] for row in zh[4]["value"].to_dict("split")["data"]} == {"学习率"}

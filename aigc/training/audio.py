@@ -1,6 +1,6 @@
 """Training steps for the audio kinds. `mel-diffusion`: a diffusion model of log-mel spectrograms
 (aigc.models.mel_diffusion), conditioned on a digit (`spoken-digits`) or on a caption's attributes
-(`sound-effects`); v-prediction with min-SNR weighting and an EMA of the weights.
+(`sound-effects`); v-prediction and an EMA of the weights.
 
 The best checkpoint is the one whose clips, turned into sound by Griffin-Lim, the judge finds most
 often as asked (the spoken-digit judge, or the sound-effect judge's measurements): the denoising loss
@@ -140,8 +140,6 @@ class MelDiffusionTask(Task):
         self.model, self.opt = accelerator.prepare(model, opt)
         self.ema = ema.to(device)
         self.scheduler = training_scheduler()
-        alphas = self.scheduler.alphas_cumprod
-        self.snr = (alphas / (1 - alphas)).to(device)
         self.parameters = sum(p.numel() for p in model.parameters())
         self.noise = torch.Generator().manual_seed(self.process_seed(config.seed + 53))
 
@@ -162,9 +160,9 @@ class MelDiffusionTask(Task):
         target = self.scheduler.get_velocity(x, noise, t)
         with self.accelerator.autocast():
             pred = self.model(self.scheduler.add_noise(x, noise, t), t, labels)
-        # min-SNR-5 weighting for v-prediction (Hang et al., 2023): no timestep dominates the loss
-        weight = self.snr[t].clamp(max=5.0) / (self.snr[t] + 1)
-        loss = (weight * F.mse_loss(pred.float(), target, reduction="none").mean(dim=(1, 2))).mean()
+        # The plain v-prediction loss: min-SNR weighting (Hang et al., 2023) starves the low-noise steps, and
+        # with it the last denoising steps left a speckle over the silence that Griffin-Lim turns into hiss.
+        loss = F.mse_loss(pred.float(), target)
         self.opt.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         if self.config.grad_clip:

@@ -267,7 +267,7 @@ def _watch(name: str | None, lang: str, session: str | None, ticket: int, reques
         buttons = _buttons(view, live, session)
         yield (
             runs, _status(view, live, lang, JOBS.full()), *plots,
-            *(_sample_outputs(sample) if new_sample else (gr.update(), gr.update())),
+            *(_sample_outputs(sample) if new_sample else (gr.update(), gr.update(), gr.update())),
             "\n".join(_log_line(e, lang) for e in view.log[-200:]) if len(view.log) != shown_log else gr.update(),
             *(buttons if buttons != shown_buttons else (gr.update(),) * 3),
         )
@@ -279,14 +279,18 @@ def _watch(name: str | None, lang: str, session: str | None, ticket: int, reques
 
 
 def _sample_outputs(sample):
-    """(picture, text): the newest sample in the one that fits it, the other hidden."""
-    path, text = sample.data.get("image"), sample.data.get("text")
+    """(picture, text, sound): the newest sample in the ones that fit it, the others hidden. A sound
+    model's sample is a clip to play beside the picture of its spectrograms."""
+    path, text, sound = sample.data.get("image"), sample.data.get("text"), sample.data.get("audio")
     step = f" {sample.step:,}"  # after the label's key: one key per string
+    heard = (gr.update(value=sound, visible=True, label=str(i18n("train.sample_at")) + step)
+             if sound and Path(sound).is_file() else gr.update(visible=False))
     if text:
-        return gr.update(visible=False), gr.update(value=text, visible=True, label=str(i18n("train.sample_at")) + step)
+        return gr.update(visible=False), gr.update(value=text, visible=True, label=str(i18n("train.sample_at")) + step), heard
     if path and Path(path).is_file():
-        return gr.update(value=path, visible=True, label=str(i18n("train.samples_at")) + step), gr.update(visible=False)
-    return gr.update(), gr.update(value=sample.data.get("error", ""), visible=bool(sample.data.get("error")))
+        return (gr.update(value=path, visible=True, label=str(i18n("train.samples_at")) + step), gr.update(visible=False),
+                heard)
+    return gr.update(), gr.update(value=sample.data.get("error", ""), visible=bool(sample.data.get("error"))), heard
 
 
 NO_RUN = "<div class='aigc-train-status'>" + str(i18n("train.no_run")) + "</div>"
@@ -294,7 +298,8 @@ NO_RUN = "<div class='aigc-train-status'>" + str(i18n("train.no_run")) + "</div>
 
 def _empty(lang: str = "en", session: str | None = None):
     return (gr.update(choices=past_runs()), NO_RUN + _busy_note(JOBS.full(), lang), gr.update(value=None),
-            gr.update(value=None), gr.update(value=None), gr.update(), gr.update(), "", *_buttons(None, False, session))
+            gr.update(value=None), gr.update(value=None), gr.update(), gr.update(), gr.update(value=None, visible=False),
+            "", *_buttons(None, False, session))
 
 
 def start_training(kind: str, dataset: str, upload, name: str, steps: float, batch_size: float, lr: float, seed: float,
@@ -423,11 +428,13 @@ def build(engine: Engine, demo: gr.Blocks | None = None) -> None:
                 lr_plot = gr.LinePlot(x="step", y="value", color="series", height=220, elem_id="train-lr-plot", **LR_WORDS)
             sample_image = gr.Image(label=i18n("common.samples"), type="filepath", height=360, elem_id="train-sample", buttons=["download"])
             sample_text = gr.Textbox(label=i18n("train.sample_text"), lines=8, visible=False, elem_id="train-sample-text")
+            sample_audio = gr.Audio(label=i18n("train.sample_text"), type="filepath", interactive=False, visible=False,
+                                    elem_id="train-sample-audio")
             log = gr.Textbox(label=i18n("train.log"), lines=6, max_lines=12, autoscroll=True, elem_id="train-log")
 
     gr.Examples(EXAMPLES, [kind, name, steps, batch, lr, sample_every], [dataset, upload], fn=_example_data,
                 run_on_click=True, label=i18n("train.examples"), example_labels=[row[1] for row in EXAMPLES])
-    streamed = [runs, status, loss_plot, d_plot, lr_plot, sample_image, sample_text, log, start, stop, resume]
+    streamed = [runs, status, loss_plot, d_plot, lr_plot, sample_image, sample_text, sample_audio, log, start, stop, resume]
     # trigger_mode="multiple": a click while the tab still streams an earlier run is answered (with a
     # sentence when it cannot start), not dropped; the newer watch then replaces the older one.
     watching = dict(concurrency_id="train-watch", concurrency_limit=16, show_progress="hidden", trigger_mode="multiple")
