@@ -11,7 +11,7 @@ from ..device import random_seed
 from ..pipelines import audio as pipeline
 from ..serving import Engine
 from .endpoint import endpoint
-from .i18n import i18n, language, say
+from .i18n import i18n, language, say, translate
 from .notes import blank_on
 from .steps import moving
 
@@ -39,8 +39,9 @@ def generate_audio(what: str, model: str, num_clips: int, seed: int, steps: int,
         "draw", pipeline.draw, what, model=model, num_clips=num_clips, seed=seed, steps=takes.given("steps", steps),
         guidance=takes.given("guidance", guidance), temperature=takes.given("temperature", temperature),
         seconds=takes.given("seconds", seconds), progress=moving(progress))
-    notes = say(language(request), "note.audio", seed=seed, **{k: v for k, v in said.items() if k != "notes"})
-    return wav, wave, spectrogram, " ".join([notes, *said["notes"]])
+    lang = language(request)
+    notes = say(lang, "note.audio", seed=seed, **{k: v for k, v in said.items() if k != "notes"})
+    return wav, wave, spectrogram, " ".join([notes, *(translate(note, lang) for note in said["notes"])])
 
 
 def build(engine: Engine, tab: gr.Tab | None = None) -> gr.Dropdown:
