@@ -7,7 +7,7 @@ dilated causal convolutions (kernel 2, dilations 1, 2, ..., 2 ** (layers - 1)), 
 activation tanh(W_f x + V_f h + U_f y) * sigmoid(W_g x + V_g h + U_g y), a residual 1x1 convolution back
 into the layer's input and a skip 1x1 convolution into the sum that the output head (ReLU, 1x1, ReLU,
 1x1) turns into 256 logits. h is the class (global conditioning, the paper's eq. 3); y is the spectrogram
-brought to the sample rate (local conditioning, the paper's section 2.5 and eq. 4), as in the WaveNet
+brought to the sample rate (local conditioning, the paper's section 2.5), as in the WaveNet
 vocoder of Tacotron 2 (Shen et al. 2018), which writes speech from a predicted mel spectrogram.
 
 Local conditioning is cheap by construction: a convolution over three frames (and a nonlinearity) reads
