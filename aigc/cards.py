@@ -481,8 +481,12 @@ guidance.""", """- J. Ho, A. Jain, P. Abbeel, *Denoising Diffusion Probabilistic
 """),
     "wavenet": ("a WaveNet", """A WaveNet writes the waveform one 8-bit mu-law sample at a time: stacks of dilated causal
 convolutions with gated activations and residual and skip connections, a 256-way softmax over the
-next sample, conditioned on the digit. Generation keeps a queue of past activations per layer, so each
-new sample costs one step per layer.""", """- A. van den Oord et al., *WaveNet: A Generative Model for Raw Audio*, 2016.
+next sample. It is conditioned locally on a log-mel spectrogram (each sample on the frame it falls in)
+and globally on the digit: the app draws the spectrogram with the spectrogram diffusion model its
+config names, then the WaveNet writes the sound from it, as a neural vocoder, in place of Griffin-Lim.
+Generation keeps a queue of past activations per layer, so each new sample costs one step per layer.""",
+                """- A. van den Oord et al., *WaveNet: A Generative Model for Raw Audio*, 2016.
+- J. Shen et al., *Natural TTS Synthesis by Conditioning WaveNet on Mel Spectrogram Predictions*, ICASSP 2018.
 - T. Le Paine et al., *Fast Wavenet Generation Algorithm*, 2016.
 """),
 }

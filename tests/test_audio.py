@@ -110,7 +110,7 @@ def test_digits_are_read_from_words_and_numerals(said, digits):
     assert audio.digits_in(said) == digits
 
 
-@pytest.mark.parametrize("what, words", [("hello", "names none of them"), ("", "names none of them"),
+@pytest.mark.parametrize("what, words", [("hello", "names none of them"), ("", "Type the digits to say"),
                                          ("x" * 10_000, "the limit is")])
 def test_text_without_a_digit_gets_one_sentence(tiny_mel, what, words):
     with pytest.raises(AigcError, match=words):
@@ -155,3 +155,17 @@ def test_the_controls_follow_the_models_config(tiny_mel):
     takes = audio.controls(tiny_mel)
     assert takes.kind == "hub"  # a folder typed on the web is not looked at: it reads as a Hub id
     assert audio.controls("no-such-model/x").kind == "hub"
+
+
+@pytest.mark.slow  # the app's session server
+def test_the_endpoint_answers_through_gradio_client_with_a_wav_and_two_pictures(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    wav, wave, spectrogram, notes = client.predict("seven 7", audio.DEFAULT_MODEL, 2, 5, 16, 2.0, 1.0, 5.0,
+                                                   api_name="/generate_audio")
+    samples, rate = data.read_wav(wav)
+    assert rate == data.RATE and len(samples) == int(data.RATE * (4 + 3 * audio.PAUSE))  # 2 digits x 2 clips
+    assert "4 clip(s)" in notes and "Seed 5" in notes
+    with pytest.raises(Exception, match="names none of them"):
+        client.predict("hello", audio.DEFAULT_MODEL, 1, 5, 16, 2.0, 1.0, 5.0, api_name="/generate_audio")

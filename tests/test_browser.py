@@ -172,3 +172,21 @@ def test_an_example_fills_the_train_tab_and_choosing_a_kind_fills_its_defaults(p
     page.get_by_role("option", name="VAE: images", exact=True).click()
     page.wait_for_function(f"() => ({number})('#train-steps') === 2000", timeout=30_000)
     page.wait_for_function("() => document.querySelector('#train-dataset input').value === 'digits'", timeout=30_000)
+
+
+def test_say_digits_in_the_audio_tab_and_see_the_player_ready(page, tmp_path):
+    page.get_by_role("tab", name="Audio", exact=True).click()
+    what = page.locator("#audio-what textarea")
+    what.wait_for(timeout=60_000)
+    what.fill("3 1 4")
+    page.locator("#audio-generate").click()
+    page.wait_for_function("() => document.querySelector('#audio-notes').innerText.includes('3 clip(s)')", timeout=60_000)
+    # the player has read the WAV: it shows the clip's length (three clips and two pauses: 0:03)
+    page.wait_for_function("() => /0:03/.test(document.querySelector('#audio-output').innerText)", timeout=60_000)
+    assert page.locator("#audio-output button[aria-label='Play'], #audio-output button.play-pause-button").count() >= 1
+    for picture in ("#audio-waveform", "#audio-spectrogram"):
+        page.wait_for_function(f"() => {{ const i = document.querySelector('{picture} img');"
+                               " return i && i.complete && i.naturalWidth >= 320; }", timeout=60_000)
+    shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "audio-tab.png"), full_page=True)

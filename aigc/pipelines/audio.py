@@ -78,9 +78,10 @@ def digits_in(what) -> list[int]:
             found.append(DIGIT_WORDS.index(word))
         elif word in NUMERALS:
             found.append(NUMERALS[word])
+    if not text.strip():
+        raise AigcError("Type the digits to say, as words or numerals: 'seven', '3 1 4'.")
     if not found:
-        shown = f"'{text.strip()[:40]}'" if text.strip() else "nothing"
-        raise AigcError(f"This model says the digits zero to nine; {shown} names none of them. "
+        raise AigcError(f"This model says the digits zero to nine; '{text.strip()[:40]}' names none of them. "
                         "Type digit words or numerals, for example 'seven' or '3 1 4'.")
     return found
 

@@ -316,6 +316,13 @@ def say(lang: str, key: str, **fields) -> str:
 # The library's sentences (aigc.AigcError and its answers) are English, the same for every client;
 # a page in Chinese reads these in Chinese. English pattern (named fields) -> Chinese sentence.
 SENTENCES: list[tuple[str, str]] = [
+    (r"This model says the digits zero to nine; (?P<what>.+) names none of them\. Type digit words or numerals, "
+     r"for example 'seven' or '3 1 4'\.",
+     "这个模型只会说 zero 到 nine 这十个数字；{what} 里没有数字。请输入英文数字单词或阿拉伯数字，例如 seven 或 3 1 4。"),
+    (r"Type the digits to say, as words or numerals: 'seven', '3 1 4'\.",
+     "请输入要说的数字，英文单词或阿拉伯数字都可以：seven、3 1 4。"),
+    (r"That is (?P<n>\d+) clips \((?P<d>\d+) digits, (?P<t>\d+) of each\); the limit is (?P<most>\d+)\.",
+     "一共是 {n} 段音频（{d} 个数字，每个 {t} 段）；上限是 {most} 段。"),
     (r"'(?P<run>.+)' is training now; stop it or let it finish first \(this app trains (?P<n>\d+) runs? at a time\)\.",
      "「{run}」正在训练；请先停止它，或等它训练完（这个应用同时最多训练 {n} 个任务）。"),
     (r"A run named '(?P<run>.+)' exists already: Resume it, or choose another name\.",
