@@ -155,6 +155,8 @@ def _eval_one(name: str, write_card: bool) -> None:
         from .evaluation.conditional import evaluate_conditional_model as evaluate
     elif task == "video":
         from .evaluation.video import evaluate_video_model as evaluate
+    elif task == "audio":
+        from .evaluation.audio import evaluate_audio_model as evaluate
     else:
         from .evaluation.text import evaluate_text_model as evaluate
     metrics = evaluate(name)
@@ -171,6 +173,10 @@ def _eval_one(name: str, write_card: bool) -> None:
             image_grid(generate_images(name, num_images=64, seed=0), nrow=8, scale=2).save(samples)
         elif task in ("conditional", "video"):  # evaluation.conditional and .video draw a sheet of labelled samples
             import_module(f".evaluation.{task}", __package__).sample_sheet(name).save(samples)
+        elif task == "audio":  # a picture of the spectrograms and the clips to hear
+            from .evaluation.audio import card_samples
+
+            card_samples(name, Path(info.location))
         print(f"Updated {Path(info.location) / 'README.md'}")
 
 

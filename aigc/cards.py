@@ -18,6 +18,18 @@ from huggingface_hub import ModelCard, ModelCardData
 from .paths import atomic_write_text
 
 METRIC_NAMES = {
+    "digit_accuracy": "Share of clips the spoken-digit judge hears as the digit asked for",
+    "worst_digit_accuracy": "The same share for the digit said worst",
+    "real_digit_accuracy": "Baseline: the judge on real clips of the voices the model learned from",
+    "real_worst_digit_accuracy": "Baseline: the same for the digit the judge hears worst in real clips",
+    "kind_agreement": "Share of clips the judge hears as the kind of sound named (pluck, drum, chirp, siren, noise)",
+    "pitch_agreement": "Share of clips whose measured pitch is the one named (low, high), among captions naming one",
+    "length_agreement": "Share of clips whose measured length is the one named (short, long)",
+    "direction_agreement": "Share of chirps whose pitch moves the way named (rising, falling)",
+    "speed_agreement": "Share of sirens whose swing is as fast as named (slow, fast)",
+    "no_sound_effect": "Share of clips the judge hears as no sound effect at all",
+    "clips_per_s": "Generation speed: one-second clips a second (median; 16 clips a call)",
+    "misheard": "Selection score at the best step: share of clips not heard as asked (lower is better)",
     "heldout_loss": "Held-out loss, every character of the held-out 5% (nats/char)",
     "heldout_perplexity": "Held-out perplexity (per character)",
     "val_loss_sampled": "Validation loss on a fixed sample of held-out windows, at the best step (nats/char)",
@@ -33,7 +45,7 @@ METRIC_NAMES = {
     "classes_covered": "Digit classes among the confident samples (of 10)",
     "smallest_class_share": "Share of the rarest class among confident samples (0.1 is perfectly even)",
     "frechet_distance": "Frechet distance to real held-out digits, in the classifier's features (lower is better)",
-    "real_confident_digits": "Baseline: share of real training digits called a digit with 90% confidence",
+    "real_confident_digits": "Baseline: share of real training digits (or clips) called a digit with 90% confidence",
     "real_classes_covered": "Baseline: classes covered by real training digits",
     "real_frechet_distance": "Baseline: Frechet distance of real training digits to the held-out ones",
     "train_loss": "Loss (negative ELBO) on up to 512 fixed training images: this data has no held-out split",

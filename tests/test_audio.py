@@ -32,6 +32,25 @@ def tiny_mel(tmp_path_factory):
     return str(folder)
 
 
+@pytest.fixture(scope="module")
+def tiny_sfx(tmp_path_factory):
+    """A random, untrained sound-effect model (caption attributes), saved as training saves one."""
+    from safetensors.torch import save_file
+
+    from aigc.data import sound_effects as sfx
+    from aigc.models.mel_diffusion import MelUNet
+
+    folder = tmp_path_factory.mktemp("tiny-sfx")
+    torch.manual_seed(0)
+    vocabulary = {a: list(sfx.VOCABULARY[a]) for a in sfx.ATTRIBUTES}
+    net = MelUNet(widths=(16, 16, 32), embed=32, attributes=tuple(len(v) for v in vocabulary.values()))
+    (folder / "config.json").write_text(json.dumps({"kind": "mel-diffusion", "task": "audio", **net.config,
+                                                    "frames": data.FRAMES, "guidance": 2.0, "sample_steps": 3,
+                                                    "vocabulary": vocabulary}))
+    save_file(net.state_dict(), folder / "model.safetensors")
+    return str(folder)
+
+
 def test_voices_never_cross_splits_and_every_split_has_every_digit_and_both_engines():
     voices = {split: set(data.spoken_digits(split).voice) for split in data.SPLITS}
     assert not voices["train"] & voices["judge"] and not voices["train"] & voices["test"]
@@ -169,3 +188,17 @@ def test_the_endpoint_answers_through_gradio_client_with_a_wav_and_two_pictures(
     assert "4 clip(s)" in notes and "Seed 5" in notes
     with pytest.raises(Exception, match="names none of them"):
         client.predict("hello", audio.DEFAULT_MODEL, 1, 5, 16, 2.0, 1.0, 5.0, api_name="/generate_audio")
+
+
+def test_a_caption_is_read_for_its_known_words_and_the_rest_is_said_to_be_left_out(tiny_sfx):
+    made = audio.generate_audio("a long high rising chirp, please", tiny_sfx, num_clips=2, seed=1)
+    assert made.clips.shape == (2, data.RATE) and made.said == ["a long high rising chirp"] * 2
+    assert made.notes == ["Words it does not know were left out: please."]
+    assert audio.generate_audio("siren", tiny_sfx, seed=1).said == ["a siren"]
+    assert np.array_equal(made.clips, audio.generate_audio("a long high rising chirp", tiny_sfx, num_clips=2, seed=1).clips)
+
+
+@pytest.mark.parametrize("what", ["hello world", "", "sound"])
+def test_a_caption_without_a_known_word_gets_one_sentence_with_the_words_it_knows(tiny_sfx, what):
+    with pytest.raises(AigcError, match="names no sound this model knows.*pluck, drum, chirp"):
+        audio.generate_audio(what, tiny_sfx)

@@ -31,6 +31,11 @@ HEADLINES: dict[str, tuple[Headline, ...]] = {
     "guided-diffusion": _LABELS,
     "text2img": (Headline("color_accuracy", "color accuracy", "real_color_accuracy"),),
     "text2video": (Headline("motion_accuracy", "motion accuracy", "real_motion_accuracy"),),
+    # a spectrogram model of digits or of sound effects, and a WaveNet vocoding digits
+    "mel-diffusion": (Headline("digit_accuracy", "digit heard as asked", "real_digit_accuracy"),
+                      Headline("kind_agreement", "kind heard as asked", "real_kind_agreement")),
+    "wavenet": (Headline("drawn_digit_accuracy", "digit heard as asked", "real_digit_accuracy"),
+                Headline("digit_accuracy", "digit heard as asked (real spectrograms)", "real_digit_accuracy")),
 }
 
 

@@ -216,6 +216,21 @@ def _fit(audio: torch.Tensor) -> torch.Tensor:
     return F.pad(audio, (0, max(0, samples - audio.shape[-1])))[:, :samples]
 
 
+def eval_captions(count: int = 200, seed: int = 7) -> list[dict[str, str]]:
+    """Captions as users write them, for judging a generator: a full caption's kind always, each of its
+    other words with probability 0.7."""
+    import random
+
+    from ..data.sound_effects import sample_attributes
+
+    rng = random.Random(seed)
+    wanted = []
+    for _ in range(count):
+        full = sample_attributes(rng)
+        wanted.append({k: v for k, v in full.items() if k == "kind" or rng.random() < 0.7})
+    return wanted
+
+
 def judge(audio: torch.Tensor, requested: list, model: ConvClassifier | None = None) -> dict[str, float]:
     """Clips (N, samples) at this project's rate and their captions (or attribute dicts) -> for each word
     kind, the share of clips that sound as asked among those whose caption names it ({attr}_agreement), how

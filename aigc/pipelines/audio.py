@@ -49,7 +49,8 @@ def controls(model: str) -> Controls:
     if own and "sample_steps" in own[1]:
         defaults.update(steps=own[1]["sample_steps"], guidance=own[1].get("guidance", defaults.get("guidance")))
     labels = tuple(own[1]["class_names"]) if own and own[1].get("class_names") else None
-    return Controls(kind, OPTIONS.get(kind, frozenset()), defaults, CONDITION.get(kind, "caption"), labels)
+    condition = "caption" if own and "vocabulary" in own[1] else CONDITION.get(kind, "caption")
+    return Controls(kind, OPTIONS.get(kind, frozenset()), defaults, condition, labels)
 
 
 @dataclass
@@ -86,6 +87,26 @@ def digits_in(what) -> list[int]:
     return found
 
 
+def caption_words(model: AudioModel, what) -> tuple[dict[str, str], list[str]]:
+    """The attributes a sound-effect caption names, and the words it holds that the model does not know.
+    A caption with no known word gets one sentence that lists them."""
+    from ..data.sound_effects import caption, parse_caption
+
+    text = validate.text("caption", what, limits.current().caption_chars)
+    attrs = parse_caption(text)
+    known = {w for values in model.config["vocabulary"].values() for w in values}
+    unknown = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in known and w not in FILLER]
+    if not attrs:
+        words = "; ".join(f"{k}: {', '.join(v)}" for k, v in model.config["vocabulary"].items())
+        shown = f"'{text.strip()[:40]}'" if text.strip() else "An empty caption"
+        raise AigcError(f"{shown} names no sound this model knows. Use its words ({words}), "
+                        f"for example '{caption({'length': 'long', 'pitch': 'high', 'direction': 'rising', 'kind': 'chirp'})}'.")
+    return attrs, unknown
+
+
+FILLER = frozenset({"a", "an", "the", "sound", "of", "and", "with", "sounding"})
+
+
 def _count(digits: list[int], takes: int) -> list[int]:
     most = limits.current().max_clips
     takes = validate.number("number of clips", takes, 1, most, integer=True)
@@ -108,19 +129,39 @@ def generate_audio(what, model: str = DEFAULT_MODEL, *, num_clips: int = 1, seed
 
         clips, rate, said, notes = speak(m, what, seed, seconds, num_clips)
         return Audio(clips, rate, said, time.perf_counter() - start, notes)
+    if m.kind == "mel-diffusion" and "vocabulary" in m.config:
+        return _effects(m, what, num_clips, seed, steps, guidance, start)
     digits = _count(digits_in(what), num_clips)
     labels = torch.tensor(digits)
     if m.kind == "mel-diffusion":
-        steps = validate.number("steps", steps, 1, limits.current().max_diffusion_steps, integer=True,
-                                default=m.config.get("sample_steps", 16))
-        guidance = validate.number("guidance scale", guidance, 0, MAX_GUIDANCE, default=m.config.get("guidance", 2.0))
-        clips = _mel_clips(m, labels, seed, steps, guidance)
+        clips = _mel_clips(m, labels, seed, *_denoising(m, steps, guidance))
     elif m.kind == "wavenet":
         temperature = validate.number("temperature", temperature, 0.05, 2.0, default=1.0)
         clips = _wavenet_clips(m, labels, seed, temperature, on_partial)
     else:
         raise AigcError(f"'{model}' is a '{m.kind}' model, which this tab cannot play.")
     return Audio(clips, RATE, [DIGIT_WORDS[d] for d in digits], time.perf_counter() - start)
+
+
+def _denoising(m: AudioModel, steps, guidance) -> tuple[int, float]:
+    steps = validate.number("steps", steps, 1, limits.current().max_diffusion_steps, integer=True,
+                            default=m.config.get("sample_steps", 16))
+    guidance = validate.number("guidance scale", guidance, 0, MAX_GUIDANCE, default=m.config.get("guidance", 2.0))
+    return steps, guidance
+
+
+def _effects(m: AudioModel, what, takes, seed: int, steps, guidance, start: float) -> Audio:
+    """`takes` clips of one sound-effect caption; words it leaves out are left to the model."""
+    from ..data.sound_effects import caption
+
+    attrs, unknown = caption_words(m, what)
+    takes = validate.number("number of clips", takes, 1, limits.current().max_clips, integer=True)
+    steps, guidance = _denoising(m, steps, guidance)
+    row = [m.config["vocabulary"][a].index(attrs[a]) if attrs.get(a) else len(m.config["vocabulary"][a])
+           for a in m.config["vocabulary"]]
+    clips = _mel_clips(m, torch.tensor([row] * takes), seed, steps, guidance)
+    notes = [f"Words it does not know were left out: {', '.join(unknown[:10])}."] if unknown else []
+    return Audio(clips, RATE, [caption(attrs)] * takes, time.perf_counter() - start, notes)
 
 
 def _mel_clips(m: AudioModel, labels: torch.Tensor, seed: int, steps: int, guidance: float) -> np.ndarray:

@@ -52,6 +52,11 @@ class Digits:
         scores = judge(audio, asked)
         return {"misheard": 1 - scores["digit_accuracy"], **scores}
 
+    def real(self) -> dict[str, float]:
+        """The judge's figures on real clips of the voices the model learns from, for its card."""
+        clips = spoken_digits("train")
+        return {f"real_{k}": v for k, v in self.score(clips.audio, clips.digit).items() if k != "misheard"}
+
     def shown(self) -> tuple[torch.Tensor, str]:
         """The conditions of the preview, and what it says."""
         return torch.arange(10), ", ".join(DIGIT_WORDS)
@@ -91,13 +96,10 @@ class Captions:
         dropped |= (torch.rand(len(labels), 1, generator=gen) < p_uncond)
         return torch.where(dropped.to(labels.device), said.to(labels.device), labels)
 
-    def asked(self) -> tuple[torch.Tensor, list]:
-        """Captions as users write them: each word of a full caption kept with probability 0.7."""
-        rng = random.Random(7)
-        wanted = []
-        for _ in range(EVAL_CLIPS):
-            full = sfx.sample_attributes(rng)
-            wanted.append({k: v for k, v in full.items() if k == "kind" or rng.random() < 0.7})
+    def asked(self, seed: int = 7) -> tuple[torch.Tensor, list]:
+        from ..evaluation.sound_effects import eval_captions
+
+        wanted = eval_captions(EVAL_CLIPS, seed)
         return torch.tensor([self.encode(a) for a in wanted]), wanted
 
     def score(self, audio: torch.Tensor, asked) -> dict[str, float]:
@@ -106,6 +108,14 @@ class Captions:
         scores = judge(audio, asked)
         agreements = [v for k, v in scores.items() if k.endswith("_agreement")]
         return {"misheard": 1 - sum(agreements) / len(agreements), **scores}
+
+    def real(self) -> dict[str, float]:
+        """The judge's figures on real clips rendered for the evaluation's captions, for the card."""
+        rng = random.Random(11)
+        _, wanted = self.asked()
+        audio = torch.stack([sfx.render(sfx.complete(a, rng), rng) for a in wanted])
+        return {f"real_{k}": v for k, v in self.score(audio, wanted).items()
+                if k.endswith("_agreement") or k == "no_sound_effect"}
 
     def shown(self) -> tuple[torch.Tensor, str]:
         rng = random.Random(3)
@@ -212,4 +222,6 @@ class MelDiffusionTask(Task):
         return {"guidance": self.guidance, "sample_steps": self.sample_steps, "p_uncond": self.p_uncond}
 
     def card_figures(self, folder: Path, metrics: dict[str, float], name: str) -> dict[str, float]:
-        return {"samples": EVAL_CLIPS}
+        if not hasattr(self, "_real"):  # the same for every checkpoint of the run
+            self._real = self.condition.real()
+        return {"samples": EVAL_CLIPS, **self._real}

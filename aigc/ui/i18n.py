@@ -316,6 +316,9 @@ def say(lang: str, key: str, **fields) -> str:
 # The library's sentences (aigc.AigcError and its answers) are English, the same for every client;
 # a page in Chinese reads these in Chinese. English pattern (named fields) -> Chinese sentence.
 SENTENCES: list[tuple[str, str]] = [
+    (r"(?P<what>.+) names no sound this model knows\. Use its words \((?P<words>.+)\), for example (?P<e>'.+')\.",
+     "{what} 没有说出这个模型认识的声音。请用它认识的英文词（{words}），例如 {e}。"),
+    (r"Words it does not know were left out: (?P<words>.+)\.", "不认识的词已略去：{words}。"),
     (r"This model says the digits zero to nine; (?P<what>.+) names none of them\. Type digit words or numerals, "
      r"for example 'seven' or '3 1 4'\.",
      "这个模型只会说 zero 到 nine 这十个数字；{what} 里没有数字。请输入英文数字单词或阿拉伯数字，例如 seven 或 3 1 4。"),
