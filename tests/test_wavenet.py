@@ -216,3 +216,21 @@ def test_the_app_draws_a_spectrogram_and_the_wavenet_writes_one_second_clips(tin
     assert partial[0] == (2, 800) and partial[-1] == (2, 8000)
     again = audio.generate_audio("3 1", tiny_vocoder, seed=4)
     assert np.array_equal(clips.clips, again.clips)
+
+
+@pytest.mark.slow  # as above
+def test_the_page_sees_the_waveform_grow_then_gets_the_clip(tiny_vocoder):
+    from PIL import Image
+
+    from aigc.data.audio import read_wav
+    from aigc.pipelines import audio
+
+    events = list(audio.write("7", tiny_vocoder, seed=1, every=0.0))
+    kinds = [kind for kind, _ in events]
+    assert kinds[-1] == "done" and kinds.count("partial") >= 2 and set(kinds[:-1]) == {"partial"}
+    with Image.open(events[0][1]) as first, Image.open(events[-2][1]) as last:
+        # more of the picture is drawn as more is written: the band of the waveform covers more of it
+        drawn = [(np.asarray(im.convert("L")) > 100).sum() for im in (first, last)]
+    assert drawn[0] < drawn[1]
+    wav, wave, spectrogram, said = events[-1][1]
+    assert read_wav(wav)[0].shape == (8000,) and said["said"] == "seven"

@@ -10,8 +10,12 @@ picture, for the page.
 
 from __future__ import annotations
 
+import contextvars
+import queue
 import re
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,7 +25,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from .. import limits
-from ..data.audio import DIGIT_WORDS, FRAMES, RATE, from_model_scale, log_mel, mel_to_audio, write_wav
+from ..data.audio import DIGIT_WORDS, FRAMES, RATE, SECONDS, from_model_scale, log_mel, mel_to_audio, write_wav
 from ..errors import AigcError
 from ..loaders import AudioModel
 from ..paths import OUTPUTS, new_output
@@ -100,11 +104,12 @@ def caption_words(model: AudioModel, what) -> tuple[dict[str, str], list[str]]:
         words = "; ".join(f"{k}: {', '.join(v)}" for k, v in model.config["vocabulary"].items())
         shown = f"'{text.strip()[:40]}'" if text.strip() else "An empty caption"
         raise AigcError(f"{shown} names no sound this model knows. Use its words ({words}), "
-                        f"for example '{caption({'length': 'long', 'pitch': 'high', 'direction': 'rising', 'kind': 'chirp'})}'.")
+                        f"for example '{caption(EXAMPLE_EFFECT)}'.")
     return attrs, unknown
 
 
 FILLER = frozenset({"a", "an", "the", "sound", "of", "and", "with", "sounding"})
+EXAMPLE_EFFECT = {"length": "long", "pitch": "high", "direction": "rising", "kind": "chirp"}
 
 
 def _count(digits: list[int], takes: int) -> list[int]:
@@ -218,6 +223,43 @@ def draw(what, model: str = DEFAULT_MODEL, *, num_clips: int = 1, seed: int | No
     audio = generate_audio(what, model, num_clips=num_clips, seed=seed, steps=steps, guidance=guidance,
                            temperature=temperature, seconds=seconds)
     return (*save(audio, model), summary(audio))
+
+
+def write(what, model: str = DEFAULT_MODEL, *, num_clips: int = 1, seed: int | None = 0, temperature=None,
+          every: float = 0.5) -> Iterator[tuple[str, object]]:
+    """`draw` for a model that writes its clips sample by sample (a WaveNet), as a stream: ("partial",
+    a waveform PNG of what is written so far) at most every `every` seconds, then ("done", draw's answer).
+    The model writes in a thread of its own, under this call's limits and progress."""
+    events: queue.Queue = queue.Queue()
+    shown = [0.0]
+
+    def partial(clips: np.ndarray) -> None:
+        if time.perf_counter() - shown[0] >= every:
+            shown[0] = time.perf_counter()
+            events.put(("partial", clips))
+
+    def run() -> None:
+        try:
+            audio = generate_audio(what, model, num_clips=num_clips, seed=seed, temperature=temperature,
+                                   on_partial=partial)
+            events.put(("done", (*save(audio, model), summary(audio))))
+        except BaseException as exc:  # raised again in the caller's thread
+            events.put(("error", exc))
+
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), daemon=True, name="audio-writer").start()
+    while True:
+        kind, value = events.get()
+        if kind == "error":
+            raise value
+        if kind == "done":
+            yield kind, value
+            return
+        length = RATE * SECONDS
+        joined = np.concatenate([np.pad(clip, (0, length - len(clip))) for clip in value])  # the unwritten rest silent
+        picture = new_output(OUTPUTS / "audio", f"{model}-writing", ".png")
+        waveform_picture(joined, RATE).save(picture)
+        yield kind, str(picture)
 
 
 def save(audio: Audio, stem: str, folder: Path | None = None) -> tuple[str, str, str]:

@@ -15,8 +15,8 @@ from .i18n import i18n, language, say, translate
 from .notes import blank_on
 from .steps import moving
 
-EXAMPLES = [["seven", "mel-digits"], ["3 1 4", "mel-digits"], ["zero one two", "mel-digits"],
-            ["nine", "wavenet-digits"]]
+EXAMPLES = [["seven", "mel-digits"], ["3 1 4", "mel-digits"], ["a long high rising chirp", "sfx-diffusion"],
+            ["a short low drum", "sfx-diffusion"], ["nine", "wavenet-digits"], ["a fast siren", "sfx-diffusion"]]
 CONDITION_LABELS = {"digits": i18n("audio.digits"), "caption": i18n("common.caption"), "prompt": i18n("common.prompt")}
 CONDITION_INFO = {"digits": i18n("audio.digits_info"), "caption": i18n("audio.caption_info"),
                   "prompt": i18n("audio.prompt_info")}
@@ -33,12 +33,29 @@ def _controls_for(model: str):
 
 def generate_audio(what: str, model: str, num_clips: int, seed: int, steps: int, guidance: float, temperature: float,
                    seconds: float, progress=gr.Progress(), request: gr.Request = None, *, engine: Engine):
-    """Endpoint `generate_audio`: (WAV path, waveform PNG, spectrogram PNG, notes)."""
+    """Endpoint `generate_audio`: (WAV path, waveform PNG, spectrogram PNG, notes). A model that writes
+    sample by sample (WaveNet) shows its waveform growing first."""
     takes = pipeline.controls(model)
-    wav, wave, spectrogram, said = engine.call(
+    if takes.kind == "wavenet":
+        stream = engine.stream("draw", pipeline.write, what, model=model, num_clips=num_clips, seed=seed,
+                               temperature=temperature)
+        try:
+            for kind, value in stream:
+                if kind == "partial":
+                    yield gr.update(), value, gr.update(), gr.update()
+                else:
+                    yield _answer(*value, seed, request)
+        finally:
+            stream.close()
+        return
+    answer = engine.call(
         "draw", pipeline.draw, what, model=model, num_clips=num_clips, seed=seed, steps=takes.given("steps", steps),
         guidance=takes.given("guidance", guidance), temperature=takes.given("temperature", temperature),
         seconds=takes.given("seconds", seconds), progress=moving(progress))
+    yield _answer(*answer, seed, request)
+
+
+def _answer(wav: str, wave: str, spectrogram: str, said: dict, seed: int, request) -> tuple:
     lang = language(request)
     notes = say(lang, "note.audio", seed=seed, **{k: v for k, v in said.items() if k != "notes"})
     return wav, wave, spectrogram, " ".join([notes, *(translate(note, lang) for note in said["notes"])])
@@ -56,12 +73,14 @@ def build(engine: Engine, tab: gr.Tab | None = None) -> gr.Dropdown:
                                 elem_id="audio-model", info=i18n("audio.model_info"))
             what = gr.Textbox(EXAMPLES[0][0], label=CONDITION_LABELS[takes.condition], max_lines=3,
                               info=CONDITION_INFO[takes.condition], elem_id="audio-what")
-            takes_slider = gr.Slider(1, cap.max_clips, value=1, step=1, label=i18n("audio.takes"), elem_id="audio-takes")
+            takes_slider = gr.Slider(1, cap.max_clips, value=1, step=1, label=i18n("audio.takes"),
+                                     elem_id="audio-takes")
             with gr.Row():
                 steps = gr.Slider(1, cap.max_diffusion_steps, value=takes.defaults.get("steps", 16), step=1,
                                   label=i18n("common.denoising_steps"), visible="steps" in takes, elem_id="audio-steps")
                 guidance = gr.Slider(0, pipeline.MAX_GUIDANCE, value=takes.defaults.get("guidance", 2.0), step=0.5,
-                                     label=i18n("common.guidance"), visible="guidance" in takes, elem_id="audio-guidance")
+                                     label=i18n("common.guidance"), visible="guidance" in takes,
+                                     elem_id="audio-guidance")
             temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label=i18n("audio.temperature"),
                                     visible="temperature" in takes, elem_id="audio-temperature")
             seconds = gr.Slider(1, cap.max_audio_seconds, value=min(5.0, cap.max_audio_seconds), step=0.5,
