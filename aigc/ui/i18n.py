@@ -133,9 +133,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "video.gif": ("GIF", "GIF 动图"),
 
     # Audio tab
-    "audio.model_info": ("Built-in: spoken digits (a fast spectrogram diffusion model, or a WaveNet writing sample by "
-                         "sample) and sound effects. Or the Hub id of a text-to-speech or text-to-audio model.",
-                         "内置模型：说出数字（快速的频谱扩散模型，或逐个采样点生成的 WaveNet）和音效。"
+    "audio.model_info": ("Built-in: spoken digits and sound effects (spectrogram diffusion models); a WaveNet you train "
+                         "(Train tab) appears here too. Or the Hub id of a text-to-speech or text-to-audio model.",
+                         "内置模型：说出数字和音效（频谱扩散模型）；在「训练」页训练的 WaveNet 也会出现在这里。"
                          "也可以填 Hub 上文字转语音或文字转音频模型的 ID。"),
     "audio.digits": ("Digits to say", "要说的数字"),
     "audio.digits_info": ("Digit words or numerals, in English: 'seven', '3 1 4'. One clip per digit.",
