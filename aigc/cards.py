@@ -509,7 +509,8 @@ def _audio_body(m: dict[str, Any]) -> str:
     metrics, name = m.get("metrics", {}), m.get("name", "MODEL")
     samples = int(metrics.get("samples", 200))
     if "digit_accuracy" in metrics:
-        real = f" (real clips of voices no model heard: {metrics['real_digit_accuracy']:.1%})" if "real_digit_accuracy" in metrics else ""
+        real = (f" (real clips of the same voices: {metrics['real_digit_accuracy']:.1%})"
+                if "real_digit_accuracy" in metrics else "")
         headline = (f"The spoken-digit judge hears **the digit asked for in {metrics['digit_accuracy']:.1%} of {samples:,} "
                     f"clips**{real}.")
         judges = ("The judge is `checkpoints/evaluation/spoken-digit-classifier`, trained only on voices that no generator "
