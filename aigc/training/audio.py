@@ -173,12 +173,7 @@ class MelDiffusionTask(Task):
         # The plain v-prediction loss: min-SNR weighting (Hang et al., 2023) starves the low-noise steps, and
         # with it the last denoising steps left a speckle over the silence that Griffin-Lim turns into hiss.
         loss = F.mse_loss(pred.float(), target)
-        self.opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(loss)
-        if self.config.grad_clip:
-            self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-        self.opt.step()
-        self.ema.update_parameters(self.accelerator.unwrap_model(self.model))
+        self.descend(loss, self.model, self.opt, self.ema)
         return {"loss": loss.item()}
 
     @torch.no_grad()

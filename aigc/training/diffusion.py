@@ -57,12 +57,7 @@ class DiffusionTask(ImageTask):
         with self.accelerator.autocast():
             pred = self.unet(self.scheduler.add_noise(x, noise, t), t, **self.condition(batch)).sample
             loss = F.mse_loss(pred.float(), noise)
-        self.opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(loss)
-        if self.config.grad_clip:
-            self.accelerator.clip_grad_norm_(self.unet.parameters(), self.config.grad_clip)
-        self.opt.step()
-        self.ema.update_parameters(self.accelerator.unwrap_model(self.unet))
+        self.descend(loss, self.unet, self.opt, self.ema)
         return {"loss": loss.item()}
 
     def condition(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:

@@ -96,6 +96,17 @@ class Task(ABC):
         judged = {"samples": self.eval_samples} if self.eval_samples else {}
         return {**judged, **real_baselines(self.config.dataset, metrics), **speed(folder, self.task, name)}
 
+    def descend(self, loss: torch.Tensor, model: torch.nn.Module, opt: torch.optim.Optimizer, ema=None) -> None:
+        """One optimizer step on `loss`: gradients through accelerate, clipped to `config.grad_clip` when set,
+        then the EMA of `model` (an `AveragedModel`) follows where there is one."""
+        opt.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        if self.config.grad_clip:
+            self.accelerator.clip_grad_norm_(model.parameters(), self.config.grad_clip)
+        opt.step()
+        if ema is not None:
+            ema.update_parameters(self.accelerator.unwrap_model(model))
+
     @property
     def samples_per_step(self) -> int:
         """Samples one process trains on in a step (the trainer multiplies by the processes)."""

@@ -153,12 +153,7 @@ class WaveNetTask(Task):
         inputs, targets, labels, mels = self.batch(self.config.batch_size)
         with self.accelerator.autocast():
             loss = clip_loss(self.model, inputs, targets, labels, mels)
-        self.opt.zero_grad(set_to_none=True)
-        self.accelerator.backward(loss)
-        if self.config.grad_clip:
-            self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-        self.opt.step()
-        self.ema.update_parameters(self.accelerator.unwrap_model(self.model))
+        self.descend(loss, self.model, self.opt, self.ema)
         return {"loss": loss.item()}
 
     @torch.no_grad()
