@@ -289,3 +289,24 @@ def tiny_wan(tmp_path_factory) -> Path:
                        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0))
     pipe.save_pretrained(folder / "pipeline")
     return folder / "pipeline"
+
+
+@pytest.fixture(scope="session")
+def tiny_mel(tmp_path_factory):
+    """A random, untrained spectrogram diffusion model, saved as training saves one."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from aigc.data import audio as data
+    from aigc.models.mel_diffusion import MelUNet
+
+    folder = tmp_path_factory.mktemp("tiny-mel")
+    torch.manual_seed(0)
+    net = MelUNet(widths=(16, 16, 32), embed=32)
+    (folder / "config.json").write_text(json.dumps({"kind": "mel-diffusion", "task": "audio", **net.config,
+                                                    "frames": data.FRAMES, "guidance": 2.0, "sample_steps": 3,
+                                                    "class_names": list(data.DIGIT_WORDS)}))
+    save_file(net.state_dict(), folder / "model.safetensors")
+    return str(folder)

@@ -16,23 +16,6 @@ from aigc.pipelines import audio
 
 
 @pytest.fixture(scope="module")
-def tiny_mel(tmp_path_factory):
-    """A random, untrained spectrogram diffusion model, saved as training saves one."""
-    from safetensors.torch import save_file
-
-    from aigc.models.mel_diffusion import MelUNet
-
-    folder = tmp_path_factory.mktemp("tiny-mel")
-    torch.manual_seed(0)
-    net = MelUNet(widths=(16, 16, 32), embed=32)
-    (folder / "config.json").write_text(json.dumps({"kind": "mel-diffusion", "task": "audio", **net.config,
-                                                    "frames": data.FRAMES, "guidance": 2.0, "sample_steps": 3,
-                                                    "class_names": list(data.DIGIT_WORDS)}))
-    save_file(net.state_dict(), folder / "model.safetensors")
-    return str(folder)
-
-
-@pytest.fixture(scope="module")
 def tiny_sfx(tmp_path_factory):
     """A random, untrained sound-effect model (caption attributes), saved as training saves one."""
     from safetensors.torch import save_file

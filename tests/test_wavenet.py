@@ -185,18 +185,11 @@ def test_training_steps_lower_the_loss_on_a_fixed_batch(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny_vocoder(tmp_path_factory):
+def tiny_vocoder(tmp_path_factory, tiny_mel):
     """A random WaveNet vocoder and the random spectrogram model it names, saved as training saves them."""
     from aigc.data import audio as data
-    from aigc.models.mel_diffusion import MelUNet
 
-    mel_folder = tmp_path_factory.mktemp("tiny-mel")
-    torch.manual_seed(0)
-    mel_net = MelUNet(widths=(16, 16, 32), embed=32)
-    (mel_folder / "config.json").write_text(json.dumps({"kind": "mel-diffusion", "task": "audio", **mel_net.config,
-                                                        "frames": data.FRAMES, "guidance": 2.0, "sample_steps": 2,
-                                                        "class_names": list(data.DIGIT_WORDS)}))
-    save_file(mel_net.state_dict(), mel_folder / "model.safetensors")
+    mel_folder = tiny_mel
     folder = tmp_path_factory.mktemp("tiny-wavenet")
     net = WaveNet(residual=8, skip=16, layers=4, stacks=1, mels=data.MELS, mel_width=8, hop=data.HOP)
     (folder / "config.json").write_text(json.dumps({"kind": "wavenet", "task": "audio", **net.config, "seconds": 1,
