@@ -25,8 +25,8 @@ def free_port() -> int:
 @contextlib.contextmanager
 def app_process(*flags: str, timeout: float = 120) -> Iterator[tuple[subprocess.Popen, str]]:
     """`python app.py FLAGS` on a free port, once its page answers: (process, base URL without a final
-    slash). `process.started_in` is the seconds from its start to its page. Afterwards it is stopped,
-    and what it printed is in `process.said` (stdout, stderr)."""
+    slash). `process.started_in` is the seconds from its start to its page, `process.saying()` what it has
+    printed so far (stdout, stderr). Afterwards it is stopped, and what it printed is in `process.said`."""
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     url = f"http://127.0.0.1:{port}"
@@ -47,6 +47,7 @@ def app_process(*flags: str, timeout: float = 120) -> Iterator[tuple[subprocess.
                     raise RuntimeError(f"app.py did not serve its page: {said()[1][-2000:]}")
                 time.sleep(0.05)
             server.started_in = time.perf_counter() - start
+            server.saying = said  # what it has printed so far, for a test's failure message
             yield server, url
         finally:
             if server.poll() is None:

@@ -51,7 +51,7 @@ def _timed(call, client, seed):
 def served():
     """`python app.py` in its own process, as it runs for users: the clients here do not share its GIL."""
     with app_process() as (server, url):
-        yield url + "/", psutil.Process(server.pid)
+        yield url + "/", psutil.Process(server.pid), server.saying
 
 
 def _user(app_url, name, index, seconds):
@@ -70,12 +70,15 @@ def _user(app_url, name, index, seconds):
 
 
 def test_eight_concurrent_clients_for_a_minute(served):
-    app_url, server = served
+    app_url, server, saying = served
     calls = {"text": _text, "images": _images}
     alone = {}
     solo = _client(app_url)
     for name, call in calls.items():
-        _timed(call, solo, 0)  # warm: the model loads once
+        try:
+            _timed(call, solo, 0)  # warm: the model loads once
+        except Exception as exc:  # the client only knows that the server failed; the server says why
+            raise AssertionError(f"{name}: {exc}\nThe server said:\n{saying()[1][-3000:]}") from exc
         alone[name] = statistics.median(_timed(call, solo, seed) for seed in range(1, 12))
 
     # Each client in its own process, as strangers' browsers are: clients sharing one
@@ -95,7 +98,7 @@ def test_eight_concurrent_clients_for_a_minute(served):
     for name, times, failures in results:
         latencies[name] += times
         errors += failures
-    assert not errors, errors[:3]
+    assert not errors, (errors[:3], saying()[1][-3000:])
     report = {}
     for name, values in latencies.items():
         p95 = sorted(values)[int(0.95 * (len(values) - 1))]

@@ -49,6 +49,18 @@ def _listening(n: int):
     yield "stopped" if stopped.is_set() else "ended"
 
 
+_WARMED = []
+
+
+def _warm_slowly(seconds: float):
+    threading.Event().wait(seconds)
+    _WARMED.append(seconds)
+
+
+def _warmed():
+    return list(_WARMED)
+
+
 def _no_run(request=None):
     raise AigcError("Choose a run first.")
 
@@ -154,6 +166,15 @@ def test_a_worker_that_dies_fails_its_calls_with_a_sentence_and_the_next_call_st
     assert failed == [ended(role)] * 2 and ended(role).endswith("ended before it answered; please try again.")
     assert local.call(role, _where_and_steps, 1) not in (os.getpid(), first.pid)
     assert list(local.stream(role, _count, 3)) == [0, 1, 2]
+
+
+def test_a_warm_up_ends_before_any_later_call_starts(local):
+    """The app warms each worker (loads its model) as the page opens, and the first request may come
+    at once. Run beside it, that request's imports met the warm-up's inside the same libraries."""
+    local.warm("draw", _warm_slowly, 1.0)
+    assert local.call("draw", _warmed) == [1.0]
+    local.warm("draw", _no_run)  # a warm-up that fails says nothing, and the worker serves on
+    assert local.call("draw", _warmed) == [1.0]
 
 
 @pytest.mark.parametrize("engine", [InThreads, LocalEngine])

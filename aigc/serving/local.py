@@ -28,7 +28,7 @@ from ..errors import AigcError
 from ..limits import Limits
 from ..progress import Stop
 from . import calls
-from .engine import ROLES, check_role, ended, quietly
+from .engine import ROLES, check_role, ended
 
 # Calls at once in a worker: as many as the endpoints of a role let in together (their concurrency
 # limits; a test keeps count), so that Gradio's queue decides who waits, not a full worker. An idle
@@ -76,7 +76,7 @@ def _serve(conn, role: str, threads: int) -> None:
                 kind, call_id, payload = conn.recv()
             except (EOFError, OSError):  # the server ended
                 break
-            if kind in ("call", "stream"):
+            if kind in ("call", "stream", "warm"):
                 # Unpickled here, one call at a time: unpickling a function imports its module, and the
                 # libraries' lazy modules (transformers, diffusers) fail when two threads import them at once.
                 try:
@@ -84,7 +84,11 @@ def _serve(conn, role: str, threads: int) -> None:
                 except BaseException as exc:  # noqa: BLE001 - a function this process cannot import
                     send(("error", call_id, calls.error(exc)))
                     continue
-            if kind == "call":
+            if kind == "warm":
+                # Here too, before the next message is read, for the same reason: loading a model imports
+                # much of its library, and the calls that arrive meanwhile would unpickle beside it.
+                calls.answer(*call)  # its errors too are the first request's to say
+            elif kind == "call":
                 pool.submit(answer, call_id, call)
             elif kind == "stream":
                 with lock:
@@ -159,6 +163,11 @@ class WorkerProcess:
 
     def stream(self, limits: Limits, fn: Callable, args: tuple, kwargs: dict) -> "RemoteStream":
         return RemoteStream(self, *self._send("stream", limits, fn, args, kwargs))
+
+    def warm(self, limits: Limits, fn: Callable, args: tuple, kwargs: dict) -> None:
+        """Start the process and have it run `fn` before any later call; nobody waits for its answer."""
+        call_id, _ = self._send("warm", limits, fn, args, kwargs)
+        self._forget(call_id)
 
     def stop(self, call_id: int) -> None:
         """Tell the worker that the reader of stream `call_id` stopped it."""
@@ -242,9 +251,7 @@ class LocalEngine:
         return self.workers[check_role(role)].stream(self.limits, fn, args, kwargs)
 
     def warm(self, role: str, fn: Callable, /, *args, **kwargs) -> None:
-        self.workers[check_role(role)].start()
-        threading.Thread(target=quietly, args=(self.call, role, fn, args, kwargs), daemon=True,
-                         name=f"warm-{role}").start()
+        self.workers[check_role(role)].warm(self.limits, fn, args, kwargs)
 
     def close(self) -> None:
         for worker in self.workers.values():
