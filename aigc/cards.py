@@ -478,9 +478,8 @@ import aigc
 
 
 AUDIO_KINDS = {
-    "mel-diffusion": ("a diffusion model of log-mel spectrograms", """Sound drawn as a picture of its spectrogram, then heard: a one-dimensional U-Net over time
-(the 64 mel bands are its channels; three resolutions, FiLM conditioning, one self-attention layer at
-the coarsest) denoises a 64x64 log-mel spectrogram (8 kHz, 256-sample windows, hop 128) from pure
+    "mel-diffusion": ("a diffusion model of log-mel spectrograms", """Sound drawn as a picture of its spectrogram, then heard: {net}
+denoises a 64x64 log-mel spectrogram (8 kHz, 256-sample windows, hop 128) from pure
 noise in a few DDIM steps, and Griffin-Lim turns it into a waveform: the power spectrum by least
 squares through the mel filters (torchaudio's `InverseMelScale`), the phase by 32 iterations of
 `GriffinLim`. Trained with v-prediction under a cosine schedule; the
@@ -490,6 +489,7 @@ guidance.""", """- J. Ho, A. Jain, P. Abbeel, *Denoising Diffusion Probabilistic
 - J. Ho, T. Salimans, *Classifier-Free Diffusion Guidance*, 2021.
 - D. Griffin, J. Lim, *Signal Estimation from Modified Short-Time Fourier Transform*, IEEE TASSP 1984.
 - V. Popov et al., *Grad-TTS: A Diffusion Probabilistic Model for Text-to-Speech*, ICML 2021: diffusion on mel spectrograms.
+- O. Ronneberger, P. Fischer, T. Brox, *U-Net*, MICCAI 2015.
 """),
     "wavenet": ("a WaveNet", """A WaveNet writes the waveform one 8-bit mu-law sample at a time: stacks of dilated causal
 convolutions with gated activations and residual and skip connections, a 256-way softmax over the
@@ -504,8 +504,19 @@ Generation keeps a queue of past activations per layer, so each new sample costs
 }
 
 
+MEL_NETS = {  # the denoiser of a spectrogram diffusion model, by its config's `net`
+    "1d": """a one-dimensional U-Net over time (the 64 mel bands are its
+channels; three resolutions, FiLM conditioning, one self-attention layer at the coarsest)""",
+    "2d": """a two-dimensional U-Net (diffusers' `UNet2DModel`) that reads the
+spectrogram as a picture, its 2x2 neighbourhoods folded into four channels (pixel unshuffle): three
+resolutions of 32x32 and below, self-attention at the coarsest, the condition's embedding added to the
+timestep's""",
+}
+
+
 def _audio_body(m: dict[str, Any]) -> str:
     what, how, references = AUDIO_KINDS[m["kind"]]
+    how = how.format(net=MEL_NETS[m.get("net", "1d")]) if m["kind"] == "mel-diffusion" else how
     metrics, name = m.get("metrics", {}), m.get("name", "MODEL")
     samples = int(metrics.get("samples", 200))
     if "digit_accuracy" in metrics:

@@ -273,10 +273,9 @@ def _text_to_video(info: ModelInfo, config: dict, device) -> VideoModel:
 
 
 def _mel_diffusion(info: ModelInfo, config: dict, device) -> AudioModel:
-    from .models.mel_diffusion import MelUNet
+    from .models.mel_diffusion import mel_unet
 
-    attributes = tuple(config["attributes"]) if config.get("attributes") else None
-    net = MelUNet(config["mels"], config["classes"], tuple(config["widths"]), config["embed"], attributes)
+    net = mel_unet(config)
     return AudioModel(info, "mel-diffusion", _weights(info, net, "model.safetensors").to(device), config, device)
 
 

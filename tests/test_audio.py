@@ -17,16 +17,17 @@ from aigc.pipelines import audio
 
 @pytest.fixture(scope="module")
 def tiny_sfx(tmp_path_factory):
-    """A random, untrained sound-effect model (caption attributes), saved as training saves one."""
+    """A random, untrained sound-effect model (caption attributes), saved as training saves one: the 2-D
+    network, where `tiny_mel` (conftest) is the 1-D one."""
     from safetensors.torch import save_file
 
     from aigc.data import sound_effects as sfx
-    from aigc.models.mel_diffusion import MelUNet
+    from aigc.models.mel_diffusion import MelUNet2D
 
     folder = tmp_path_factory.mktemp("tiny-sfx")
     torch.manual_seed(0)
     vocabulary = {a: list(sfx.VOCABULARY[a]) for a in sfx.ATTRIBUTES}
-    net = MelUNet(widths=(16, 16, 32), embed=32, attributes=tuple(len(v) for v in vocabulary.values()))
+    net = MelUNet2D(widths=(8, 16, 16), attributes=tuple(len(v) for v in vocabulary.values()))
     (folder / "config.json").write_text(json.dumps({"kind": "mel-diffusion", "task": "audio", **net.config,
                                                     "frames": data.FRAMES, "guidance": 2.0, "sample_steps": 3,
                                                     "vocabulary": vocabulary}))
@@ -89,12 +90,13 @@ def test_a_wav_is_written_and_read_back(tmp_path):
     assert rate == data.RATE and np.abs(samples - wave).max() < 1e-3
 
 
-def test_the_spectrogram_models_training_step_lowers_its_loss():
+@pytest.mark.parametrize("net", ["1d", "2d"])
+def test_the_spectrogram_models_training_step_lowers_its_loss(net):
     from aigc.training import make_config
     from aigc.training.audio import MelDiffusionTask
     from aigc.training.trainer import make_accelerator
 
-    config = make_config("mel-diffusion", "spoken-digits", width=16, embed=32, batch_size=16, lr=3e-3)
+    config = make_config("mel-diffusion", "spoken-digits", net=net, width=16, embed=32, batch_size=16, lr=3e-3)
     task = MelDiffusionTask(config, make_accelerator(config), None)
     task.noise.manual_seed(0)
     state = task.noise.get_state()

@@ -13,6 +13,12 @@ so one network knows the unconditional estimate that classifier-free guidance ne
 (Salimans and Ho, 2022) under a cosine schedule (Nichol and Dhariwal, 2021), and sampled with DDIM in
 "trailing" steps (Lin et al., 2024). diffusers supplies the schedule and the solver, and its timestep
 embedding; the network is this file.
+
+`MelUNet2D` reads the same spectrogram as a picture instead: diffusers' 2-D U-Net over the 64x64
+log-mel, its 2x2 neighbourhoods folded into channels (pixel unshuffle) so that it works at 32x32.
+A formant moves across neighbouring mel bands as a vowel changes, which 2-D kernels follow and a
+convolution over time with every band as a channel must learn band by band: for the same training
+time, its digits are heard as asked far more often. Both take and give (N, mels, frames).
 """
 
 from __future__ import annotations
@@ -114,6 +120,48 @@ class MelUNet(nn.Module):
         return self.out(h)
 
 
+class MelUNet2D(nn.Module):
+    """The interface of MelUNet, with diffusers' UNet2DModel over the spectrogram as a picture. The
+    condition (a class or a caption's attributes, each with its "not said" entry) is this module's
+    embedding, added to the timestep's (the U-Net's `class_embed_type="identity"`)."""
+
+    def __init__(self, mels: int = 64, classes: int = 10, widths: tuple[int, ...] = (32, 64, 96),
+                 attributes: tuple[int, ...] | None = None):
+        super().__init__()
+        from diffusers import UNet2DModel
+
+        self.config = {"net": "2d", "mels": mels, "classes": classes, "widths": list(widths)}
+        embed = 4 * widths[0]  # the U-Net's timestep embedding
+        blocks = len(widths)
+        self.unet = UNet2DModel(
+            sample_size=mels // 2, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=tuple(widths),
+            norm_num_groups=8, class_embed_type="identity",
+            down_block_types=("DownBlock2D",) * (blocks - 1) + ("AttnDownBlock2D",),
+            up_block_types=("AttnUpBlock2D",) + ("UpBlock2D",) * (blocks - 1))
+        if attributes:
+            self.config["attributes"] = list(attributes)
+            self.attributes = nn.ModuleList(nn.Embedding(n + 1, embed) for n in attributes)  # the last: not said
+        else:
+            self.label = nn.Embedding(classes + 1, embed)  # the last one: no label
+
+    unconditional = MelUNet.unconditional
+    no_label = MelUNet.no_label
+    condition = MelUNet.condition
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        folded = F.pixel_unshuffle(x.unsqueeze(1), 2)
+        out = self.unet(folded, t.expand(len(x)), class_labels=self.condition(label).to(x.dtype)).sample
+        return F.pixel_shuffle(out, 2).squeeze(1)
+
+
+def mel_unet(config: dict) -> nn.Module:
+    """The network a saved config describes (its weights not loaded)."""
+    attributes = tuple(config["attributes"]) if config.get("attributes") else None
+    if config.get("net") == "2d":
+        return MelUNet2D(config["mels"], config["classes"], tuple(config["widths"]), attributes)
+    return MelUNet(config["mels"], config["classes"], tuple(config["widths"]), config["embed"], attributes)
+
+
 def training_scheduler():
     from diffusers import DDPMScheduler
 
@@ -121,7 +169,7 @@ def training_scheduler():
 
 
 @torch.inference_mode()
-def sample(model: MelUNet, labels: torch.Tensor, frames: int, steps: int = 20, guidance: float = 2.0,
+def sample(model: MelUNet | MelUNet2D, labels: torch.Tensor, frames: int, steps: int = 20, guidance: float = 2.0,
            generator: torch.Generator | None = None, on_step=None) -> torch.Tensor:
     """Spectrograms in the model's scale, (N, mels, frames), one per label (a class, or a row of attribute
     values), by DDIM with classifier-free guidance (`guidance` 1 means none); `on_step(i, x)` is called

@@ -21,7 +21,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from ..data import sound_effects as sfx
 from ..data.audio import DIGIT_WORDS, FRAMES, RATE, from_model_scale, mel_to_audio, spoken_digits, to_model_scale
-from ..models.mel_diffusion import MelUNet, sample, training_scheduler
+from ..models.mel_diffusion import MelUNet, MelUNet2D, sample, training_scheduler
 from .images import ema_average, grid
 from .trainer import Task
 
@@ -141,7 +141,10 @@ class MelDiffusionTask(Task):
         x, labels, val_x, val_labels = self.condition.data()
         self.x, self.labels, self.val_x, self.val_labels = x.to(device), labels.to(device), val_x.to(device), val_labels.to(device)
         torch.manual_seed(config.seed)
-        model = MelUNet(widths=tuple(sizes.widths), embed=sizes.embed, attributes=self.condition.attributes)
+        if sizes.net == "2d":
+            model = MelUNet2D(widths=sizes.widths, attributes=self.condition.attributes)
+        else:
+            model = MelUNet(widths=sizes.widths, embed=sizes.embed, attributes=self.condition.attributes)
         ema = AveragedModel(model, avg_fn=ema_average(sizes.ema_decay), use_buffers=True)
         if resume_from is not None:
             model.load_state_dict(load_file(resume_from / "model-raw.safetensors"))
@@ -214,7 +217,8 @@ class MelDiffusionTask(Task):
             save_file(self.accelerator.unwrap_model(self.model).state_dict(), folder / "model-raw.safetensors")
 
     def card_fields(self) -> dict[str, Any]:
-        return {"guidance": self.guidance, "sample_steps": self.sample_steps, "p_uncond": self.p_uncond}
+        return {"net": self.config.model.net, "guidance": self.guidance, "sample_steps": self.sample_steps,
+                "p_uncond": self.p_uncond}
 
     def card_figures(self, folder: Path, metrics: dict[str, float], name: str) -> dict[str, float]:
         if not hasattr(self, "_real"):  # the same for every checkpoint of the run

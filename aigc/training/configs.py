@@ -268,8 +268,9 @@ class GuidedDiffusionConfig(DiffusionConfig):
 
 @dataclass
 class MelDiffusionSizes:
-    width: int = 64  # channels at the finest of three resolutions (then 1.5x and 2x)
-    embed: int = 128
+    net: str = "2d"  # "2d": the spectrogram as a picture (MelUNet2D); "1d": frames with bands as channels (MelUNet)
+    width: int = 32  # channels at the finest of three resolutions (then 2x and 3x; 1.5x and 2x for "1d")
+    embed: int = 128  # "1d" only: the 2-D U-Net's embedding is 4x its width
     ema_decay: float = 0.999
     guidance: float = 2.0
     p_uncond: float = 0.1
@@ -278,6 +279,8 @@ class MelDiffusionSizes:
 
     @property
     def widths(self) -> tuple[int, int, int]:
+        if self.net == "2d":
+            return self.width, self.width * 2, self.width * 3
         return self.width, self.width * 3 // 2, self.width * 2
 
 
