@@ -67,3 +67,22 @@ def random_blocks(tokens: torch.Tensor, batch: int, block: int, generator: torch
     """`batch` windows of `block` tokens at random offsets (the model shifts the targets)."""
     starts = torch.randint(0, len(tokens) - block, (batch,), generator=generator)
     return torch.stack([tokens[s : s + block] for s in starts.tolist()])
+
+
+def line_blocks(text: str, tokenizer, max_len: int = 64) -> list[str]:
+    """Consecutive non-empty lines of `text` joined into passages of at most `max_len` tokens with the
+    tokenizer's [CLS] and [SEP]: what a masked language model reads. A line longer than that is left out."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    counts = [len(ids) for ids in tokenizer(lines, add_special_tokens=False)["input_ids"]]
+    budget, blocks, current, used = max_len - 2, [], [], 0
+    for line, n in zip(lines, counts):
+        if n > budget:
+            continue
+        if used + n > budget:
+            blocks.append("\n".join(current))
+            current, used = [], 0
+        current.append(line)
+        used += n
+    if current:
+        blocks.append("\n".join(current))
+    return blocks

@@ -170,13 +170,13 @@ def training_scheduler():
 
 @torch.inference_mode()
 def sample(model: MelUNet | MelUNet2D, labels: torch.Tensor, frames: int, steps: int = 20, guidance: float = 2.0,
-           generator: torch.Generator | None = None, on_step=None) -> torch.Tensor:
+           generator: torch.Generator | None = None, on_step=None, scheduler: str = "ddim") -> torch.Tensor:
     """Spectrograms in the model's scale, (N, mels, frames), one per label (a class, or a row of attribute
-    values), by DDIM with classifier-free guidance (`guidance` 1 means none); `on_step(i, x)` is called
-    after each step."""
-    from diffusers import DDIMScheduler
+    values), by the solver `scheduler` (aigc.models.diffusion.SCHEDULERS) with classifier-free guidance
+    (`guidance` 1 means none); `on_step(i, x)` is called after each step."""
+    from .diffusion import solver
 
-    sched = DDIMScheduler.from_config(training_scheduler().config, timestep_spacing="trailing")
+    sched = solver(training_scheduler(), scheduler)
     sched.set_timesteps(steps)
     device = next(model.parameters()).device
     labels = labels.to(device)

@@ -100,6 +100,33 @@ class GPTConfig(TrainConfig):
     task_path: ClassVar[str] = "gpt:GPTTask"
 
 
+@dataclass
+class MaskedLMSizes:
+    n_layer: int = 4
+    n_embd: int = 256
+    n_head: int = 4
+    max_len: int = 64  # tokens a passage holds, [CLS] and [SEP] included
+    dropout: float = 0.1
+    vocab_size: int = 6000  # WordPiece tokens learned from the training text
+    mask_p: float = 0.15  # the share of words masked (whole words)
+
+
+@dataclass
+class MaskedLMConfig(TrainConfig):
+    kind: str = "bert"
+    dataset: str = "shakespeare"
+    steps: int = 8000
+    batch_size: int = 64
+    lr: float = 1e-3
+    warmup: int = 400
+    weight_decay: float = 0.01
+    eval_every: int = 500
+    model: MaskedLMSizes = field(default_factory=MaskedLMSizes)
+    datasets: ClassVar[tuple[str, ...]] = ("shakespeare",)
+    first_run_steps: ClassVar[int] = 1000
+    task_path: ClassVar[str] = "bert:MaskedLMTask"
+
+
 # -- GANs: the DCGAN recipe (Adam 2e-4 at a constant rate, full precision) -------------------------
 
 
@@ -336,7 +363,7 @@ class WaveNetConfig(TrainConfig):
 
 #: the kinds that train, by name, each with its configuration
 KINDS: dict[str, type[TrainConfig]] = {
-    config.kind: config for config in (GPTConfig, DCGANConfig, VAEConfig, DiffusionConfig, GuidedDiffusionConfig,
+    config.kind: config for config in (GPTConfig, MaskedLMConfig, DCGANConfig, VAEConfig, DiffusionConfig, GuidedDiffusionConfig,
                                        CGANConfig, Text2ImgConfig, Text2VideoConfig, MelDiffusionConfig,
                                        WaveNetConfig)
 }
