@@ -231,11 +231,12 @@ def generate_rows(model: Any, ids: Any, mask: Any, *, max_new_tokens: int, pad: 
     steps their order themselves, rather than trusting the order of `generate`'s streamer and
     stopping criteria, which has changed between versions and is not documented; and once every row
     is done they ignore the step `generate` may run past the end on some devices (then undone).
-    Elsewhere the same steps run in a plain loop over the model's public forward pass and its cache."""
+    Elsewhere, and for a model without `generate` (this project's LSTM), the same steps run in a plain
+    loop over the model's public forward pass and its cache (or state)."""
     import torch
 
     rows = _Rows(choose, emit, stop_rows, len(ids), pad, ids.device)
-    if checked("transformers"):
+    if checked("transformers") and hasattr(model, "generate"):
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
         force, stop = _generate_hooks()

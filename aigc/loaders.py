@@ -163,6 +163,16 @@ def _text(info: ModelInfo, config: dict, device) -> TextModel:
     return TextModel(info, model.to(device).eval(), tokenizer, device)
 
 
+def _lstm(info: ModelInfo, config: dict, device) -> TextModel:
+    from transformers import AutoTokenizer
+
+    from .models.lstm import CharLSTM
+
+    settings = {k: config[k] for k in ("vocab_size", "n_embd", "hidden", "layers", "dropout", "block_size")}
+    net = _weights(info, CharLSTM(**settings), "model.safetensors").float()
+    return TextModel(info, net.to(device), AutoTokenizer.from_pretrained(info.location), device)
+
+
 def _weights(info: ModelInfo, net, file: str):
     """`net` with the weights of `file` in the model's folder (safetensors), in evaluation mode."""
     from safetensors.torch import load_file
@@ -408,7 +418,7 @@ def _sampling_rate(info: ModelInfo, pipe) -> int:
 
 Loader = Callable[[ModelInfo, dict, Any], Any]
 LOADERS: dict[tuple[str, str], Loader] = {
-    ("text", "hub"): _text, ("text", "transformers"): _text,
+    ("text", "hub"): _text, ("text", "transformers"): _text, ("text", "lstm"): _lstm,
     ("image", "hub"): _unconditional_pipeline, ("image", "diffusers"): _unconditional_pipeline,
     ("image", "dcgan"): _dcgan, ("image", "vae"): _vae,
     ("conditional", "hub"): _text_to_image, ("conditional", "diffusers"): _text_to_image,

@@ -122,7 +122,7 @@ class Batcher:
         self.waiting: list[Job] = []
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
-        configured = lm.model.generation_config.eos_token_id
+        configured = getattr(getattr(lm.model, "generation_config", None), "eos_token_id", None)
         self.eos = {*(configured if isinstance(configured, list) else [configured]), lm.tokenizer.eos_token_id} - {None}
         tok = lm.tokenizer
         self.pad = tok.pad_token_id if tok.pad_token_id is not None else min(self.eos, default=0)

@@ -54,7 +54,7 @@ def resume(folder: Path, steps: int | None = None, listeners: list[Listener] = (
 
 def epoch_steps(config: TrainConfig) -> float:
     """Training steps in one pass over the data (for text: over its characters)."""
-    if config.kind == "gpt":
+    if config.kind in ("gpt", "lstm"):
         from ..data.text import load_corpus, split_corpus
 
         chars = len(split_corpus(load_corpus(config.dataset))[0])

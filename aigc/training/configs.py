@@ -101,6 +101,29 @@ class GPTConfig(TrainConfig):
 
 
 @dataclass
+class LSTMSizes:
+    n_embd: int = 128
+    hidden: int = 512
+    layers: int = 2
+    dropout: float = 0.1
+    block_size: int = 256  # characters a training window holds (the state starts empty at each)
+
+
+@dataclass
+class LSTMConfig(TrainConfig):
+    kind: str = "lstm"
+    dataset: str = "shakespeare"
+    steps: int = 6000
+    batch_size: int = 32
+    lr: float = 2e-3
+    warmup: int = 200
+    weight_decay: float = 0.0
+    model: LSTMSizes = field(default_factory=LSTMSizes)
+    datasets: ClassVar[tuple[str, ...]] = ("shakespeare",)
+    task_path: ClassVar[str] = "lstm:LSTMTask"
+
+
+@dataclass
 class MaskedLMSizes:
     n_layer: int = 4
     n_embd: int = 256
@@ -363,7 +386,7 @@ class WaveNetConfig(TrainConfig):
 
 #: the kinds that train, by name, each with its configuration
 KINDS: dict[str, type[TrainConfig]] = {
-    config.kind: config for config in (GPTConfig, MaskedLMConfig, DCGANConfig, VAEConfig, DiffusionConfig, GuidedDiffusionConfig,
+    config.kind: config for config in (GPTConfig, LSTMConfig, MaskedLMConfig, DCGANConfig, VAEConfig, DiffusionConfig, GuidedDiffusionConfig,
                                        CGANConfig, Text2ImgConfig, Text2VideoConfig, MelDiffusionConfig,
                                        WaveNetConfig)
 }

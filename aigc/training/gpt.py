@@ -26,14 +26,9 @@ class GPTTask(Task):
         sizes = config.model
         self.block = sizes.block_size
         train_text, val_text = split_corpus(load_corpus(config.dataset))
-        if resume_from is not None:
-            self.tokenizer = AutoTokenizer.from_pretrained(resume_from)
-            model = GPT2LMHeadModel.from_pretrained(resume_from, dtype=torch.float32)
-        else:
-            self.tokenizer = char_tokenizer(train_text)
-            torch.manual_seed(config.seed)
-            model = gpt2_from_scratch(self.tokenizer, **asdict(sizes))
-        model.loss_type = "ForCausalLM"  # GPT2LMHeadModel's name does not say it, and transformers warns
+        self.tokenizer = AutoTokenizer.from_pretrained(resume_from) if resume_from else char_tokenizer(train_text)
+        torch.manual_seed(config.seed)
+        model = self.build_model(resume_from)
         self.train_tokens = encode_corpus(train_text, self.tokenizer)
         self.val_tokens = encode_corpus(val_text, self.tokenizer)
         decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -47,6 +42,15 @@ class GPTTask(Task):
         # Batches depend on (seed, step, process) only, so a resumed run sees fresh data.
         self.generator = torch.Generator()
         self.val_generator_seed = 1234
+
+    def build_model(self, resume_from: Path | None) -> torch.nn.Module:
+        """The network: new, or as saved in the checkpoint `resume_from`."""
+        if resume_from is not None:
+            model = GPT2LMHeadModel.from_pretrained(resume_from, dtype=torch.float32)
+        else:
+            model = gpt2_from_scratch(self.tokenizer, **asdict(self.config.model))
+        model.loss_type = "ForCausalLM"  # GPT2LMHeadModel's name does not say it, and transformers warns
+        return model
 
     @property
     def optimizers(self):

@@ -156,6 +156,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "这台服务器关闭了训练功能：你仍然可以查看训练任务并下载训练好的模型。"),
     "train.kind": ("Model kind", "模型类型"),
     "train.kind.gpt": ("GPT: text, one character at a time", "GPT：文本，逐字符生成"),
+    "train.kind.lstm": ("LSTM: text, one character at a time", "LSTM：文本，逐字符生成"),
     "train.kind.bert": ("BERT: fill in masked words", "BERT：填写被遮住的词"),
     "train.kind.dcgan": ("DCGAN: images", "DCGAN：图像"),
     "train.kind.vae": ("VAE: images", "VAE：图像"),
