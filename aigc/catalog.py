@@ -20,10 +20,12 @@ from .cards import card_title, read_card
 from .errors import AigcError
 from .paths import CHECKPOINTS, RUNS
 
-TASKS = ("text", "image", "conditional", "video", "audio")
+TASKS = ("text", "fill", "image", "conditional", "video", "audio")
 # Shown as choices in the app; any other Hub id can be typed.
 HUB_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "text": [("gpt2", "OpenAI's GPT-2 (124M), English web text")],
+    "fill": [("bert-base-uncased", "Google's BERT base (110M), English, uncased: fills in masked words"),
+             ("bert-base-chinese", "Google's BERT base for Chinese (102M): fills in masked characters")],
     "image": [("google/ddpm-cifar10-32", "Ho et al.'s DDPM on CIFAR-10, 32x32 (36M parameters)")],
     "conditional": [("stabilityai/sd-turbo", "Stability AI's SD-Turbo: text to 512x512 image in one step")],
     "video": [("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "Wan-AI's Wan 2.1 text-to-video (1.3B), 480x832 clips")],

@@ -101,6 +101,24 @@ class AudioModel:
         return self.config.get("class_names")
 
 
+@dataclass
+class FillModel:
+    """A masked language model (this project's `shakespeare-bert`, or any Hub fill-mask model) as
+    transformers' fill-mask pipeline, which holds the model and its tokenizer."""
+
+    info: ModelInfo
+    pipe: Any  # a transformers FillMaskPipeline
+    device: Any
+
+    @property
+    def tokenizer(self):
+        return self.pipe.tokenizer
+
+    @property
+    def mask(self) -> str:
+        return self.pipe.tokenizer.mask_token
+
+
 # --- what every loader shares --------------------------------------------------------------------
 
 LIBRARY_KINDS = ("hub", "diffusers", "transformers")
@@ -171,6 +189,18 @@ def _lstm(info: ModelInfo, config: dict, device) -> TextModel:
     settings = {k: config[k] for k in ("vocab_size", "n_embd", "hidden", "layers", "dropout", "block_size")}
     net = _weights(info, CharLSTM(**settings), "model.safetensors").float()
     return TextModel(info, net.to(device), AutoTokenizer.from_pretrained(info.location), device)
+
+
+def _fill_mask(info: ModelInfo, config: dict, device) -> FillModel:
+    from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
+
+    kwargs = _pretrained_kwargs(info)
+    tokenizer = AutoTokenizer.from_pretrained(info.location, local_files_only=kwargs.get("local_files_only", False))
+    if tokenizer.mask_token is None:
+        raise AigcError(f"'{info.name}' has no mask token, so it is not a masked language model: choose one such as "
+                        "bert-base-uncased.")
+    model = AutoModelForMaskedLM.from_pretrained(info.location, dtype="float32", **kwargs)
+    return FillModel(info, pipeline("fill-mask", model=model.to(device).eval(), tokenizer=tokenizer, device=device), device)
 
 
 def _weights(info: ModelInfo, net, file: str):
@@ -419,6 +449,7 @@ def _sampling_rate(info: ModelInfo, pipe) -> int:
 Loader = Callable[[ModelInfo, dict, Any], Any]
 LOADERS: dict[tuple[str, str], Loader] = {
     ("text", "hub"): _text, ("text", "transformers"): _text, ("text", "lstm"): _lstm,
+    ("fill", "hub"): _fill_mask, ("fill", "transformers"): _fill_mask,
     ("image", "hub"): _unconditional_pipeline, ("image", "diffusers"): _unconditional_pipeline,
     ("image", "dcgan"): _dcgan, ("image", "vae"): _vae,
     ("conditional", "hub"): _text_to_image, ("conditional", "diffusers"): _text_to_image,
@@ -431,10 +462,10 @@ LOADERS: dict[tuple[str, str], Loader] = {
 }
 
 # What each task's loaders make, for the sentence that refuses a model of another task.
-MAKES = {"text": "a text generator", "image": "an unconditional image generator",
+MAKES = {"text": "a text generator", "fill": "a masked language model", "image": "an unconditional image generator",
          "conditional": "a conditional image generator", "video": "a text-to-video generator",
          "audio": "a sound generator"}
-_NON = {"text": "non-text", "image": "non-image", "conditional": "non-image", "video": "non-video", "audio": "non-audio"}
+_NON = {"text": "non-text", "fill": "non-text", "image": "non-image", "conditional": "non-image", "video": "non-video", "audio": "non-audio"}
 
 
 def load_model(info: ModelInfo) -> Any:

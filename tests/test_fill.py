@@ -1,0 +1,86 @@
+"""Editing text with a masked language model (aigc.pipelines.fill): blanks and their candidates, a
+rewrite word by word with locked words, the difference shown, and one sentence for bad input. The
+model is a tiny BERT that learns a toy text here in a second, saved and loaded as a Hub model is."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from aigc.errors import AigcError
+from aigc.pipelines import fill
+
+# Lines in a random order: the words before and after a blank tell what it is, its position does not.
+TOY = "\n".join(random.Random(0).choices(["the red fox runs far", "a blue whale swims deep", "the red fox sleeps now",
+                                          "a blue whale sings low"], k=160))
+
+
+@pytest.fixture(scope="module")
+def toy_bert(tmp_path_factory):
+    from transformers import DataCollatorForLanguageModeling
+
+    from aigc.data.text import line_blocks
+    from aigc.models.bert import bert_from_scratch, wordpiece_tokenizer
+
+    tokenizer = wordpiece_tokenizer(TOY, vocab_size=100)
+    torch.manual_seed(0)
+    model = bert_from_scratch(tokenizer, n_layer=2, n_embd=64, n_head=2, max_len=32, dropout=0.0)
+    lines = tokenizer(line_blocks(TOY, tokenizer, 32), padding="max_length", max_length=32, return_special_tokens_mask=True)
+    examples = [dict(zip(lines, values)) for values in zip(*lines.values())]
+    collate = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.3)
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-3)
+    for step in range(400):
+        batch = collate([examples[(step * 16 + i) % len(examples)] for i in range(16)])
+        loss = model(**batch).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    folder = tmp_path_factory.mktemp("toy-bert")
+    model.eval().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def test_each_blank_gets_whole_words_most_likely_first_and_a_learned_model_knows_the_word(toy_bert):
+    blanks, notes = fill.fill_mask("[MASK] red fox runs far\na blue [MASK] swims [MASK]", toy_bert, top_k=3)
+    assert [b.start for b in blanks] == [0, 31, 44] and notes == []
+    for blank in blanks:
+        probs = [p for _, p in blank.candidates]
+        assert len(blank.candidates) == 3 and probs == sorted(probs, reverse=True) and 0 < probs[0] <= 1
+        assert not any(w.startswith("##") for w, _ in blank.candidates)
+    assert [b.candidates[0][0] for b in blanks] == ["the", "whale", "deep"]
+
+
+def test_rewrite_keeps_locked_words_and_the_seed_fixes_it(toy_bert):
+    text = "The red fox runs far"
+    one = fill.rewrite(text, toy_bert, temperature=1.5, locked={1, 2}, seed=4)
+    assert one.text.split()[1:3] == ["red", "fox"]
+    assert one.text == fill.rewrite(text, toy_bert, temperature=1.5, locked={1, 2}, seed=4).text
+    assert one.text[0].isupper()  # a capital stays a capital
+    greedy = fill.rewrite("a blue fox swims deep", toy_bert, temperature=0, locked={0, 1, 3, 4})
+    assert greedy.text == "a blue whale swims deep" and greedy.changed == [("fox", "whale")]
+
+
+def test_the_difference_rebuilds_both_texts(toy_bert):
+    done = fill.rewrite("the red fox sleeps now, said the whale", toy_bert, temperature=2.0, seed=1)
+    pieces = done.diff()
+    assert "".join(t for t, tag in pieces if tag != "+") == done.original
+    assert "".join(t for t, tag in pieces if tag != "-") == done.text
+    assert (any(tag for _, tag in pieces)) == bool(done.changed)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "Write a passage"), ("the red fox", "type [MASK]"), (" [MASK]" * 200, "At most 20 blanks"),
+    ("x" * 100_000 + " [MASK]", "at most 2,000")])
+def test_bad_passages_get_one_sentence(toy_bert, text, words):
+    with pytest.raises(AigcError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        fill.fill_mask(text, toy_bert)
+
+
+def test_characters_the_model_does_not_know_are_named_and_the_rest_is_filled(toy_bert):
+    blanks, notes = fill.fill_mask("the red ☃ [MASK] runs far", toy_bert)
+    assert len(blanks) == 1 and blanks[0].candidates and "☃" in notes[0]
+    with pytest.raises(AigcError, match="no word to rewrite"):
+        fill.rewrite("123 ... !!!", toy_bert)
