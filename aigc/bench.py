@@ -109,8 +109,8 @@ def bench_audio(runs: int) -> list[tuple[str, str]]:
             continue
         what = "a long high rising chirp" if info.name.startswith("sfx") else "3"
         seconds = median_seconds(lambda what=what, name=info.name: generate_audio(what, name, num_clips=16, seed=0), runs)
-        steps = info.card.get("sample_steps", "")
-        rows.append((f"audio {info.name}: 16 one-second clips ({steps} DDIM steps, Griffin-Lim)",
+        steps, sampler = info.card.get("sample_steps", ""), {"dpm++": "DPM-Solver++"}.get(info.card.get("sampler"), "DDIM")
+        rows.append((f"audio {info.name}: 16 one-second clips ({steps} {sampler} steps, Griffin-Lim)",
                      f"{seconds * 1000:.0f} ms ({16 / seconds:.1f} clips/s)"))
     if not rows:
         rows.append(("audio: no built-in audio model in checkpoints/audio", "-"))

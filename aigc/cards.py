@@ -478,9 +478,9 @@ import aigc
 
 
 AUDIO_KINDS = {
-    "mel-diffusion": ("a diffusion model of log-mel spectrograms", """Sound drawn as a picture of its spectrogram, then heard: {net}
-denoises a 64x64 log-mel spectrogram (8 kHz, 256-sample windows, hop 128) from pure
-noise in a few DDIM steps, and Griffin-Lim turns it into a waveform: the power spectrum by least
+    "mel-diffusion": ("a diffusion model of log-mel spectrograms", """Sound drawn as a picture of its spectrogram, then heard. The denoiser is {net}. It draws a
+64x64 log-mel spectrogram (8 kHz, 256-sample windows, hop 128) from pure noise in {sampler},
+and Griffin-Lim turns it into a waveform: the power spectrum by least
 squares through the mel filters (torchaudio's `InverseMelScale`), the phase by 32 iterations of
 `GriffinLim`. Trained with v-prediction under a cosine schedule; the
 condition (a digit, or a caption's attributes) is dropped for 10% of the clips, for classifier-free
@@ -516,7 +516,9 @@ timestep's""",
 
 def _audio_body(m: dict[str, Any]) -> str:
     what, how, references = AUDIO_KINDS[m["kind"]]
-    how = how.format(net=MEL_NETS[m.get("net", "1d")]) if m["kind"] == "mel-diffusion" else how
+    if m["kind"] == "mel-diffusion":
+        sampler = {"dpm++": "DPM-Solver++"}.get(m.get("sampler"), "DDIM")
+        how = how.format(net=MEL_NETS[m.get("net", "1d")], sampler=f"{m.get('sample_steps', 16)} {sampler} steps")
     metrics, name = m.get("metrics", {}), m.get("name", "MODEL")
     samples = int(metrics.get("samples", 200))
     if "digit_accuracy" in metrics:

@@ -175,7 +175,7 @@ def _mel_clips(m: AudioModel, labels: torch.Tensor, seed: int, steps: int, guida
     # One generator for the batch: clip i's noise is a function of the seed alone, drawn in one go.
     generator = torch.Generator().manual_seed(seed)
     mels = sample(m.net, labels, m.config.get("frames", FRAMES), steps, guidance, generator=generator,
-                  on_step=_reporter(steps))
+                  on_step=_reporter(steps), scheduler=m.config.get("sampler", "ddim"))
     return mel_to_audio(from_model_scale(mels.float().cpu())).numpy()
 
 
@@ -203,7 +203,8 @@ def _wavenet_clips(m: AudioModel, labels: torch.Tensor, seed: int, temperature: 
         steps = mel_model.config.get("sample_steps", 16)
         with torch.inference_mode():
             mels = sample(mel_model.net, labels, mel_model.config.get("frames", FRAMES), steps,
-                          mel_model.config.get("guidance", 2.0), generator=generator, on_step=_reporter(steps))
+                          mel_model.config.get("guidance", 2.0), generator=generator, on_step=_reporter(steps),
+                          scheduler=mel_model.config.get("sampler", "ddim"))
 
     def partial(done: int, codes: torch.Tensor) -> None:
         if on_partial is not None:

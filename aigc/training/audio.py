@@ -136,6 +136,7 @@ class MelDiffusionTask(Task):
         super().__init__(config, accelerator, resume_from)
         sizes = config.model
         self.guidance, self.sample_steps, self.p_uncond = sizes.guidance, sizes.sample_steps, sizes.p_uncond
+        self.sampler = sizes.sampler
         self.condition = Captions(sizes.drop) if config.dataset == "sound-effects" else Digits()
         device = accelerator.device
         x, labels, val_x, val_labels = self.condition.data()
@@ -190,7 +191,7 @@ class MelDiffusionTask(Task):
 
     def spectrograms(self, labels: torch.Tensor, seed: int) -> torch.Tensor:
         return sample(self.ema.module.eval(), labels, FRAMES, self.sample_steps, self.guidance,
-                      generator=torch.Generator().manual_seed(seed)).cpu()
+                      generator=torch.Generator().manual_seed(seed), scheduler=self.sampler).cpu()
 
     def evaluate(self) -> dict[str, float]:
         labels, asked = self.condition.asked()
@@ -210,7 +211,8 @@ class MelDiffusionTask(Task):
         module = self.ema.module
         (folder / "config.json").write_text(json.dumps({
             "kind": self.kind, "task": self.task, "dataset": self.config.dataset, **module.config, "frames": FRAMES,
-            "guidance": self.guidance, "sample_steps": self.sample_steps, **self.condition.config()}, indent=2))
+            "guidance": self.guidance, "sample_steps": self.sample_steps, "sampler": self.sampler,
+            **self.condition.config()}, indent=2))
         save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, folder / "model.safetensors")
         if not release:
             save_file({k: v.detach().cpu().contiguous() for k, v in self.ema.state_dict().items()}, folder / "model-ema.safetensors")
@@ -218,7 +220,7 @@ class MelDiffusionTask(Task):
 
     def card_fields(self) -> dict[str, Any]:
         return {"net": self.config.model.net, "guidance": self.guidance, "sample_steps": self.sample_steps,
-                "p_uncond": self.p_uncond}
+                "sampler": self.sampler, "p_uncond": self.p_uncond}
 
     def card_figures(self, folder: Path, metrics: dict[str, float], name: str) -> dict[str, float]:
         if not hasattr(self, "_real"):  # the same for every checkpoint of the run

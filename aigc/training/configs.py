@@ -325,6 +325,7 @@ class MelDiffusionSizes:
     guidance: float = 2.0
     p_uncond: float = 0.1
     sample_steps: int = 16
+    sampler: str = "ddim"  # the solver of evaluation and of the saved model (aigc.models.diffusion.SCHEDULERS)
     drop: float = 0.3  # sound effects: each attribute left out of a training caption with this probability
 
     @property
