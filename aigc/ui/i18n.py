@@ -133,10 +133,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "video.gif": ("GIF", "GIF 动图"),
 
     # Audio tab
-    "audio.model_info": ("Built-in: spoken digits and sound effects (spectrogram diffusion models); a WaveNet you train "
-                         "(Train tab) appears here too. Or the Hub id of a text-to-speech or text-to-audio model.",
-                         "内置模型：说出数字和音效（频谱扩散模型）；在「训练」页训练的 WaveNet 也会出现在这里。"
-                         "也可以填 Hub 上文字转语音或文字转音频模型的 ID。"),
+    "audio.model_info": ("Built-in: spoken digits and sound effects (spectrogram diffusion models), and spoken digits "
+                         "written sample by sample (WaveNet); runs you train (Train tab) appear here too. Or the Hub id "
+                         "of a text-to-speech or text-to-audio model.",
+                         "内置模型：说出数字和音效（频谱扩散模型），以及逐个采样点写出的数字语音（WaveNet）；"
+                         "在「训练」页训练的模型也会出现在这里。也可以填 Hub 上文字转语音或文字转音频模型的 ID。"),
     "audio.digits": ("Digits to say", "要说的数字"),
     "audio.digits_info": ("Digit words or numerals, in English: 'seven', '3 1 4'. One clip per digit.",
                           "英文数字单词或阿拉伯数字：seven、3 1 4。每个数字一段音频。"),
