@@ -92,6 +92,7 @@ def bench_video(runs: int) -> list[tuple[str, str]]:
 def bench_audio(runs: int) -> list[tuple[str, str]]:
     """Per built-in audio model: spectrogram diffusion, 16 one-second clips (Griffin-Lim included); a WaveNet,
     samples written a second for one clip and for eight at once; a sound-effect model, 16 clips of a caption."""
+    from .cards import SOLVER_NAMES
     from .catalog import list_models
     from .pipelines.audio import generate_audio
 
@@ -109,7 +110,7 @@ def bench_audio(runs: int) -> list[tuple[str, str]]:
             continue
         what = "a long high rising chirp" if info.name.startswith("sfx") else "3"
         seconds = median_seconds(lambda what=what, name=info.name: generate_audio(what, name, num_clips=16, seed=0), runs)
-        steps, sampler = info.card.get("sample_steps", ""), {"dpm++": "DPM-Solver++"}.get(info.card.get("sampler"), "DDIM")
+        steps, sampler = info.card.get("sample_steps", ""), SOLVER_NAMES[info.card.get("sampler", "ddim")]
         rows.append((f"audio {info.name}: 16 one-second clips ({steps} {sampler} steps, Griffin-Lim)",
                      f"{seconds * 1000:.0f} ms ({16 / seconds:.1f} clips/s)"))
     if not rows:

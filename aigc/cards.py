@@ -504,6 +504,8 @@ Generation keeps a queue of past activations per layer, so each new sample costs
 }
 
 
+SOLVER_NAMES = {"ddim": "DDIM", "dpm++": "DPM-Solver++", "ddpm": "DDPM"}  # a config's `sampler`, as people write it
+
 MEL_NETS = {  # the denoiser of a spectrogram diffusion model, by its config's `net`
     "1d": """a one-dimensional U-Net over time (the 64 mel bands are its
 channels; three resolutions, FiLM conditioning, one self-attention layer at the coarsest)""",
@@ -517,7 +519,7 @@ timestep's""",
 def _audio_body(m: dict[str, Any]) -> str:
     what, how, references = AUDIO_KINDS[m["kind"]]
     if m["kind"] == "mel-diffusion":
-        sampler = {"dpm++": "DPM-Solver++"}.get(m.get("sampler"), "DDIM")
+        sampler = SOLVER_NAMES[m.get("sampler", "ddim")]
         how = how.format(net=MEL_NETS[m.get("net", "1d")], sampler=f"{m.get('sample_steps', 16)} {sampler} steps")
     metrics, name = m.get("metrics", {}), m.get("name", "MODEL")
     samples = int(metrics.get("samples", 200))

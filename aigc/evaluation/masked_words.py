@@ -68,6 +68,10 @@ class Baselines:
         self.by_next = self.bigram.tocsc()  # columns: what came before each word
         self.following = np.asarray(self.bigram.sum(axis=1)).ravel()  # c(prev, anything)
 
+    def answers(self, blanks: list[Blank]) -> list[int]:
+        """Each blank's word as an index of `vocab`, or -1 for a word seen less than twice."""
+        return [self.index.get(b.word, -1) for b in blanks]
+
     def _given(self, prev: str | None) -> np.ndarray:
         """P(w | prev) for every word w, interpolated with the unigram."""
         i = self.index.get(prev) if prev else None
@@ -130,9 +134,20 @@ def model_scores(model, tokenizer, blanks: list[Blank], vocab: list[str], batch:
     return scores
 
 
-def _hits(scores: np.ndarray | torch.Tensor, answers: list[int], k: int) -> float:
-    top = torch.as_tensor(scores).topk(k, dim=-1).indices
-    return sum(a >= 0 and a in row for a, row in zip(answers, top.tolist())) / len(answers)
+def scored(scores: np.ndarray | torch.Tensor, answers: list[int], prefix: str = "") -> dict[str, float]:
+    """Top-1 and top-5 accuracy of (blanks, words) `scores` against each blank's word index (-1: a word
+    no candidate spells, always a miss)."""
+    top = torch.as_tensor(scores).topk(5, dim=-1).indices.tolist()
+    return {f"{prefix}top{k}": sum(a >= 0 and a in row[:k] for a, row in zip(answers, top)) / len(answers)
+            for k in (1, 5)}
+
+
+def baseline_figures(base: Baselines, blanks: list[Blank]) -> dict[str, float]:
+    """The unigram's and the bigram's top-1 and top-5 on `blanks`."""
+    answers = base.answers(blanks)
+    unigram = torch.from_numpy(base.unigram).expand(len(blanks), -1)
+    bigram = np.stack([base.bigram_scores(b) for b in blanks])
+    return {**scored(unigram, answers, "unigram_"), **scored(bigram, answers, "bigram_")}
 
 
 def judge(model, tokenizer, train_text: str, held_out_text: str, count: int = 2000, seed: int = 0,
@@ -140,11 +155,6 @@ def judge(model, tokenizer, train_text: str, held_out_text: str, count: int = 20
     """Top-1 and top-5 word accuracy on `count` held-out blanks, the model's and the baselines'."""
     base = baselines or Baselines(train_text)
     blanks = held_out_blanks(held_out_text, count, seed)
-    answers = [base.index.get(b.word, -1) for b in blanks]
-    model_top = model_scores(model, tokenizer, blanks, base.vocab)
-    unigram = torch.from_numpy(base.unigram).expand(len(blanks), -1)
-    bigram = np.stack([base.bigram_scores(b) for b in blanks])
-    return {"top1": _hits(model_top, answers, 1), "top5": _hits(model_top, answers, 5),
-            "unigram_top1": _hits(unigram, answers, 1), "unigram_top5": _hits(unigram, answers, 5),
-            "bigram_top1": _hits(bigram, answers, 1), "bigram_top5": _hits(bigram, answers, 5),
+    answers = base.answers(blanks)
+    return {**scored(model_scores(model, tokenizer, blanks, base.vocab), answers), **baseline_figures(base, blanks),
             "blanks": float(len(blanks)), "blanks_in_vocabulary": sum(a >= 0 for a in answers) / len(answers)}

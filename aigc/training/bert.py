@@ -14,12 +14,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from transformers import AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling
 
 from ..data.text import line_blocks, load_corpus, split_corpus
-from ..evaluation.masked_words import Baselines, held_out_blanks, model_scores
+from ..evaluation.masked_words import Baselines, baseline_figures, held_out_blanks, model_scores, scored
 from ..models.bert import bert_from_scratch, wordpiece_tokenizer
 from .trainer import Task
 
@@ -90,12 +89,9 @@ class MaskedLMTask(Task):
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
         model = self.accelerator.unwrap_model(self.model).eval()
-        scores = model_scores(model, self.tokenizer, self.blanks, self.baselines.vocab)
-        answers = torch.tensor([self.baselines.index.get(b.word, -1) for b in self.blanks])
-        top = scores.topk(5, dim=-1).indices
-        top1 = (top[:, 0] == answers).float().mean().item()
-        top5 = (top == answers[:, None]).any(-1).float().mean().item()
-        return {"word_misses": 1 - top1, "top1": top1, "top5": top5}
+        figures = scored(model_scores(model, self.tokenizer, self.blanks, self.baselines.vocab),
+                         self.baselines.answers(self.blanks))
+        return {"word_misses": 1 - figures["top1"], **figures}
 
     @torch.no_grad()
     def sample(self, step: int) -> dict[str, Any]:
@@ -123,14 +119,5 @@ class MaskedLMTask(Task):
     def card_figures(self, folder: Path, metrics: dict[str, float], name: str) -> dict[str, float]:
         """Both baselines on the same blanks, for the card (`python -m aigc eval` judges 2,000)."""
         if not hasattr(self, "_baselines"):
-            answers = torch.tensor([self.baselines.index.get(b.word, -1) for b in self.blanks])
-            bigram = torch.from_numpy(np.stack([self.baselines.bigram_scores(b) for b in self.blanks]))
-            unigram = torch.from_numpy(self.baselines.unigram).topk(5).indices.expand(len(answers), -1)
-            top = bigram.topk(5, dim=-1).indices
-            self._baselines = {
-                "blanks": float(len(answers)),
-                "unigram_top1": (unigram[:, 0] == answers).float().mean().item(),
-                "unigram_top5": (unigram == answers[:, None]).any(-1).float().mean().item(),
-                "bigram_top1": (top[:, 0] == answers).float().mean().item(),
-                "bigram_top5": (top == answers[:, None]).any(-1).float().mean().item()}
+            self._baselines = {"blanks": float(len(self.blanks)), **baseline_figures(self.baselines, self.blanks)}
         return self._baselines

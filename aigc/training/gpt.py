@@ -66,11 +66,7 @@ class GPTTask(Task):
         x = random_blocks(self.train_tokens, self.config.batch_size, self.block, self.generator).to(self.accelerator.device)
         with self.accelerator.autocast():
             loss = self.model(input_ids=x, attention_mask=torch.ones_like(x), labels=x).loss
-        self.accelerator.backward(loss)
-        if self.config.grad_clip:
-            self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        self.descend(loss, self.model, self.optimizer)
         return {"loss": loss.item()}
 
     @torch.no_grad()

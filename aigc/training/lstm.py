@@ -26,20 +26,26 @@ class LSTMTask(GPTTask):
 
     @torch.no_grad()
     def sample(self, step: int, length: int = 300) -> dict[str, Any]:
-        """`length` characters from the start of a work (temperature 0.8, top-k 50), carrying the state."""
+        """`length` characters from the start of a work (temperature 0.8, top-k 50), decoded as the app
+        decodes it (compat.generate_rows, the state carried from step to step)."""
+        from transformers import TemperatureLogitsWarper, TopKLogitsWarper
+
+        from .. import compat
+
         model = self.accelerator.unwrap_model(self.model).eval()
         gen = torch.Generator().manual_seed(step)
-        token = torch.tensor([[self.tokenizer.bos_token_id]], device=self.accelerator.device)
-        state, out = None, []
-        for _ in range(length):
-            step_out = model(token, past_key_values=state)
-            state = step_out.past_key_values
-            logits = step_out.logits[0, -1].float().cpu() / 0.8
-            top = logits.topk(50)
-            pick = top.indices[torch.multinomial(top.values.softmax(-1), 1, generator=gen)]
-            out.append(int(pick))
-            token = pick.view(1, 1).to(token.device)
-        return {"text": self.tokenizer.decode(out, skip_special_tokens=True)}
+        warpers = (TemperatureLogitsWarper(0.8), TopKLogitsWarper(50))
+
+        def choose(input_ids: torch.Tensor, scores: torch.Tensor) -> list[int]:
+            for warp in warpers:
+                scores = warp(input_ids, scores)
+            return torch.multinomial(scores.cpu().softmax(-1), 1, generator=gen).flatten().tolist()
+
+        start = torch.tensor([[self.tokenizer.bos_token_id]], device=self.accelerator.device)
+        written: list[int] = []
+        compat.generate_rows(model, start, torch.ones_like(start), max_new_tokens=length, pad=self.tokenizer.pad_token_id,
+                             choose=choose, emit=written.extend, stop_rows=lambda ids: [False] * len(ids))
+        return {"text": self.tokenizer.decode(written, skip_special_tokens=True)}
 
     def save_model(self, folder: Path, release: bool = False) -> None:
         folder.mkdir(parents=True, exist_ok=True)
