@@ -95,10 +95,12 @@ def test_the_masked_models_training_step_lowers_its_loss():
     assert (batch["labels"] != -100).any() and (batch["input_ids"] == task.tokenizer.mask_token_id).any()
     masked = batch["labels"] != -100
     assert (batch["input_ids"][masked] == task.tokenizer.mask_token_id).all()  # whole words, all [MASK]
+    task.model.eval()  # the loss scored at the blanks only is BertForMaskedLM's own loss
+    assert torch.allclose(task.model(**batch), task.model.mlm(**batch).loss, atol=1e-5)
     first = None
     for _ in range(30):
         task.model.train()
-        loss = task.model(**batch).loss
+        loss = task.model(**batch)
         task.descend(loss, task.model, task.optimizer)
         first = loss.item() if first is None else first
     assert loss.item() < 0.7 * first, (first, loss.item())

@@ -3,6 +3,8 @@ vocabulary it reads (Devlin et al., 2019; WordPiece: Schuster and Nakajima, 2012
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from transformers import BertConfig, BertForMaskedLM, BertTokenizer
 
 
@@ -23,3 +25,19 @@ def bert_from_scratch(tokenizer: BertTokenizer, n_layer: int = 4, n_embd: int = 
                         hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
                         pad_token_id=tokenizer.pad_token_id, type_vocab_size=1)
     return BertForMaskedLM(config)
+
+
+class BlanksLoss(torch.nn.Module):
+    """A masked LM's training loss, with the vocabulary scored only at the masked positions:
+    BertForMaskedLM scores every position, and on a CPU that projection costs as much as the encoder.
+    The same loss as BertForMaskedLM(labels=...); wrapped whole so that accelerate's data-parallel
+    wrapper sees one forward pass."""
+
+    def __init__(self, mlm: BertForMaskedLM):
+        super().__init__()
+        self.mlm = mlm
+
+    def forward(self, labels: torch.Tensor, **inputs) -> torch.Tensor:
+        blanks = labels != -100
+        hidden = self.mlm.bert(**inputs).last_hidden_state[blanks]
+        return F.cross_entropy(self.mlm.cls(hidden).float(), labels[blanks])

@@ -19,7 +19,7 @@ from transformers import AutoTokenizer, BertForMaskedLM, DataCollatorForLanguage
 
 from ..data.text import line_blocks, load_corpus, split_corpus
 from ..evaluation.masked_words import Baselines, baseline_figures, held_out_blanks, model_scores, scored
-from ..models.bert import bert_from_scratch, wordpiece_tokenizer
+from ..models.bert import BlanksLoss, bert_from_scratch, wordpiece_tokenizer
 from .trainer import Task
 
 EVAL_BLANKS = 300
@@ -55,7 +55,7 @@ class MaskedLMTask(Task):
         optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=config.lr, betas=(0.9, 0.98))
-        self.model, self.optimizer = accelerator.prepare(model, optimizer)
+        self.model, self.optimizer = accelerator.prepare(BlanksLoss(model), optimizer)
         self.parameters = sum(p.numel() for p in model.parameters())
         self.baselines = Baselines(self.train_text)
         self.blanks = held_out_blanks(self.val_text, EVAL_BLANKS, seed=1)
@@ -82,13 +82,13 @@ class MaskedLMTask(Task):
     def train_step(self, step: int) -> dict[str, float]:
         self.model.train()
         with self.accelerator.autocast():
-            loss = self.model(**self.batch(step)).loss
+            loss = self.model(**self.batch(step))
         self.descend(loss, self.model, self.optimizer)
         return {"loss": loss.item()}
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        model = self.accelerator.unwrap_model(self.model).eval()
+        model = self.accelerator.unwrap_model(self.model).mlm.eval()
         figures = scored(model_scores(model, self.tokenizer, self.blanks, self.baselines.vocab),
                          self.baselines.answers(self.blanks))
         return {"word_misses": 1 - figures["top1"], **figures}
@@ -96,7 +96,7 @@ class MaskedLMTask(Task):
     @torch.no_grad()
     def sample(self, step: int) -> dict[str, Any]:
         """A few held-out blanks, each with the model's first choice beside the word that was there."""
-        model = self.accelerator.unwrap_model(self.model).eval()
+        model = self.accelerator.unwrap_model(self.model).mlm.eval()
         shown = self.blanks[:SHOWN_LINES]
         scores = model_scores(model, self.tokenizer, shown, self.baselines.vocab)
         lines = []
@@ -106,7 +106,7 @@ class MaskedLMTask(Task):
         return {"text": "\n".join(lines)}
 
     def save_model(self, folder: Path, release: bool = False) -> None:
-        model = self.accelerator.unwrap_model(self.model)
+        model = self.accelerator.unwrap_model(self.model).mlm
         if release:  # float16 halves the file; inference upcasts on CPU
             model = copy.deepcopy(model).half()
         model.save_pretrained(folder)
