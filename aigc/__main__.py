@@ -1,4 +1,4 @@
-"""Command line: python -m aigc {list,generate,eval,train,bench}."""
+"""Command line: python -m aigc {list,generate,fill,rewrite,eval,train,bench}."""
 
 from __future__ import annotations
 
@@ -144,11 +144,61 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_one(name: str, write_card: bool) -> None:
-    from .cards import METRIC_NAMES, update_metrics
-    from .catalog import builtin_models, resolve
+def cmd_fill(args: argparse.Namespace) -> int:
+    from .pipelines.fill import DEFAULT_MODEL, fill_mask
 
-    task = next((m.task for m in builtin_models() if m.name == name), "text")
+    blanks, notes = fill_mask(args.text, model=args.model or DEFAULT_MODEL, top_k=args.top_k)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    for i, blank in enumerate(blanks, 1):
+        print(f"blank {i}: " + ", ".join(f"{word} {p:.3f}" for word, p in blank.candidates))
+    return 0
+
+
+def cmd_rewrite(args: argparse.Namespace) -> int:
+    from .device import random_seed
+    from .pipelines.fill import DEFAULT_MODEL, WORD, rewrite
+    from .pipelines.keep_words import kept_words, locked_indices
+
+    seed = random_seed() if args.seed is None else args.seed
+    done = rewrite(args.text, model=args.model or DEFAULT_MODEL, temperature=args.temperature,
+                   locked=locked_indices(args.text, args.keep), seed=seed)
+    absent = sorted(kept_words(args.keep) - {w.casefold() for w in WORD.findall(args.text)})
+    if absent:  # most likely a typo: the user meant to keep a word that is there
+        print(f"note: --keep names words the passage does not have: {', '.join(absent)}.", file=sys.stderr)
+    for note in done.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(done.text)
+    changes = ", ".join(f"{before} -> {after}" for before, after in done.changed)
+    print(f"\nchanged {len(done.changed)} word(s) (seed {seed})" + (f": {changes}" if changes else ""))
+    return 0
+
+
+def task_of(name: str) -> str:
+    """The task of a model named on the command line: a built-in's, a run's or a suggested Hub id's; a
+    folder's from its config.json or card (transformers' masked LMs do `fill`); otherwise `text`."""
+    import json
+
+    from .cards import read_card
+    from .catalog import list_models, run_model
+
+    known = next((m.task for m in list_models() if m.name == name), None)
+    if known or not Path(name).is_dir():
+        return known or "text"
+    folder = run_model(Path(name))
+    config = json.loads((folder / "config.json").read_text()) if (folder / "config.json").is_file() else {}
+    task = config.get("task") or read_card(folder).get("task")
+    if task:
+        return task
+    masked = config.get("kind") == "bert" or any("MaskedLM" in a for a in config.get("architectures") or ())
+    return "fill" if masked else "text"
+
+
+def _eval_one(name: str, write_card: bool, task: str | None = None) -> None:
+    from .cards import METRIC_NAMES, update_metrics
+    from .catalog import resolve
+
+    task = task or task_of(name)
     if task == "image":
         from .evaluation.images import evaluate_image_model as evaluate
     elif task == "conditional":
@@ -157,6 +207,8 @@ def _eval_one(name: str, write_card: bool) -> None:
         from .evaluation.video import evaluate_video_model as evaluate
     elif task == "audio":
         from .evaluation.audio import evaluate_audio_model as evaluate
+    elif task == "fill":
+        from .evaluation.fill import evaluate_fill_model as evaluate
     else:
         from .evaluation.text import evaluate_text_model as evaluate
     metrics = evaluate(name)
@@ -187,7 +239,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise AigcError("Name a model to evaluate, or pass --all for every built-in model.")
     names = [m.name for m in builtin_models()] if args.all else [args.model]
     for name in names:
-        _eval_one(name, not args.no_card)
+        _eval_one(name, not args.no_card, None if args.all else args.task)
     return 0
 
 
@@ -205,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="list models")
-    p.add_argument("task", nargs="?", choices=["text", "image", "conditional", "video"])
+    p.add_argument("task", nargs="?", choices=["text", "fill", "image", "conditional", "video", "audio"])
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("generate", help="generate with a model")
@@ -264,9 +316,25 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", type=Path, default=Path("outputs/audio"), help="folder for the WAV and pictures")
     a.set_defaults(func=cmd_generate_audio)
 
-    p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss)")
+    p = sub.add_parser("fill", help="fill in each [MASK] of a passage with a masked language model")
+    p.add_argument("text", help="a passage with [MASK] where a word goes ('Good [MASK], sweet prince.')")
+    p.add_argument("--model", help="a masked language model (default: the built-in shakespeare-bert)")
+    p.add_argument("--top-k", type=int, default=5, help="candidates per blank, 1-20")
+    p.set_defaults(func=cmd_fill)
+
+    p = sub.add_parser("rewrite", help="rewrite a passage word by word with a masked language model")
+    p.add_argument("text", help="the passage")
+    p.add_argument("--model", help="a masked language model (default: the built-in shakespeare-bert)")
+    p.add_argument("--temperature", type=float, default=1.0, help="0-2; 0 keeps each word's most likely replacement")
+    p.add_argument("--keep", default="", help="words that stay wherever they occur, any case ('sweet prince' or 'sweet,prince')")
+    p.add_argument("--seed", type=int)
+    p.set_defaults(func=cmd_rewrite)
+
+    p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss; fill: held-out blanks)")
     p.add_argument("model", nargs="?")
     p.add_argument("--all", action="store_true", help="every built-in model")
+    p.add_argument("--task", choices=["text", "fill", "image", "conditional", "video", "audio"],
+                   help="the model's task, where its name does not tell (a Hub id is taken for text)")
     p.add_argument("--no-card", action="store_true", help="print only; leave the model card as it is")
     p.set_defaults(func=cmd_eval)
 

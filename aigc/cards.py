@@ -89,6 +89,16 @@ METRIC_NAMES = {
     "real_steady_clips": "Baseline: share of real clips whose every frame shows their color",
     "real_area_variation": "Baseline: area variation of real clips",
     "clip_seconds": "One 16-frame clip generated and written as an MP4 (s, median)",
+    "top1": "Share of held-out blanks whose word is the model's first choice (one word each of a held-out line)",
+    "top5": "Share of held-out blanks whose word is among the model's five first choices",
+    "word_misses": "Selection score at the best step: share of held-out blanks missed at top 1 (lower is better)",
+    "unigram_top1": "Baseline: top-1 share of the most frequent training words, on the same blanks",
+    "unigram_top5": "Baseline: top-5 share of the most frequent training words",
+    "bigram_top1": "Baseline: top-1 share of a bigram model of the training words (the word before and after)",
+    "bigram_top5": "Baseline: top-5 share of the bigram model",
+    "blanks": "Held-out blanks judged",
+    "blanks_in_vocabulary": "Share of the blanks whose word is among the candidates (seen twice in training)",
+    "fill_ms": "One blank filled through the pipeline (ms, median; batch 1, a short passage)",
 }
 
 GPT_REFERENCES = """\

@@ -51,6 +51,14 @@ class ModelInfo:
         return self.source in ("builtin", "run")
 
 
+def card_of(info: ModelInfo) -> dict[str, Any]:
+    """The facts of a model's card, also for a folder named by its path (a run's `best`, a copy of a
+    built-in), whose card `resolve` does not read."""
+    if info.card or info.source != "local":
+        return info.card
+    return read_card(info.location)
+
+
 def builtin_models() -> list[ModelInfo]:
     found = []
     for task in TASKS:

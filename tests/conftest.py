@@ -310,3 +310,42 @@ def tiny_mel(tmp_path_factory):
                                                     "class_names": list(data.DIGIT_WORDS)}))
     save_file(net.state_dict(), folder / "model.safetensors")
     return str(folder)
+
+
+@pytest.fixture(scope="session")
+def toy_lines() -> str:
+    """Four sentences in a random order: the words before and after a blank tell what it is, its
+    position does not."""
+    import random
+
+    return "\n".join(random.Random(0).choices(["the red fox runs far", "a blue whale swims deep",
+                                                "the red fox sleeps now", "a blue whale sings low"], k=160))
+
+
+@pytest.fixture(scope="session")
+def toy_bert(tmp_path_factory, toy_lines) -> str:
+    """A tiny BERT that learns `toy_lines` in a second, saved as a Hub model is (no card)."""
+    import torch
+    from transformers import DataCollatorForLanguageModeling
+
+    from aigc.data.text import line_blocks
+    from aigc.models.bert import bert_from_scratch, wordpiece_tokenizer
+
+    tokenizer = wordpiece_tokenizer(toy_lines, vocab_size=100)
+    torch.manual_seed(0)
+    model = bert_from_scratch(tokenizer, n_layer=2, n_embd=64, n_head=2, max_len=32, dropout=0.0)
+    lines = tokenizer(line_blocks(toy_lines, tokenizer, 32), padding="max_length", max_length=32,
+                      return_special_tokens_mask=True)
+    examples = [dict(zip(lines, values)) for values in zip(*lines.values())]
+    collate = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.3)
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-3)
+    for step in range(400):
+        batch = collate([examples[(step * 16 + i) % len(examples)] for i in range(16)])
+        loss = model(**batch).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    folder = tmp_path_factory.mktemp("toy-bert")
+    model.eval().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)

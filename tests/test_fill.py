@@ -1,46 +1,14 @@
 """Editing text with a masked language model (aigc.pipelines.fill): blanks and their candidates, a
 rewrite word by word with locked words, the difference shown, and one sentence for bad input. The
-model is a tiny BERT that learns a toy text here in a second, saved and loaded as a Hub model is."""
+model is a tiny BERT that learns a toy text in a second (tests/conftest.py, `toy_bert`), saved and loaded
+as a Hub model is."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
-import torch
 
 from aigc.errors import AigcError
 from aigc.pipelines import fill
-
-# Lines in a random order: the words before and after a blank tell what it is, its position does not.
-TOY = "\n".join(random.Random(0).choices(["the red fox runs far", "a blue whale swims deep", "the red fox sleeps now",
-                                          "a blue whale sings low"], k=160))
-
-
-@pytest.fixture(scope="module")
-def toy_bert(tmp_path_factory):
-    from transformers import DataCollatorForLanguageModeling
-
-    from aigc.data.text import line_blocks
-    from aigc.models.bert import bert_from_scratch, wordpiece_tokenizer
-
-    tokenizer = wordpiece_tokenizer(TOY, vocab_size=100)
-    torch.manual_seed(0)
-    model = bert_from_scratch(tokenizer, n_layer=2, n_embd=64, n_head=2, max_len=32, dropout=0.0)
-    lines = tokenizer(line_blocks(TOY, tokenizer, 32), padding="max_length", max_length=32, return_special_tokens_mask=True)
-    examples = [dict(zip(lines, values)) for values in zip(*lines.values())]
-    collate = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.3)
-    opt = torch.optim.AdamW(model.parameters(), lr=5e-3)
-    for step in range(400):
-        batch = collate([examples[(step * 16 + i) % len(examples)] for i in range(16)])
-        loss = model(**batch).loss
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    folder = tmp_path_factory.mktemp("toy-bert")
-    model.eval().save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
 
 
 def test_each_blank_gets_whole_words_most_likely_first_and_a_learned_model_knows_the_word(toy_bert):

@@ -68,12 +68,13 @@ def sample_quality(name: str, vocabulary: set[str], samples: int = 8, length: in
 def evaluate_text_model(name: str, samples: int = 8) -> dict[str, float]:
     """Held-out loss and perplexity on the held-out split of the model's training corpus,
     and how real its samples look, beside the same measure on real held-out text."""
+    from ..catalog import card_of
     from ..data.text import encode_corpus, load_corpus, split_corpus
     from ..errors import AigcError
     from ..registry import load
 
     lm = load(name, "text")
-    dataset = lm.info.card.get("dataset")
+    dataset = card_of(lm.info).get("dataset")
     if not dataset:
         raise AigcError(f"'{name}' does not name its training dataset in its card, so it has no held-out split.")
     train, held_out = split_corpus(load_corpus(dataset))
