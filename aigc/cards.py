@@ -157,6 +157,10 @@ def _body(meta: dict[str, Any]) -> str:
     kind = meta.get("kind")
     if kind == "gpt":
         return _gpt_body(meta)
+    if kind == "lstm":
+        return _lstm_body(meta)
+    if kind == "bert":
+        return _bert_body(meta)
     if kind in IMAGE_KINDS:
         return _image_body(meta)
     if kind in AUDIO_KINDS:
@@ -268,6 +272,7 @@ typographic quotes and accents to plain ASCII and tells you what it dropped.
 {_metrics_table(metrics)}
 The held-out split is the last 5% of the corpus, never seen in training. {_measured(m)}
 
+{_side_by_side(m)}
 {_training(m, [
     ("architecture", f"{m.get('n_layer')} layers, {m.get('n_head')} heads, width {m.get('n_embd')}, "
                      f"context {m.get('block_size')} characters"),
@@ -279,6 +284,134 @@ The held-out split is the last 5% of the corpus, never seen in training. {_measu
 ## References
 
 {GPT_REFERENCES}"""
+
+
+# The two character models of the Text tab, compared on the same corpus, split and batches.
+TEXT_PAIR = ("shakespeare-gpt", "shakespeare-lstm")
+
+
+def _side_by_side(m: dict[str, Any]) -> str:
+    """One table of the built-in GPT and LSTM (this card's own figures in its column), with a sample of
+    each: what each costs and what it buys. A model's sample is the `sample.txt` beside its card,
+    written by `python -m aigc eval`."""
+    from .paths import CHECKPOINTS
+
+    columns = []
+    for name in TEXT_PAIR:
+        folder = CHECKPOINTS / "text" / name
+        meta = m if m.get("name") == name else (read_card(folder) if (folder / "README.md").exists() else None)
+        if meta:
+            sample = folder / "sample.txt"
+            columns.append((name, meta, sample.read_text(encoding="utf-8") if sample.exists() else ""))
+    if len(columns) < 2:
+        return ""
+
+    def cell(meta: dict[str, Any], key: str, fmt: str = "{}") -> str:
+        value = meta.get("metrics", {}).get(key)
+        return fmt.format(value) if isinstance(value, (int, float)) else "–"
+
+    rows = [("parameters", [f"{meta.get('parameters', 0):,}" for _, meta, _ in columns]),
+            ("training on this CPU", [f"{meta.get('steps', 0):,} steps of {meta.get('batch_size')} x {meta.get('block_size')} "
+                                      f"characters, {_hours(meta.get('training_seconds', 0))} ({meta.get('hardware')})"
+                                      for _, meta, _ in columns]),
+            ("held-out loss (nats/char)", [cell(meta, "heldout_loss") for _, meta, _ in columns]),
+            ("generation, batch 1 (tokens/s)", [cell(meta, "tokens_per_s", "{:.0f}") for _, meta, _ in columns]),
+            ("time to first token (ms)", [cell(meta, "first_token_ms", "{:.1f}") for _, meta, _ in columns]),
+            ("sample (seed 0, temperature 0.8)", [" / ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+                                                  .replace("|", "\\|") or "–" for _, _, text in columns])]
+    table = "\n".join(f"| {what} | " + " | ".join(values) + " |" for what, values in rows)
+    names = " | ".join(f"`{name}`" for name, _, _ in columns)
+    return f"""## The GPT and the LSTM side by side
+
+The same characters, held-out split, batches and optimiser; a Transformer attends to every earlier
+character of its window at once, an LSTM carries one state from character to character.
+
+| | {names} |
+| --- | --- | --- |
+{table}
+"""
+
+
+def _lstm_body(m: dict[str, Any]) -> str:
+    metrics = m.get("metrics", {})
+    loss = metrics.get("heldout_loss", metrics.get("val_loss_sampled"))
+    where = "" if "heldout_loss" in metrics else ", on a fixed sample of held-out windows"
+    headline = f"Held-out loss **{loss} nats per character**{where}." if isinstance(loss, (int, float)) else ""
+    return f"""
+# `{m.get('name', 'lstm')}`: a character-level LSTM trained on `{m['dataset']}`
+
+A {m.get('layers')}-layer LSTM (PyTorch `nn.LSTM`, {m.get('hidden')} units a layer, characters embedded in
+{m.get('n_embd')} dimensions) with {m['parameters']:,} parameters, trained from scratch by AIGC Studio on
+the `{m['dataset']}` corpus with the GPT's data, split and optimiser. {headline}
+
+It writes one character at a time, carrying its state from each character to the next: the app
+decodes it with that state as its cache, so each new character costs one step of the network
+whatever the length of the text so far.
+
+## Measured
+
+{_metrics_table(metrics)}
+The held-out split is the last 5% of the corpus, never seen in training, scored in windows of
+{m.get('block_size')} characters with the state starting empty at each, as the GPT is scored. {_measured(m)}
+
+{_side_by_side(m)}
+{_training(m, [
+    ("architecture", f"{m.get('layers')} layers of {m.get('hidden')} units, embeddings of {m.get('n_embd')}"),
+    ("tokens", f"{m.get('vocab_size')} characters (the GPT's tokenizer)"),
+    ("steps", f"{m['steps']:,} of {m.get('batch_size')} x {m.get('block_size')} characters (the state starts empty at each window)"),
+    ("optimiser", f"AdamW, peak learning rate {m.get('lr')}, {m.get('warmup')} warm-up steps then cosine decay, "
+                  f"gradients clipped to norm 1"),
+])}
+## References
+
+- S. Hochreiter and J. Schmidhuber, *Long Short-Term Memory*, Neural Computation 1997.
+- A. Graves, *Generating Sequences With Recurrent Neural Networks*, 2013: character-level LSTM language models.
+- A. Karpathy, *The Unreasonable Effectiveness of Recurrent Neural Networks*, 2015 (char-rnn on Shakespeare).
+"""
+
+
+def _bert_body(m: dict[str, Any]) -> str:
+    metrics = m.get("metrics", {})
+    shares = _shares(metrics, "top1", "top5", "bigram_top1", "unigram_top1")
+    blanks = metrics.get("blanks")
+    headline = (f"On {blanks:,.0f} blanks of held-out lines it names the missing word first **{shares[0]}** of the time "
+                f"(among its first five: {shares[1]}), against {shares[2]} for a bigram and {shares[3]} for a "
+                "unigram baseline choosing among the same words." if shares and blanks else "")
+    return f"""
+# `{m.get('name', 'bert')}`: a BERT-style masked language model trained on `{m['dataset']}`
+
+A transformers `BertForMaskedLM` with {m['parameters']:,} parameters ({m.get('n_layer')} layers,
+{m.get('n_head')} heads, width {m.get('n_embd')}), trained from scratch by AIGC Studio on the
+`{m['dataset']}` corpus to fill in masked words from both sides of a blank. {headline}
+
+In the app's Text tab (Edit) it offers candidates for each `[MASK]` with their probabilities, and
+rewrites a passage word by word. It reads lower-cased English WordPiece tokens learned from its corpus.
+
+## Measured
+
+{_metrics_table(metrics)}
+A blank is one word of a held-out line (the last 5% of the corpus, never seen in training), masked
+with all of its WordPiece tokens. The model scores every word of the baselines' vocabulary by the
+log-probability of its tokens; the unigram baseline always answers the most frequent words, the
+bigram baseline the words that best fit between the word before the blank and the word after it
+(word-pair counts of the training text, smoothed by word frequencies). {_measured(m)}
+
+{_training(m, [
+    ("architecture", f"{m.get('n_layer')} layers, {m.get('n_head')} heads, width {m.get('n_embd')}, "
+                     f"passages of at most {m.get('max_len')} tokens (whole lines)"),
+    ("vocabulary", f"{m.get('vocab_size'):,} uncased WordPiece tokens learned by `tokenizers` from the training text"),
+    ("masking", f"whole words, {m.get('mask_p', 0.15):.0%} of them, every token of a chosen word replaced by [MASK]"),
+    ("steps", f"{m['steps']:,} of {m.get('batch_size')} passages"),
+    ("optimiser", f"AdamW, peak learning rate {m.get('lr')}, {m.get('warmup')} warm-up steps then cosine decay, "
+                  f"weight decay {m.get('weight_decay')}"),
+])}
+## References
+
+- J. Devlin et al., *BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding*, NAACL 2019
+  (masked language modelling; whole-word masking from the authors' later release).
+- Y. Wu et al., *Google's Neural Machine Translation System*, 2016 (WordPiece).
+- I. Loshchilov and F. Hutter, *Decoupled Weight Decay Regularization* (AdamW), ICLR 2019.
+"""
 
 
 IMAGE_KINDS = {

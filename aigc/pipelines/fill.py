@@ -128,6 +128,8 @@ def rewrite(text: str, model: str = DEFAULT_MODEL, temperature: float = 1.0, loc
     if not words:
         raise AigcError("There is no word to rewrite in this passage.")
     fm = load(model, "fill")
+    if TYPED_MASK in text or fm.mask in text:
+        raise AigcError("Fill the blanks first (or take out [MASK]): a rewrite changes the words that are there.")
     locked = set(locked or ())
     gen = torch.Generator().manual_seed(int(seed))
     current, shift, changed = text, 0, []
@@ -152,3 +154,22 @@ def rewrite(text: str, model: str = DEFAULT_MODEL, temperature: float = 1.0, loc
     if len(words) - len(locked) > MAX_REWRITTEN:
         notes.append(f"Only the first {MAX_REWRITTEN} words that are not locked were rewritten.")
     return Rewrite(text, current, changed, notes)
+
+
+def blank_words(text: str, start: int, end: int) -> str:
+    """`text` with each word that the characters `start:end` touch replaced by [MASK] (a selection in
+    the editor, which may begin or end inside a word)."""
+    hit = [w for w in WORD.finditer(text) if w.start() < end and w.end() > start]
+    if not hit:
+        raise AigcError("Select one or more words of the passage first, then blank them.")
+    for w in reversed(hit):
+        text = text[:w.start()] + TYPED_MASK + text[w.end():]
+    return text
+
+
+def put_words(text: str, spans: list[tuple[int, int]], words: list[str | None]) -> str:
+    """`text` with the blank at each span replaced by its chosen word; a blank with no choice stays."""
+    for (start, end), word in sorted(zip(spans, words), reverse=True):
+        if word:
+            text = text[:start] + word + text[end:]
+    return text

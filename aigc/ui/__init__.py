@@ -95,7 +95,8 @@ def _build(engine: Engine, public: bool) -> gr.Blocks:
                     elem_id="aigc-header")
         with gr.Tabs():
             with gr.Tab(i18n("tab.text"), id="text") as text:
-                pickers = {"text": (text, text_tab.build(engine))}
+                write_model, fill_model = text_tab.build(engine)
+                pickers = {"text": (text, write_model), "fill": (text, fill_model)}
             with gr.Tab(i18n("tab.image"), id="image") as image:
                 pickers["image"] = (image, image_tab.build(engine))
             with gr.Tab(i18n("tab.conditional"), id="conditional") as conditional:

@@ -72,6 +72,26 @@ TEXTS: dict[str, tuple[str, str]] = {
     "text.temperature_info": ("0 = always the most likely token", "0 表示总是选概率最高的 token"),
     "text.top_k_info": ("0 = off", "0 表示不启用"),
     "text.output": ("Text", "生成的文本"),
+    "text.mode_write": ("Continue a prompt", "续写"),
+    "text.mode_edit": ("Edit: fill in words", "编辑：填词改写"),
+    "edit.passage": ("Passage", "段落"),
+    "edit.passage_placeholder": ("Type [MASK] where a word should go, or select words and blank them.",
+                                 "在要填词的地方输入 [MASK]，或选中几个词后把它们遮住。"),
+    "edit.model_info": ("A masked language model: the built-in BERT, or a Hub id such as bert-base-uncased or "
+                        "bert-base-chinese (needs the internet the first time).",
+                        "掩码语言模型：内置的 BERT，或 Hub 上的模型 ID，例如 bert-base-uncased、bert-base-chinese（首次使用需要联网）。"),
+    "edit.blank_selection": ("Blank the selected words", "遮住选中的词"),
+    "edit.fill": ("Fill the blanks", "填空"),
+    "edit.top_k": ("Candidates per blank", "每个空的候选词数"),
+    "edit.rewrite_section": ("Rewrite the whole passage, word by word", "逐词改写整段"),
+    "edit.temperature_info": ("0 = each word's most likely replacement", "0 表示每个词都换成最可能的词"),
+    "edit.keep": ("Words to keep", "保留的词"),
+    "edit.keep_info": ("Separated by spaces or commas; each stays wherever it occurs.", "用空格或逗号分隔；这些词出现在哪里都保持不变。"),
+    "edit.rewrite": ("Rewrite", "改写"),
+    "edit.blank": ("Blank", "空"),
+    "edit.result": ("Edited passage (red: taken out, green: put in)", "编辑后的段落（红色：删去，绿色：填入）"),
+    "edit.result_text": ("Edited text", "编辑后的文本"),
+    "edit.use": ("Edit this text further", "继续编辑这段文本"),
 
     # Image tab
     "image.model_info": ("A built-in model, or the Hub id of an unconditional diffusers pipeline.",
@@ -226,6 +246,9 @@ LANGUAGE_HEAD = """<script>
 
 # key -> (English, 简体中文), with str.format fields
 SAID: dict[str, tuple[str, str]] = {
+    "note.fill": ("{n} blank(s), each filled with the model's first choice: pick another under its number.",
+                  "共 {n} 个空，每个先填入模型的首选词：可以在对应编号下改选其他候选词。"),
+    "note.rewrite": ("Seed {seed} · {n} of {words} words changed.", "随机种子 {seed} · {words} 个词中改了 {n} 个。"),
     "status.step": ("step {step:,} / {total:,}", "第 {step:,} / {total:,} 步"),
     "status.speed": ("{steps_per_s:.1f} steps/s · {samples_per_s:,.0f} samples/s", "每秒 {steps_per_s:.1f} 步 · 每秒 {samples_per_s:,.0f} 个样本"),
     "status.eta": ("ETA {eta}", "预计还需 {eta}"),
@@ -394,6 +417,22 @@ SENTENCES: list[tuple[str, str]] = [
      "「{model}」不认识这段文字里的任何字符；请用这个模型的语言输入。"),
     (r"This model makes sound as long as the text needs, so the length setting is not used\.",
      "这个模型生成的声音长度由文字决定，所以不使用时长设置。"),
+    # aigc.pipelines.fill: editing text with a masked language model
+    (r"Write a passage first, with \[MASK\] where a word should be filled in\.", "请先写一段文字，在要填词的地方写 [MASK]。"),
+    (r"The passage is (?P<n>[\d,]+) characters; the editor takes at most (?P<most>[\d,]+)\.",
+     "这段文字有 {n} 个字符；编辑器最多接受 {most} 个。"),
+    (r"Candidates per blank: choose between 1 and 20\.", "每个空的候选词数：请在 1 到 20 之间选择。"),
+    (r"Mark a word to fill in: type \[MASK\] in its place \(or select words to rewrite\)\.",
+     "请标出要填的词：在它的位置输入 [MASK]（或选中几个词把它们遮住）。"),
+    (r"At most (?P<most>\d+) blanks at once; this passage has (?P<n>\d+)\.", "一次最多 {most} 个空；这段文字有 {n} 个。"),
+    (r"Temperature: choose between 0 and 2\.", "温度：请在 0 到 2 之间选择。"),
+    (r"There is no word to rewrite in this passage\.", "这段文字里没有可以改写的词。"),
+    (r"Fill the blanks first \(or take out \[MASK\]\): a rewrite changes the words that are there\.",
+     "请先填空（或删去 [MASK]）：改写只改动已有的词。"),
+    (r"Select one or more words of the passage first, then blank them\.", "请先在段落里选中一个或几个词，再把它们遮住。"),
+    (r"This model does not know (?P<n>\d+) of the characters \((?P<chars>.+)\); it reads them as unknown\.",
+     "这个模型不认识其中 {n} 个字符（{chars}），会把它们当作未知字符。"),
+    (r"Only the first (?P<n>\d+) words that are not locked were rewritten\.", "只改写了前 {n} 个未锁定的词。"),
 ]
 _SENTENCES = [(re.compile(pattern), zh) for pattern, zh in SENTENCES]
 # field values that are words too

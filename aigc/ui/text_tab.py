@@ -1,4 +1,5 @@
-"""Text tab: continue a prompt with a built-in model or a Hub id, streamed as it is written."""
+"""Text tab: continue a prompt with a built-in model or a Hub id, streamed as it is written; or edit a
+passage with a masked language model (aigc.ui.text_edit)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..paths import ASSETS
 from ..pipelines import text as pipeline
 from ..catalog import list_models
 from ..serving import Engine, Stream
+from . import text_edit
 from .endpoint import endpoint
 from .i18n import i18n, language, say
 
@@ -68,32 +70,37 @@ def stop(request: gr.Request = None) -> None:
         stream.close()
 
 
-def build(engine: Engine) -> gr.Dropdown:
+def build(engine: Engine) -> tuple[gr.Dropdown, gr.Dropdown]:
+    """Two modes: continue a prompt, or edit a passage (aigc.ui.text_edit); the two model lists."""
     cap = limits.current()
     builtin = [m.name for m in list_models("text")]
     examples = json.loads((ASSETS / "examples.json").read_text(encoding="utf-8"))["text"]
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=2):
-            prompt = gr.Textbox(label=i18n("common.prompt"), lines=5, placeholder=i18n("text.prompt_placeholder"),
-                                elem_id="text-prompt")
-            model = gr.Dropdown(builtin, value=builtin[0] if builtin else None, label=i18n("common.model"), allow_custom_value=True,
-                                info=i18n("text.model_info"), elem_id="text-model")
-            with gr.Accordion(i18n("text.sampling"), open=True):
-                max_new_tokens = gr.Slider(1, cap.max_new_tokens, value=min(300, cap.max_new_tokens), step=1, label=i18n("text.max_new_tokens"))
-                temperature = gr.Slider(0, 2, value=0.8, step=0.05, label=i18n("text.temperature"), info=i18n("text.temperature_info"))
-                with gr.Row():
-                    top_k = gr.Slider(0, 200, value=50, step=1, label="Top-k", info=i18n("text.top_k_info"))
-                    top_p = gr.Slider(0.05, 1, value=0.95, step=0.01, label="Top-p")
-                with gr.Row():
-                    seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("common.seed_info"), precision=0, minimum=-1)
-                    dice = gr.Button(i18n("common.random_seed"), size="sm")
-            with gr.Row():
-                go = gr.Button(i18n("common.generate"), variant="primary", elem_id="text-generate")
-                halt = gr.Button(i18n("common.stop"), variant="stop", elem_id="text-stop")
-        with gr.Column(scale=3):
-            output = gr.Textbox(label=i18n("text.output"), lines=22, max_lines=40, interactive=False, buttons=["copy"], elem_id="text-output", autoscroll=True)
-            notes = gr.Markdown(elem_classes="aigc-notice", elem_id="text-notes")
-    gr.Examples([[e] for e in examples], inputs=[prompt], label=i18n("common.examples"))
+    with gr.Tabs():
+        with gr.Tab(i18n("text.mode_write"), id="text-write"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=2):
+                    prompt = gr.Textbox(label=i18n("common.prompt"), lines=5, placeholder=i18n("text.prompt_placeholder"),
+                                        elem_id="text-prompt")
+                    model = gr.Dropdown(builtin, value=builtin[0] if builtin else None, label=i18n("common.model"), allow_custom_value=True,
+                                        info=i18n("text.model_info"), elem_id="text-model")
+                    with gr.Accordion(i18n("text.sampling"), open=True):
+                        max_new_tokens = gr.Slider(1, cap.max_new_tokens, value=min(300, cap.max_new_tokens), step=1, label=i18n("text.max_new_tokens"))
+                        temperature = gr.Slider(0, 2, value=0.8, step=0.05, label=i18n("text.temperature"), info=i18n("text.temperature_info"))
+                        with gr.Row():
+                            top_k = gr.Slider(0, 200, value=50, step=1, label="Top-k", info=i18n("text.top_k_info"))
+                            top_p = gr.Slider(0.05, 1, value=0.95, step=0.01, label="Top-p")
+                        with gr.Row():
+                            seed = gr.Number(-1, label=i18n("common.seed"), info=i18n("common.seed_info"), precision=0, minimum=-1)
+                            dice = gr.Button(i18n("common.random_seed"), size="sm")
+                    with gr.Row():
+                        go = gr.Button(i18n("common.generate"), variant="primary", elem_id="text-generate")
+                        halt = gr.Button(i18n("common.stop"), variant="stop", elem_id="text-stop")
+                with gr.Column(scale=3):
+                    output = gr.Textbox(label=i18n("text.output"), lines=22, max_lines=40, interactive=False, buttons=["copy"], elem_id="text-output", autoscroll=True)
+                    notes = gr.Markdown(elem_classes="aigc-notice", elem_id="text-notes")
+            gr.Examples([[e] for e in examples], inputs=[prompt], label=i18n("common.examples"))
+        with gr.Tab(i18n("text.mode_edit"), id="text-edit"):
+            fill_model = text_edit.build(engine)
     inputs = [prompt, model, max_new_tokens, temperature, top_k, top_p, seed]
     # One queue for both ways of asking, as wide as a round of the text batcher (pipelines/text.py)
     writing = dict(concurrency_id="text", concurrency_limit=pipeline.MAX_BATCH)
@@ -104,4 +111,4 @@ def build(engine: Engine) -> gr.Dropdown:
     # written (seed, tokens) and the text can be made again.
     halt.click(stop, None, None, api_visibility="private", queue=False)
     dice.click(lambda: random_seed(), None, seed, api_visibility="private", queue=False)
-    return model  # the app refreshes its choices when a training run adds a model
+    return model, fill_model  # the app refreshes their choices when a training run adds a model
