@@ -3,6 +3,7 @@
     import aigc
     aigc.list_models("text")
     print(aigc.generate_text("ROMEO.\\n", seed=0))
+    blanks, notes = aigc.fill_mask("Good night, sweet [MASK].")
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ from typing import Any
 
 from .errors import AigcError, Notice
 
-__all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "generate_audio", "generate_conditional", "generate_images",
-           "generate_text", "generate_video", "list_models", "train"]
+__all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "fill_mask", "generate_audio", "generate_conditional",
+           "generate_images", "generate_text", "generate_video", "list_models", "rewrite", "train"]
 __version__ = "0.1.0"
 
 # The rest of the API imports its module on first use: torch, transformers and diffusers take
 # seconds to import, and `import aigc` or `python -m aigc list` need none of them.
 _LAZY = {"generate_audio": "pipelines.audio", "generate_conditional": "pipelines.conditional", "generate_images": "pipelines.image",
          "TextStream": "pipelines.text", "generate_text": "pipelines.text", "generate_video": "pipelines.video",
-         "ModelInfo": "catalog", "list_models": "catalog"}
+         "ModelInfo": "catalog", "list_models": "catalog", "fill_mask": "pipelines.fill", "rewrite": "pipelines.fill"}
 
 
 def __getattr__(name: str) -> Any:

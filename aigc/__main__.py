@@ -157,12 +157,11 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 def cmd_rewrite(args: argparse.Namespace) -> int:
     from .device import random_seed
-    from .pipelines.fill import DEFAULT_MODEL, WORD, rewrite
-    from .pipelines.keep_words import kept_words, locked_indices
+    from .pipelines.fill import DEFAULT_MODEL, WORD, kept_words, rewrite
 
     seed = random_seed() if args.seed is None else args.seed
     done = rewrite(args.text, model=args.model or DEFAULT_MODEL, temperature=args.temperature,
-                   locked=locked_indices(args.text, args.keep), seed=seed)
+                   keep=args.keep, seed=seed)
     absent = sorted(kept_words(args.keep) - {w.casefold() for w in WORD.findall(args.text)})
     if absent:  # most likely a typo: the user meant to keep a word that is there
         print(f"note: --keep names words the passage does not have: {', '.join(absent)}.", file=sys.stderr)
@@ -194,6 +193,9 @@ def task_of(name: str) -> str:
     return "fill" if masked else "text"
 
 
+SAMPLE_PROMPT = "ROMEO.\n"
+
+
 def _eval_one(name: str, write_card: bool, task: str | None = None) -> None:
     from .cards import METRIC_NAMES, update_metrics
     from .catalog import resolve
@@ -217,6 +219,11 @@ def _eval_one(name: str, write_card: bool, task: str | None = None) -> None:
         print(f"| {METRIC_NAMES.get(key, key)} | {value:.4f} |" if value < 1e5 else f"| {METRIC_NAMES.get(key, key)} | {value:,.0f} |")
     info = resolve(name, task)
     if info.source == "builtin" and write_card:
+        if task == "text":  # the sample the GPT's and the LSTM's cards show side by side (aigc.cards)
+            from .pipelines.text import generate_text
+
+            sample = SAMPLE_PROMPT + generate_text(SAMPLE_PROMPT, model=name, max_new_tokens=160, temperature=0.8, seed=0)
+            (Path(info.location) / "sample.txt").write_text(sample, encoding="utf-8")
         update_metrics(info.location, metrics)
         samples = Path(info.location) / "samples.png"  # the card shows what the numbers describe
         if task == "image":

@@ -317,7 +317,7 @@ def _side_by_side(m: dict[str, Any]) -> str:
             ("held-out loss (nats/char)", [cell(meta, "heldout_loss") for _, meta, _ in columns]),
             ("generation, batch 1 (tokens/s)", [cell(meta, "tokens_per_s", "{:.0f}") for _, meta, _ in columns]),
             ("time to first token (ms)", [cell(meta, "first_token_ms", "{:.1f}") for _, meta, _ in columns]),
-            ("sample (seed 0, temperature 0.8)", [" / ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+            ("sample (`ROMEO.` then 160 characters, seed 0, temperature 0.8)", [" / ".join(line.strip() for line in text.strip().splitlines() if line.strip())
                                                   .replace("|", "\\|") or "–" for _, _, text in columns])]
     table = "\n".join(f"| {what} | " + " | ".join(values) + " |" for what, values in rows)
     names = " | ".join(f"`{name}`" for name, _, _ in columns)

@@ -52,3 +52,12 @@ def test_characters_the_model_does_not_know_are_named_and_the_rest_is_filled(toy
     assert len(blanks) == 1 and blanks[0].candidates and "☃" in notes[0]
     with pytest.raises(AigcError, match="no word to rewrite"):
         fill.rewrite("123 ... !!!", toy_bert)
+
+
+def test_the_package_fills_and_rewrites_and_keep_names_words_as_locked_counts_them(toy_bert):
+    import aigc
+
+    blanks, _ = aigc.fill_mask("a blue [MASK] swims deep", toy_bert, top_k=2)
+    assert blanks[0].candidates[0][0] == "whale"
+    by_words = aigc.rewrite("The red fox runs far", toy_bert, temperature=1.5, keep="RED fox", seed=4)
+    assert by_words.text == fill.rewrite("The red fox runs far", toy_bert, temperature=1.5, locked={1, 2}, seed=4).text

@@ -15,7 +15,7 @@ import pytest
 from aigc.__main__ import main, task_of
 from aigc.cards import METRIC_NAMES
 from aigc.pipelines import fill
-from aigc.pipelines.keep_words import kept_words, locked_indices
+from aigc.pipelines.fill import kept_words, locked_indices
 
 
 def card(folder, **facts) -> None:

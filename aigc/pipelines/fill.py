@@ -59,6 +59,19 @@ class Rewrite:
         return pieces
 
 
+def kept_words(keep: str | None) -> set[str]:
+    """The words of `keep` as a user types them ("sweet, prince": separated by spaces, commas or any other
+    non-letter), casefolded."""
+    return {w.casefold() for w in WORD.findall(keep or "")}
+
+
+def locked_indices(text: str, keep: str | None) -> set[int]:
+    """Indices, among the words of `text` as `rewrite` counts them, of every occurrence of a kept word,
+    whatever its case."""
+    kept = kept_words(keep)
+    return {i for i, word in enumerate(WORD.finditer(text)) if word.group().casefold() in kept}
+
+
 def _checked(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise AigcError("Write a passage first, with [MASK] where a word should be filled in.")
@@ -117,10 +130,10 @@ def _cased_like(word: str, model_word: str) -> str:
 
 
 def rewrite(text: str, model: str = DEFAULT_MODEL, temperature: float = 1.0, locked: set[int] | None = None,
-            seed: int = 0) -> Rewrite:
+            seed: int = 0, keep: str | None = None) -> Rewrite:
     """`text` rewritten word by word, left to right: each word not `locked` (by its index among the
-    passage's words) is masked and drawn again from the model, given the passage as rewritten so far.
-    `temperature` 0 keeps each word's most likely replacement."""
+    passage's words) and not among the words of `keep` is masked and drawn again from the model, given the
+    passage as rewritten so far. `temperature` 0 keeps each word's most likely replacement."""
     text = _checked(text)
     if not 0 <= float(temperature) <= 2:
         raise AigcError("Temperature: choose between 0 and 2.")
@@ -130,7 +143,7 @@ def rewrite(text: str, model: str = DEFAULT_MODEL, temperature: float = 1.0, loc
     fm = load(model, "fill")
     if TYPED_MASK in text or fm.mask in text:
         raise AigcError("Fill the blanks first (or take out [MASK]): a rewrite changes the words that are there.")
-    locked = set(locked or ())
+    locked = set(locked or ()) | locked_indices(text, keep)
     gen = torch.Generator().manual_seed(int(seed))
     current, shift, changed = text, 0, []
     visited = [i for i in range(len(words)) if i not in locked][:MAX_REWRITTEN]

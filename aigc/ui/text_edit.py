@@ -16,7 +16,6 @@ import gradio as gr
 from ..catalog import list_models
 from ..device import random_seed
 from ..pipelines import fill
-from ..pipelines.keep_words import locked_indices
 from ..serving import Engine
 from .endpoint import endpoint
 from .i18n import i18n, language, say, translate
@@ -66,8 +65,7 @@ def rewrite_passage(passage: str, model: str, temperature: float, keep: str, see
                     request: gr.Request = None, *, engine: Engine) -> tuple[list, str, str]:
     """Endpoint `rewrite`: the passage rewritten word by word (the words in `keep` stay), as a difference
     against it, as text, and a note."""
-    locked = locked_indices(passage or "", keep or "")
-    done = engine.call("write", fill.rewrite, passage, model=model, temperature=temperature, locked=locked, seed=seed)
+    done = engine.call("write", fill.rewrite, passage, model=model, temperature=temperature, keep=keep, seed=seed)
     lang = language(request)
     said = say(lang, "note.rewrite", seed=seed, n=len(done.changed), words=len(fill.WORD.findall(passage)))
     return done.diff(), done.text, " ".join([said, *(translate(n, lang) for n in done.notes)])
