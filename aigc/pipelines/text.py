@@ -24,6 +24,10 @@ from . import validate
 # Typographic characters a plain-ASCII corpus spells differently.
 ASCII_FORMS = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "--",
                "\u2026": "...", "\u00a0": " ", "\t": "    ", "\r\n": "\n", "\r": "\n"}
+# ASCII punctuation typed into a prompt for a Chinese corpus, which prints the full-width forms.
+# Not quotes: a straight quote does not say whether it opens or closes.
+CJK_FORMS = {",": "，", ".": "。", "?": "？", "!": "！", ";": "；", ":": "：", "(": "（", ")": "）",
+             "<": "《", ">": "》"}
 
 
 # Requests for the same model are written together, one `generate` call for all of them
@@ -224,17 +228,23 @@ def fit_vocabulary(tokenizer, text: str) -> tuple[str, list[str]]:
 
     if known(text):
         return text, []
+    for pair in (k for k in ASCII_FORMS if len(k) > 1):  # "\r\n" is one line end, not "\r" and "\n"
+        if pair in text and not known(pair):
+            text = text.replace(pair, ASCII_FORMS[pair])
     replaced, dropped, out = {}, [], []
     for ch in text:
-        if ch in ASCII_FORMS or not known(ch):
-            alt = ASCII_FORMS.get(ch) or "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-            if alt and known(alt):
-                replaced[ch] = alt
-                out.append(alt)
-            else:
-                dropped.append(ch)
+        # A character the model knows stays as typed: a Chinese corpus has its own “quotes”.
+        if known(ch):
+            out.append(ch)
             continue
-        out.append(ch)
+        spellings = (ASCII_FORMS.get(ch), CJK_FORMS.get(ch),
+                     "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)))
+        alt = next((a for a in spellings if a and known(a)), None)
+        if alt:
+            replaced[ch] = alt
+            out.append(alt)
+        else:
+            dropped.append(ch)
     notices = []
     if replaced:
         pairs = ", ".join(f"{a}→{b}" for a, b in list(replaced.items())[:8])

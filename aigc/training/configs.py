@@ -96,7 +96,7 @@ class GPTConfig(TrainConfig):
     warmup: int = 200
     weight_decay: float = 0.1
     model: GPTSizes = field(default_factory=GPTSizes)
-    datasets: ClassVar[tuple[str, ...]] = ("shakespeare",)
+    datasets: ClassVar[tuple[str, ...]] = ("shakespeare", "tang-poems")
     task_path: ClassVar[str] = "gpt:GPTTask"
 
 
@@ -119,7 +119,7 @@ class LSTMConfig(TrainConfig):
     warmup: int = 200
     weight_decay: float = 0.0
     model: LSTMSizes = field(default_factory=LSTMSizes)
-    datasets: ClassVar[tuple[str, ...]] = ("shakespeare",)
+    datasets: ClassVar[tuple[str, ...]] = ("shakespeare", "tang-poems")
     task_path: ClassVar[str] = "lstm:LSTMTask"
 
 
