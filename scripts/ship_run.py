@@ -16,7 +16,9 @@ from pathlib import Path
 from huggingface_hub import ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ("config.json", "model.safetensors", "README.md")  # weights as released: no optimizer, no raw twin
+# weights as released (no optimizer, no raw twin), with the tokenizer of a text model; samples are redrawn by eval
+SHIPPED = ("config.json", "generation_config.json", "model.safetensors", "README.md", "tokenizer.json",
+           "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
 def main() -> None:
@@ -30,7 +32,8 @@ def main() -> None:
     folder = ROOT / "checkpoints" / card.data.task / args.name
     folder.mkdir(parents=True, exist_ok=True)
     for name in SHIPPED:
-        shutil.copy2(best / name, folder / name)
+        if (best / name).is_file():
+            shutil.copy2(best / name, folder / name)
     card.data.name = args.name
     card.data.measured_by = "python -m aigc eval"
     card.save(folder / "README.md")
