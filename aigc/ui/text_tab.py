@@ -9,7 +9,7 @@ from typing import Iterator
 
 import gradio as gr
 
-from .. import limits
+from .. import compat, limits
 from ..device import random_seed
 from ..paths import ASSETS
 from ..pipelines import text as pipeline
@@ -98,7 +98,9 @@ def build(engine: Engine) -> tuple[gr.Dropdown, gr.Dropdown]:
                 with gr.Column(scale=3):
                     output = gr.Textbox(label=i18n("text.output"), lines=22, max_lines=40, interactive=False, buttons=["copy"], elem_id="text-output", autoscroll=True)
                     notes = gr.Markdown(elem_classes="aigc-notice", elem_id="text-notes")
-            gr.Examples([[e] for e in examples], inputs=[prompt], label=i18n("common.examples"))
+            shipped = [row for row in examples if row[1] in builtin]  # an example of a model this server lacks would fail
+            if shipped:
+                compat.examples_without_header(shipped, [prompt, model], label=i18n("common.examples"))
         with gr.Tab(i18n("text.mode_edit"), id="text-edit"):
             fill_model = text_edit.build(engine)
     inputs = [prompt, model, max_new_tokens, temperature, top_k, top_p, seed]
