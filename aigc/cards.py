@@ -324,9 +324,9 @@ def _side_by_side(m: dict[str, Any]) -> str:
         return fmt.format(value) if isinstance(value, (int, float)) else "–"
 
     rows = [("parameters", [f"{meta.get('parameters', 0):,}" for _, meta, _ in columns]),
-            ("training on this CPU", [f"{meta.get('steps', 0):,} steps of {meta.get('batch_size')} x {meta.get('block_size')} "
-                                      f"characters, {_hours(meta.get('training_seconds', 0))} ({meta.get('hardware')})"
-                                      for _, meta, _ in columns]),
+            ("training", [f"{meta.get('steps', 0):,} steps of {meta.get('batch_size')} x {meta.get('block_size')} "
+                          f"characters, {_hours(meta.get('training_seconds', 0))} on {meta.get('hardware')}"
+                          for _, meta, _ in columns]),
             ("held-out loss (nats/char)", [cell(meta, "heldout_loss") for _, meta, _ in columns]),
             ("generation, batch 1 (tokens/s)", [cell(meta, "tokens_per_s", "{:.0f}") for _, meta, _ in columns]),
             ("time to first token (ms)", [cell(meta, "first_token_ms", "{:.1f}") for _, meta, _ in columns]),
@@ -338,11 +338,27 @@ def _side_by_side(m: dict[str, Any]) -> str:
 
 The same characters, held-out split, batches and optimiser; a Transformer attends to every earlier
 character of its window at once, an LSTM carries one state from character to character.
+{_how_far(*(meta for _, meta, _ in columns))}
 
 | | {names} |
 | --- | --- | --- |
 {table}
+
+Training times are wall-clock on the hardware named (a run on one thread may have shared the machine
+with another run); speeds are measured by `python -m aigc eval` on this project's 2-core machine.
 """
+
+
+def _how_far(gpt: dict[str, Any], lstm: dict[str, Any]) -> str:
+    """The LSTM against the GPT in one sentence: loss, and what it costs (parameters, time, speed)."""
+    a, b = gpt.get("metrics", {}), lstm.get("metrics", {})
+    if not all(isinstance(x.get(k), (int, float)) for x in (a, b) for k in ("heldout_loss", "tokens_per_s")):
+        return ""
+    gap = b["heldout_loss"] - a["heldout_loss"]
+    return (f"The LSTM's held-out loss is {abs(gap):.3f} nats per character {'above' if gap > 0 else 'below'} the GPT's, "
+            f"with {lstm.get('parameters', 0) / max(1, gpt.get('parameters', 1)):.2f}x its parameters and "
+            f"{lstm.get('training_seconds', 0) / max(1, gpt.get('training_seconds', 1)):.2f}x its training time; "
+            f"it writes {b['tokens_per_s'] / a['tokens_per_s']:.2f}x as many characters a second.")
 
 
 def _lstm_body(m: dict[str, Any]) -> str:
