@@ -68,6 +68,7 @@ EXAMPLES = [
     ["dcgan", "gan-digits-quick", 300, 64, 2e-4, 25],
     ["vae", "vae-digits", 1000, 64, 2e-3, 100],
     ["gpt", "gpt-shakespeare", 500, 32, 2e-3, 50],
+    ["lstm", "lstm-shakespeare", 500, 32, 2e-3, 50],
     ["diffusion", "ddpm-digits", 1000, 64, 1e-3, 100],
     ["cgan", "cgan-digits", 1000, 64, 2e-4, 100],
 ]
