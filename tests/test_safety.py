@@ -32,6 +32,8 @@ PATH_LIKE = [
     ("/show_all_labels", (CLIMB, 1, 3.0, 25), "Unknown model"),
     ("/generate_video", ("red circle moving left", CLIMB, 16, 8, 1, 25, 9.0), "Unknown model"),
     ("/generate_audio", ("3 1 4", CLIMB, 1, 1, 16, 2.0, 1.0, 5.0), "Unknown model"),
+    ("/fill_mask", ("Good night, sweet [MASK].", CLIMB, 5), "Unknown model"),
+    ("/rewrite", ("Good night, sweet prince.", CLIMB, 1.0, "", 1), "Unknown model"),
     ("/start_training", ("dcgan", "digits", None, CLIMB, 5, 16, 2e-4, 0, 5), "letters, digits"),
     ("/resume_training", (CLIMB, 10), "letters, digits"),
     ("/watch_training", (CLIMB,), "letters, digits"),
