@@ -439,7 +439,7 @@ bigram baseline the words that best fit between the word before the blank and th
 - J. Devlin et al., *BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding*, NAACL 2019
   (masked language modelling; whole-word masking from the authors' later release).
 - Y. Wu et al., *Google's Neural Machine Translation System*, 2016 (WordPiece).
-- A. Wettig et al., *Should You Mask 15% in Masked Language Modeling?*, EACL 2023 (higher masking rates).
+- A. Wettig, T. Gao, Z. Zhong, D. Chen, EACL 2023: masking more than 15% of the words trains a masked model faster.
 - I. Loshchilov and F. Hutter, *Decoupled Weight Decay Regularization* (AdamW), ICLR 2019.
 """
 
