@@ -44,11 +44,10 @@ def fill_blanks(passage: str, model: str, top_k: int, request: gr.Request = None
 def _choices(found: dict | None) -> list:
     """One row of choices per blank (the model's first choice picked), the rest hidden; then the edit."""
     blanks = (found or {}).get("blanks", [])
-    rows = [gr.update(visible=True, value=b["candidates"][0][0] if b["candidates"] else None,
-                      choices=[(f"{w}  {p:.0%}", w) for w, p in b["candidates"]])
-            for b in blanks]
-    rows += [gr.update(visible=False, value=None, choices=[])] * (fill.MAX_BLANKS - len(rows))
     picks = [b["candidates"][0][0] if b["candidates"] else None for b in blanks]
+    rows = [gr.update(visible=True, value=pick, choices=[(f"{w}  {p:.0%}", w) for w, p in b["candidates"]])
+            for b, pick in zip(blanks, picks)]
+    rows += [gr.update(visible=False, value=None, choices=[])] * (fill.MAX_BLANKS - len(rows))
     return [*rows, *_edited(found, *picks)]
 
 
