@@ -65,7 +65,11 @@ def show_card(name: str):
     """Endpoint `model_card`: the card (Markdown) and sample grid of a built-in model or a run."""
     models = {m.name: m for m in _own_models()}
     if name not in models:
-        raise gr.Error(f"Unknown model '{str(name)[:80]}'; choose one of: {', '.join(models)}.", print_exception=False)
+        # Runs are listed in the table above; naming them all here would bury the sentence.
+        builtin = [m.name for m in models.values() if m.source == "builtin"]
+        runs = len(models) - len(builtin)
+        raise gr.Error(f"Unknown model '{str(name)[:80]}'; choose a built-in model ({', '.join(builtin)})"
+                       + (f" or one of your {runs} runs in the table." if runs else "."), print_exception=False)
     folder = Path(models[name].location)
     text = (folder / "README.md").read_text(encoding="utf-8")
     body = text.split("---", 2)[2] if text.startswith("---") else text
