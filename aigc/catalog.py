@@ -20,7 +20,7 @@ from .cards import card_title, read_card
 from .errors import AigcError
 from .paths import CHECKPOINTS, RUNS
 
-TASKS = ("text", "fill", "image", "conditional", "video", "audio")
+TASKS = ("text", "fill", "image", "conditional", "video", "audio", "edit")
 # Shown as choices in the app; any other Hub id can be typed.
 HUB_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "text": [("gpt2", "OpenAI's GPT-2 (124M), English web text")],
@@ -31,6 +31,10 @@ HUB_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "video": [("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "Wan-AI's Wan 2.1 text-to-video (1.3B), 480x832 clips")],
     "audio": [("facebook/mms-tts-eng", "Meta's MMS text-to-speech for English (VITS, 36M parameters)"),
               ("facebook/musicgen-small", "Meta's MusicGen (300M): music from a description")],
+    "edit": [("caidas/swin2SR-classical-sr-x2-64", "Swin2SR (12M): photo upscaling x2, through transformers"),
+             ("stabilityai/stable-diffusion-x4-upscaler", "Stability AI's x4 upscaler, a latent diffusion model guided by a prompt"),
+             ("CompVis/ldm-super-resolution-4x-openimages", "CompVis's latent diffusion super-resolution x4"),
+             ("timbrooks/instruct-pix2pix", "InstructPix2Pix: edits a picture by an instruction (\"make it snowy\")")],
 }
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?")
 

@@ -464,8 +464,9 @@ LOADERS: dict[tuple[str, str], Loader] = {
 # What each task's loaders make, for the sentence that refuses a model of another task.
 MAKES = {"text": "a text generator", "fill": "a masked language model", "image": "an unconditional image generator",
          "conditional": "a conditional image generator", "video": "a text-to-video generator",
-         "audio": "a sound generator"}
-_NON = {"text": "non-text", "fill": "non-text", "image": "non-image", "conditional": "non-image", "video": "non-video", "audio": "non-audio"}
+         "audio": "a sound generator", "edit": "a picture editor"}
+_NON = {"text": "non-text", "fill": "non-text", "image": "non-image", "conditional": "non-image", "video": "non-video", "audio": "non-audio",
+        "edit": "non-editing"}
 
 
 def load_model(info: ModelInfo) -> Any:
