@@ -446,6 +446,87 @@ def _sampling_rate(info: ModelInfo, pipe) -> int:
     return int(found)
 
 
+# --- the Edit image tab's library models ------------------------------------------------------------
+
+# The diffusers pipelines that edit a picture, and what each does with it.
+EDIT_PIPELINES = {"StableDiffusionUpscalePipeline": "upscale", "LDMSuperResolutionPipeline": "upscale",
+                  "StableDiffusionInstructPix2PixPipeline": "instruct"}
+
+
+@dataclass
+class EditModel:
+    """A library picture editor: a super-resolution model (Swin2SR through transformers, Stable Diffusion's x4
+    upscaler or latent diffusion super-resolution through diffusers) or InstructPix2Pix, which changes a
+    picture as an instruction says ("make it snowy")."""
+
+    info: ModelInfo
+    kind: str  # "hub": a library model, whether a Hub id or a folder
+    net: Any  # a diffusers pipeline or transformers' Swin2SRForImageSuperResolution
+    config: dict[str, Any]  # "library" and "class" (the pipeline's or the model's class name)
+    device: Any
+    what: str  # "upscale" or "instruct"
+    scale: int = 1  # an upscaler's answer is this many times wider and taller than its picture
+    processor: Any = None  # Swin2SR's image processor
+
+
+def _hub_edit(info: ModelInfo, config: dict, device) -> EditModel:
+    """A Hub id: a diffusers pipeline when it has a model_index.json, else a transformers model; only those two
+    files are fetched before deciding, so that a model that edits no picture is refused unfetched."""
+    from huggingface_hub import snapshot_download
+
+    local = _pretrained_kwargs(info).get("local_files_only", False)
+    folder = Path(snapshot_download(info.location, allow_patterns=["model_index.json", "config.json"],
+                                   local_files_only=local))
+    if (folder / "model_index.json").is_file():
+        return _diffusers_edit(info, json.loads((folder / "model_index.json").read_text()), device)
+    if (folder / "config.json").is_file():
+        return _transformers_edit(info, json.loads((folder / "config.json").read_text()), device)
+    raise AigcError(f"'{info.name}' has neither a model_index.json (diffusers) nor a config.json (transformers), "
+                    "so it is not a picture editor.")
+
+
+def _diffusers_edit(info: ModelInfo, config: dict, device) -> EditModel:
+    """One of EDIT_PIPELINES, refused by its class before any weights load when it is another pipeline."""
+    from diffusers import DiffusionPipeline
+
+    from .device import inference_dtype
+
+    named = config.get("_class_name") or "diffusers pipeline"
+    what = EDIT_PIPELINES.get(named)
+    if what is None:
+        raise AigcError(f"'{info.name}' is a {named}, not a picture editor; the Edit image tab runs "
+                        f"{', '.join(EDIT_PIPELINES)} (for example timbrooks/instruct-pix2pix).")
+    pipe = DiffusionPipeline.from_pretrained(info.location, dtype=inference_dtype(device), **_pretrained_kwargs(info))
+    scale = 1
+    if named == "LDMSuperResolutionPipeline":  # its latents have the picture's size; the VQ-VAE decodes them larger
+        scale = 2 ** (len(pipe.vqvae.config.block_out_channels) - 1)
+    elif what == "upscale":  # the same for the x4 upscaler's VAE
+        scale = pipe.vae_scale_factor
+    return EditModel(info, "hub", _quiet(pipe.to(device)), {"library": "diffusers", "class": named}, device, what,
+                     scale)
+
+
+def _transformers_edit(info: ModelInfo, config: dict, device) -> EditModel:
+    """Swin2SR (Conde et al. 2022) with its image processor; `scale` is its config's `upscale` (1 for the models
+    that remove JPEG artefacts at the same size)."""
+    import torch
+    from transformers import AutoImageProcessor, Swin2SRForImageSuperResolution
+
+    model_type = config.get("model_type")
+    head = "Swin2SRForImageSuperResolution"
+    if model_type != "swin2sr" or head not in (config.get("architectures") or [head]):
+        raise AigcError(f"'{info.name}' is a {model_type or 'transformers'} model, not a picture editor; the Edit "
+                        "image tab runs Swin2SR super-resolution models (such as caidas/swin2SR-classical-sr-x2-64) "
+                        "through transformers.")
+    kwargs = _pretrained_kwargs(info)
+    processor = AutoImageProcessor.from_pretrained(info.location,
+                                                   local_files_only=kwargs.get("local_files_only", False))
+    # Small (12M parameters) and its output is the picture itself: half precision would save little and cost detail.
+    net = Swin2SRForImageSuperResolution.from_pretrained(info.location, dtype=torch.float32, **kwargs)
+    return EditModel(info, "hub", net.to(device).eval(), {"library": "transformers", "class": head}, device,
+                     "upscale", int(net.config.upscale), processor)
+
+
 Loader = Callable[[ModelInfo, dict, Any], Any]
 LOADERS: dict[tuple[str, str], Loader] = {
     ("text", "hub"): _text, ("text", "transformers"): _text, ("text", "lstm"): _lstm,
@@ -459,6 +540,7 @@ LOADERS: dict[tuple[str, str], Loader] = {
     ("audio", "mel-diffusion"): _mel_diffusion, ("audio", "wavenet"): _wavenet,
     ("audio", "hub"): _hub_audio, ("audio", "transformers"): _transformers_audio,
     ("audio", "diffusers"): _diffusers_audio,
+    ("edit", "hub"): _hub_edit, ("edit", "diffusers"): _diffusers_edit, ("edit", "transformers"): _transformers_edit,
 }
 
 # What each task's loaders make, for the sentence that refuses a model of another task.
