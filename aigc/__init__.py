@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import AigcError, Notice
 
-__all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "fill_mask", "generate_audio", "generate_conditional",
+__all__ = ["AigcError", "ModelInfo", "Notice", "TextStream", "edit_image", "fill_mask", "generate_audio", "generate_conditional",
            "generate_images", "generate_text", "generate_video", "list_models", "rewrite", "train"]
 __version__ = "0.1.0"
 
@@ -21,7 +21,8 @@ __version__ = "0.1.0"
 # seconds to import, and `import aigc` or `python -m aigc list` need none of them.
 _LAZY = {"generate_audio": "pipelines.audio", "generate_conditional": "pipelines.conditional", "generate_images": "pipelines.image",
          "TextStream": "pipelines.text", "generate_text": "pipelines.text", "generate_video": "pipelines.video",
-         "ModelInfo": "catalog", "list_models": "catalog", "fill_mask": "pipelines.fill", "rewrite": "pipelines.fill"}
+         "ModelInfo": "catalog", "list_models": "catalog", "fill_mask": "pipelines.fill", "rewrite": "pipelines.fill",
+         "edit_image": "pipelines.edit"}
 
 
 def __getattr__(name: str) -> Any:

@@ -173,6 +173,25 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_edit(args: argparse.Namespace) -> int:
+    import shutil
+
+    from .pipelines.edit import edit_image
+
+    done = edit_image(args.image, args.tool, model=args.model, scale=args.scale, mask=args.mask, damage=args.damage,
+                      amount=args.amount, seed=args.seed, style=args.style, steps=args.steps, strength=args.strength)
+    for note in done["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(done["after"], args.out)
+    print(f"wrote {args.out} ({done['figures']['seconds']:.2f} s)")
+    figures = done["figures"]
+    if "psnr_after" in figures:
+        print(f"against the undamaged picture: PSNR {figures['psnr_before']:.2f} dB -> {figures['psnr_after']:.2f} dB, "
+              f"SSIM {figures['ssim_before']:.3f} -> {figures['ssim_after']:.3f}")
+    return 0
+
+
 def task_of(name: str) -> str:
     """The task of a model named on the command line: a built-in's, a run's or a suggested Hub id's; a
     folder's from its config.json or card (transformers' masked LMs do `fill`); otherwise `text`."""
@@ -211,6 +230,8 @@ def _eval_one(name: str, write_card: bool, task: str | None = None) -> None:
         from .evaluation.audio import evaluate_audio_model as evaluate
     elif task == "fill":
         from .evaluation.fill import evaluate_fill_model as evaluate
+    elif task == "edit":
+        from .evaluation.edit import evaluate_edit_model as evaluate
     else:
         from .evaluation.text import evaluate_text_model as evaluate
     metrics = evaluate(name)
@@ -232,6 +253,10 @@ def _eval_one(name: str, write_card: bool, task: str | None = None) -> None:
             image_grid(generate_images(name, num_images=64, seed=0), nrow=8, scale=2).save(samples)
         elif task in ("conditional", "video"):  # evaluation.conditional and .video draw a sheet of labelled samples
             import_module(f".evaluation.{task}", __package__).sample_sheet(name).save(samples)
+        elif task == "edit":  # the tool on a held-out photo: damaged, restored (or bicubic, upscaled), the original
+            from .evaluation.edit import card_samples
+
+            card_samples(name).save(samples)
         elif task == "audio":  # a picture of the spectrograms and the clips to hear
             from .evaluation.audio import card_samples
 
@@ -264,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="list models")
-    p.add_argument("task", nargs="?", choices=["text", "fill", "image", "conditional", "video", "audio"])
+    p.add_argument("task", nargs="?", choices=["text", "fill", "image", "conditional", "video", "audio", "edit"])
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("generate", help="generate with a model")
@@ -337,10 +362,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.set_defaults(func=cmd_rewrite)
 
+    p = sub.add_parser("edit", help="restore, upscale or restyle a picture; writes a PNG")
+    p.add_argument("image", help="a picture file, or the name of a sample photo (coffee, cat, flower)")
+    p.add_argument("--tool", choices=["restore", "upscale", "restyle"], default="restore")
+    p.add_argument("--model", help="upscale: a Hub id (Swin2SR, a diffusion upscaler) instead of the built-in upscaler")
+    p.add_argument("--scale", type=int, default=2, choices=[2, 4], help="upscale: 2 or 4")
+    p.add_argument("--mask", help="restore: a picture, white where a hole is to be filled")
+    p.add_argument("--damage", choices=["noise", "salt-and-pepper", "jpeg", "hole", "shrink"],
+                   help="damage the picture first (upscale: shrink), and compare the result with the undamaged one")
+    p.add_argument("--amount", type=float, help="noise sigma, share of pixels, JPEG quality or share of a hole")
+    p.add_argument("--style", default="brick", help="restyle: a style picture's file or name (brick, gravel, grass, hubble, cells, retina)")
+    p.add_argument("--steps", type=int, help="restyle: optimisation steps")
+    p.add_argument("--strength", type=float, help="restyle: how much style")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("outputs/edited.png"))
+    p.set_defaults(func=cmd_edit)
+
     p = sub.add_parser("eval", help="measure a model's quality (text: held-out loss; fill: held-out blanks)")
     p.add_argument("model", nargs="?")
     p.add_argument("--all", action="store_true", help="every built-in model")
-    p.add_argument("--task", choices=["text", "fill", "image", "conditional", "video", "audio"],
+    p.add_argument("--task", choices=["text", "fill", "image", "conditional", "video", "audio", "edit"],
                    help="the model's task, where its name does not tell (a Hub id is taken for text)")
     p.add_argument("--no-card", action="store_true", help="print only; leave the model card as it is")
     p.set_defaults(func=cmd_eval)

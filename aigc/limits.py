@@ -28,6 +28,7 @@ class Limits:
     max_audio_seconds: float = 30.0  # length of a Hub model's sound
     upload_bytes: int = 20_000_000
     upload_pixels: int = 4096 * 4096
+    edit_side: int = 2048  # longest side a picture tool works on, and of what it gives back (an upscaled picture)
     training: bool = True  # the Train tab may start runs
     max_train_steps: int = 1_000_000
     max_train_batch: int = 1024
@@ -37,6 +38,7 @@ class Limits:
 PRIVATE = Limits()
 PUBLIC = replace(PRIVATE, max_new_tokens=500, prompt_chars=200_000, max_images=16, max_diffusion_steps=50, max_walk_frames=32,
                  max_side=768, max_video_frames=24, max_clips=8, max_audio_seconds=10.0, upload_bytes=8_000_000, upload_pixels=2048 * 2048,
+                 edit_side=1024,
                  max_train_steps=2000, max_train_batch=128, stop_own_runs_only=True)
 _current: contextvars.ContextVar[Limits] = contextvars.ContextVar("aigc_limits", default=PRIVATE)
 

@@ -119,6 +119,18 @@ class FillModel:
         return self.pipe.tokenizer.mask_token
 
 
+@dataclass
+class PictureTool:
+    """One of this project's picture tools (the Edit image tab): a `restorer` or an `upscaler` (its
+    `config` holds the `scale`)."""
+
+    info: ModelInfo
+    kind: str
+    net: Any
+    config: dict
+    device: Any
+
+
 # --- what every loader shares --------------------------------------------------------------------
 
 LIBRARY_KINDS = ("hub", "diffusers", "transformers")
@@ -223,6 +235,19 @@ def _vae(info: ModelInfo, config: dict, device) -> ImageModel:
 
     net = _weights(info, VAE(config["channels"], config["latent"], config["width"]), "vae.safetensors")
     return ImageModel(info, "vae", net.to(device), config, device)
+
+
+def _restorer(info: ModelInfo, config: dict, device) -> PictureTool:
+    from .models.restorer import Restorer
+
+    return PictureTool(info, "restorer", _weights(info, Restorer(config["width"]), "model.safetensors").to(device), config, device)
+
+
+def _upscaler(info: ModelInfo, config: dict, device) -> PictureTool:
+    from .models.upscaler import Upscaler
+
+    net = Upscaler(config["scale"], config["width"], config["layers"])
+    return PictureTool(info, "upscaler", _weights(info, net, "model.safetensors").to(device), config, device)
 
 
 def _unconditional_pipeline(info: ModelInfo, config: dict, device) -> ImageModel:
@@ -541,6 +566,7 @@ LOADERS: dict[tuple[str, str], Loader] = {
     ("audio", "hub"): _hub_audio, ("audio", "transformers"): _transformers_audio,
     ("audio", "diffusers"): _diffusers_audio,
     ("edit", "hub"): _hub_edit, ("edit", "diffusers"): _diffusers_edit, ("edit", "transformers"): _transformers_edit,
+    ("edit", "restorer"): _restorer, ("edit", "upscaler"): _upscaler,
 }
 
 # What each task's loaders make, for the sentence that refuses a model of another task.

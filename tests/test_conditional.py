@@ -10,7 +10,7 @@ import aigc
 from aigc.errors import AigcError
 from aigc.models.cgan import CaptionEncoder, Vocabulary
 from aigc.pipelines.conditional import generate_conditional, image_to_image, inpaint, label_rows
-from aigc.ui.conditional_tab import _mask_from_editor
+from aigc.ui.editor import mask_from_editor as _mask_from_editor
 
 
 @pytest.fixture(scope="module")

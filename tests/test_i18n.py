@@ -27,8 +27,8 @@ PLAIN = {"Top-k", "Top-p", "AIGC Studio", "# AIGC Studio\n", "blurry, low qualit
 SHOWN = {"label", "info", "placeholder", "title", "x_title", "y_title", "color_title"}
 SHOWN_FIRST = {"Button", "Tab", "Accordion", "Markdown"}  # components whose first argument is shown words
 
-TABS_EN = ["Text", "Image", "Conditional image", "Video", "Audio", "Train", "Models"]
-TABS_ZH = ["文本", "图像", "条件图像", "视频", "音频", "训练", "模型"]
+TABS_EN = ["Text", "Image", "Conditional image", "Video", "Audio", "Edit image", "Train", "Models"]
+TABS_ZH = ["文本", "图像", "条件图像", "视频", "音频", "图像编辑", "训练", "模型"]
 
 
 def used_keys() -> dict[str, set[str]]:
@@ -146,7 +146,7 @@ def test_a_chinese_browser_sees_every_tab_in_chinese(browser, app_url):
         assert _tab_names(page) == TABS_ZH
         assert page.locator("#text-generate").inner_text().strip() == "生成"
         assert "运行设备" in page.locator("#aigc-header").inner_text()
-        for i, name in enumerate(["text", "image", "conditional", "video", "audio", "train", "models"]):
+        for i, name in enumerate(["text", "image", "conditional", "video", "audio", "edit", "train", "models"]):
             page.locator("button[role=tab]").nth(i).click()
             page.wait_for_timeout(1000)
             _no_keys_shown(page, name)

@@ -97,16 +97,29 @@ class PatchSampler:
         self.images = [torch.from_numpy(to_array(p)).permute(2, 0, 1).contiguous() for p in photos(role)]
         self.rng = np.random.default_rng(seed)
 
-    def batch(self, n: int):
+    def batch(self, n: int, rng: np.random.Generator | None = None):
+        """`n` patches drawn with `rng` (a trainer passes one seeded by its step, so a resumed run
+        sees the same patches), else with the sampler's own generator."""
         import torch
 
+        rng = rng or self.rng
         out = torch.empty(n, 3, self.size, self.size)
-        for i, which in enumerate(self.rng.integers(0, len(self.images), n)):
+        for i, which in enumerate(rng.integers(0, len(self.images), n)):
             im = self.images[which]
-            top = self.rng.integers(0, im.shape[1] - self.size + 1)
-            left = self.rng.integers(0, im.shape[2] - self.size + 1)
+            top = rng.integers(0, im.shape[1] - self.size + 1)
+            left = rng.integers(0, im.shape[2] - self.size + 1)
             patch = im[:, top:top + self.size, left:left + self.size]
-            if self.rng.random() < 0.5:
+            if rng.random() < 0.5:
                 patch = patch.flip(2)
-            out[i] = patch.rot90(int(self.rng.integers(4)), (1, 2))
+            out[i] = patch.rot90(int(rng.integers(4)), (1, 2))
         return out
+
+
+#: ways a picture gets smaller, all of which the upscaler learns to undo (pictures users upload were
+#: shrunk by whatever tool made them); "bicubic" (PIL's, like MATLAB's imresize) is the one it is judged on
+SHRINKS = {"bicubic": Image.BICUBIC, "lanczos": Image.LANCZOS, "bilinear": Image.BILINEAR, "box": Image.BOX}
+
+
+def shrink(picture: Image.Image, scale: int, how: str = "bicubic") -> Image.Image:
+    """`picture` made `scale` times smaller (its sides rounded down) with an antialiasing filter."""
+    return picture.resize((max(1, picture.width // scale), max(1, picture.height // scale)), SHRINKS[how])

@@ -57,6 +57,10 @@ def _speed(folder: str | Path, task: str, name: str, runs: int) -> dict[str, flo
         from .video import clip_seconds_of
 
         return {"clip_seconds": clip_seconds_of(model, runs)}
+    if task == "edit":
+        from .edit import picture_ms
+
+        return {"ms_512": picture_ms(model, runs)}
     from .text import streaming_speed_of
 
     return {"tokens_per_s": streaming_speed_of(model, runs)["tokens_per_s"]}

@@ -385,11 +385,58 @@ class WaveNetConfig(TrainConfig):
     task_path: ClassVar[str] = "wavenet:WaveNetTask"
 
 
+# -- picture tools (the Edit image tab) -------------------------------------------------------------
+
+
+@dataclass
+class RestorerSizes:
+    width: int = 32  # channels at the finest scale (half the picture's size); twice and four times that below
+    patch: int = 96  # side of the training patches
+
+
+@dataclass
+class RestorerConfig(TrainConfig):
+    kind: str = "restorer"
+    dataset: str = "photos"
+    steps: int = 3000
+    batch_size: int = 16
+    lr: float = 1e-3
+    eval_every: int = 250
+    checkpoint_every: int = 100
+    model: RestorerSizes = field(default_factory=RestorerSizes)
+    datasets: ClassVar[tuple[str, ...]] = ("photos",)
+    first_run_steps: ClassVar[int] = 300
+    task_path: ClassVar[str] = "edit:RestorerTask"
+
+
+@dataclass
+class UpscalerSizes:
+    scale: int = 2  # 2 or 4
+    width: int = 32
+    layers: int = 3  # convolutions before the sub-pixel one
+    patch: int = 96  # side of the large training patches
+
+
+@dataclass
+class UpscalerConfig(TrainConfig):
+    kind: str = "upscaler"
+    dataset: str = "photos"
+    steps: int = 3000
+    batch_size: int = 32
+    lr: float = 1e-3
+    eval_every: int = 250
+    checkpoint_every: int = 100
+    model: UpscalerSizes = field(default_factory=UpscalerSizes)
+    datasets: ClassVar[tuple[str, ...]] = ("photos",)
+    first_run_steps: ClassVar[int] = 300
+    task_path: ClassVar[str] = "edit:UpscalerTask"
+
+
 #: the kinds that train, by name, each with its configuration
 KINDS: dict[str, type[TrainConfig]] = {
     config.kind: config for config in (GPTConfig, LSTMConfig, MaskedLMConfig, DCGANConfig, VAEConfig, DiffusionConfig, GuidedDiffusionConfig,
                                        CGANConfig, Text2ImgConfig, Text2VideoConfig, MelDiffusionConfig,
-                                       WaveNetConfig)
+                                       WaveNetConfig, RestorerConfig, UpscalerConfig)
 }
 
 #: the `TrainConfig` fields that `python -m aigc train` takes as flags (besides --steps and --seed)

@@ -9,7 +9,7 @@ from ..device import best_device
 from ..paths import OUTPUTS
 from ..catalog import list_models
 from ..serving import Engine, InThreads
-from . import audio_tab, conditional_tab, image_tab, models_tab, text_tab, train_tab, video_tab
+from . import audio_tab, conditional_tab, edit_tab, image_tab, models_tab, text_tab, train_tab, video_tab
 from .i18n import I18N, LANGUAGE_HEAD, LANGUAGES, i18n
 
 __all__ = ["CSS", "I18N", "THEME", "Studio", "build_demo"]
@@ -105,6 +105,8 @@ def _build(engine: Engine, public: bool) -> gr.Blocks:
                 pickers["video"] = (video, video_tab.build(engine, video))
             with gr.Tab(i18n("tab.audio"), id="audio") as audio:
                 pickers["audio"] = (audio, audio_tab.build(engine, audio))
+            with gr.Tab(i18n("tab.edit"), id="edit"):
+                edit_tab.build(engine)
             with gr.Tab(i18n("tab.train"), id="train"):
                 train_tab.build(engine, demo)
             with gr.Tab(i18n("tab.models"), id="models") as models:

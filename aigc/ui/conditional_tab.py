@@ -7,8 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
-from PIL import Image
 
 from .. import compat, limits
 from ..device import random_seed
@@ -18,6 +16,8 @@ from ..pipelines.image import draw
 from ..catalog import list_models
 from ..serving import Engine
 from .endpoint import endpoint
+from .editor import file_of as _file
+from .editor import mask_from_editor as _mask_from_editor
 from .i18n import i18n, language, refuse_upload, say
 from .notes import blank_on, images_note
 from .steps import moving
@@ -74,20 +74,6 @@ def show_all_labels(model: str, guidance_scale: float, seed: int, steps: int, pr
     return shown, grid, say(language(request), "note.labels", seed=seed, labels=", ".join(labels), s=seconds)
 
 
-def _file(value):
-    """The Hub events run with preprocess=False, so that a file that is not a picture reaches
-    `open_image` (and its one sentence) instead of Gradio's own PIL call; an upload then arrives
-    as Gradio's file payload, a dict holding the cached file's path."""
-    return value.get("path") if isinstance(value, dict) else value
-
-
-def _picture(value, what: str, mode: str | None = None) -> Image.Image | None:
-    """An upload as a checked picture (see `_file`)."""
-    if value is None or isinstance(value, Image.Image):
-        return value
-    return pipeline.open_image(_file(value), what, mode)
-
-
 def check_picture(value, request: gr.Request = None):
     """As soon as a picture arrives, a file that is not one is answered, under the user's own
     name, and removed (the page would otherwise show a broken thumbnail until Redraw)."""
@@ -125,21 +111,6 @@ def refuse_editor_upload(name: str, request: gr.Request = None) -> None:
     """The answer to a file the Inpaint editor could not open (see CHECK_EDITOR_UPLOADS)."""
     if name:
         refuse_upload(name[:120], NOT_A_PICTURE, request)
-
-
-def _mask_from_editor(edited) -> tuple[Image.Image | None, Image.Image | None]:
-    """(the uploaded picture, the painted strokes as a white-on-black mask) from gr.ImageEditor."""
-    if not edited or edited.get("background") is None:
-        return None, None
-    background = _picture(edited["background"], "image")
-    painted = np.zeros((background.height, background.width), dtype=bool)
-    for layer in edited.get("layers") or []:
-        if layer is None:
-            continue
-        alpha = np.asarray(_picture(layer, "mask", "RGBA"))[..., 3]
-        if alpha.shape == painted.shape:
-            painted |= alpha > 0
-    return background, Image.fromarray((painted * 255).astype(np.uint8))
 
 
 def image_to_image(image, prompt: str, model: str, strength: float, guidance_scale: float, seed: int,

@@ -40,6 +40,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tab.audio": ("Audio", "音频"),
     "tab.train": ("Train", "训练"),
     "tab.models": ("Models", "模型"),
+    "tab.edit": ("Edit image", "图像编辑"),
 
     # words several tabs share
     "common.model": ("Model", "模型"),
@@ -172,6 +173,49 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audio.waveform": ("Waveform", "波形"),
     "audio.spectrogram": ("Spectrogram (mel scale)", "频谱图（梅尔刻度）"),
 
+    # Edit image tab
+    "edit.intro": ("Upload a picture or pick a sample photo, then choose a tool. The built-in tools work offline: "
+                   "\"damage it first\" adds known damage so you can see how much the tool gets back.",
+                   "上传一张图片或选一张示例照片，再选择工具。内置工具可离线使用：「先损坏」会先加上已知的损坏，"
+                   "让你看到工具能恢复多少。"),
+    "edit.picture": ("Picture (paint over a hole to fill it)", "图片（涂抹要填补的区域）"),
+    "edit.sample": ("Or a sample photo (never seen in training)", "或选一张示例照片（训练中从未见过）"),
+    "edit.restore": ("Restore", "修复"),
+    "edit.restore_info": ("Removes noise, salt-and-pepper specks and JPEG blocks; strokes painted on the picture mark "
+                          "a hole to fill.", "去除噪声、椒盐噪点和 JPEG 块状失真；在图片上涂抹的部分会被当作要填补的缺损。"),
+    "edit.noise": ("Gaussian noise", "高斯噪声"),
+    "edit.saltpepper": ("Salt and pepper", "椒盐噪声"),
+    "edit.hole": ("A hole", "缺损区域"),
+    "edit.damage_first": ("Damage it first", "先损坏"),
+    "edit.amount": ("Amount", "损坏程度"),
+    "edit.amount_info": ("Empty: the default (noise sigma 25, 5% of pixels, JPEG quality 20, 8% of the picture)",
+                         "留空为默认值（噪声 sigma 25、5% 像素、JPEG 质量 20、图片的 8%）"),
+    "edit.restore_go": ("Restore", "修复"),
+    "edit.upscale": ("Upscale", "放大"),
+    "edit.scale": ("Scale", "放大倍数"),
+    "edit.builtin": ("Built-in (offline)", "内置（离线）"),
+    "edit.upscale_model_info": ("Built-in: a sub-pixel network trained on photos. Or a Hub id (Swin2SR, a diffusion "
+                                "upscaler) when online.", "内置：在照片上训练的亚像素卷积网络。联网时也可填 Hub 模型 id"
+                                "（Swin2SR、扩散放大模型）。"),
+    "edit.shrink": ("Shrink it first", "先缩小"),
+    "edit.shrink_info": ("Shrink the picture by the scale, then enlarge it back and compare with the original",
+                         "先按倍数缩小，再放大回来，与原图比较"),
+    "edit.upscale_go": ("Upscale", "放大"),
+    "edit.restyle": ("Restyle", "风格迁移"),
+    "edit.style": ("Style picture", "风格图片"),
+    "edit.style_upload": ("Or upload a style picture", "或上传一张风格图片"),
+    "edit.style_steps": ("Steps", "迭代步数"),
+    "edit.strength": ("Style strength", "风格强度"),
+    "edit.strength_info": ("Higher: more texture, less of the picture", "越高纹理越多，原图内容越少"),
+    "edit.restyle_go": ("Restyle", "迁移风格"),
+    "edit.instruct": ("Instruct (Hub)", "指令编辑（Hub）"),
+    "edit.instruct_info": ("An InstructPix2Pix model from the Hub edits the picture as you tell it; needs the network.",
+                           "用 Hub 上的 InstructPix2Pix 模型按你的指令编辑图片；需要联网。"),
+    "edit.instruction": ("Instruction", "指令"),
+    "edit.instruct_go": ("Edit", "编辑"),
+    "edit.before_after": ("Before | after (drag the line)", "之前 | 之后（拖动分隔线）"),
+    "edit.download": ("Result (PNG)", "结果（PNG）"),
+
     # Train tab
     "train.off": ("Training is turned off on this server: you can watch runs and download their models.",
                   "这台服务器关闭了训练功能：你仍然可以查看训练任务并下载训练好的模型。"),
@@ -190,6 +234,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "train.kind.mel-diffusion": ("Spectrogram diffusion: spoken digits or sound effects",
                                  "频谱扩散模型：说出的数字或音效"),
     "train.kind.wavenet": ("WaveNet: speech, one sample at a time", "WaveNet：语音，逐个采样点生成"),
+    "train.kind.restorer": ("Restorer: removes noise and fills holes in photos", "修复网络：去除照片噪声、填补缺损"),
+    "train.kind.upscaler": ("Upscaler (ESPCN): enlarges photos", "超分辨率网络（ESPCN）：放大照片"),
     "train.data": ("Data", "数据集"),
     "train.your_images": ("Your images (.zip)", "你自己的图片（.zip）"),
     "train.upload": ("Images (.zip; folders inside name the labels)", "图片（.zip；其中的文件夹名就是标签）"),
@@ -300,6 +346,11 @@ SAID: dict[str, tuple[str, str]] = {
                    "随机种子 {seed} · {n} 帧，用时 {s:.2f} 秒（{length:.1f} 秒视频，每秒 {fps} 帧）。"),
     "note.audio": ("Seed {seed} · {n} clip(s) of {length:.2f} s at {rate:,} Hz ({said}) in {s:.2f} s.",
                    "随机种子 {seed} · {n} 段音频，每段 {length:.2f} 秒，采样率 {rate:,} Hz（{said}），用时 {s:.2f} 秒。"),
+    "note.edit": ("Done in {s:.2f} s.", "用时 {s:.2f} 秒。"),
+    "note.edit_measured": ("Against the undamaged picture: PSNR {pb:.2f} dB before, **{pa:.2f} dB after**; "
+                           "SSIM {sb:.3f} before, **{sa:.3f} after**.",
+                           "与未损坏的原图相比：PSNR 处理前 {pb:.2f} dB，**处理后 {pa:.2f} dB**；"
+                           "SSIM 处理前 {sb:.3f}，**处理后 {sa:.3f}**。"),
     "upload.ok": ("'{name}': {n:,} pictures of {w}x{h}; the models train on them at 32x32.",
                   "「{name}」：{n:,} 张 {w}x{h} 的图片；模型会缩放到 32x32 来训练。"),
     "upload.ok_labels": ("'{name}': {n:,} pictures of {w}x{h} in {k} labelled folders ({labels}); the models train on them at 32x32.",
@@ -342,6 +393,10 @@ def say(lang: str, key: str, **fields) -> str:
 # The library's sentences (aigc.AigcError and its answers) are English, the same for every client;
 # a page in Chinese reads these in Chinese. English pattern (named fields) -> Chinese sentence.
 SENTENCES: list[tuple[str, str]] = [
+    (r"Upload a picture first \(or pick a sample photo\)\.", "请先上传一张图片（或选一张示例照片）。"),
+    (r"(?P<what>The picture|To stay within the size limit once enlarged, the picture) was (?P<a>\d+x\d+); it was shrunk "
+     r"to (?P<b>\d+x\d+) \(this server works on at most (?P<side>\d+) pixels a side\)\.",
+     "图片原为 {a}，已缩小到 {b}（这台服务器处理的图片每边最多 {side} 像素）。"),
     (r"(?P<what>.+) names no sound this model knows\. Use its words \((?P<words>.+)\), for example (?P<e>'.+')\.",
      "{what} 没有说出这个模型认识的声音。请用它认识的英文词（{words}），例如 {e}。"),
     (r"Words it does not know were left out: (?P<words>.+)\.", "不认识的词已略去：{words}。"),
