@@ -240,14 +240,22 @@ def _vae(info: ModelInfo, config: dict, device) -> ImageModel:
 def _restorer(info: ModelInfo, config: dict, device) -> PictureTool:
     from .models.restorer import Restorer
 
-    return PictureTool(info, "restorer", _weights(info, Restorer(config["width"]), "model.safetensors").to(device), config, device)
+    net = _weights(info, Restorer(config["width"]), "model.safetensors")
+    return PictureTool(info, "restorer", _channels_last(net.to(device)), config, device)
 
 
 def _upscaler(info: ModelInfo, config: dict, device) -> PictureTool:
     from .models.upscaler import Upscaler
 
-    net = Upscaler(config["scale"], config["width"], config["layers"])
-    return PictureTool(info, "upscaler", _weights(info, net, "model.safetensors").to(device), config, device)
+    net = _weights(info, Upscaler(config["scale"], config["width"], config["layers"]), "model.safetensors")
+    return PictureTool(info, "upscaler", _channels_last(net.to(device)), config, device)
+
+
+def _channels_last(net):
+    """Convolutions over whole photos run faster on a CPU with channels last (measured on the upscaler)."""
+    import torch
+
+    return net.to(memory_format=torch.channels_last)
 
 
 def _unconditional_pipeline(info: ModelInfo, config: dict, device) -> ImageModel:

@@ -91,7 +91,8 @@ def test_shrink_first_then_upscale_gives_back_more_than_bicubic():
 def test_large_pictures_are_shrunk_with_a_sentence_and_bad_requests_get_one():
     with limits.using(limits.Limits(edit_side=128)):
         done = aigc.edit_image("coffee", "upscale", scale=2)
-    assert Image.open(done["after"]).size == (128, 86) and "shrunk to 64x43" in done["notes"][0]
+    assert Image.open(done["after"]).size == (128, 86) and "shrunk to 64x43 so that" in done["notes"][0]
+    assert len(done["notes"]) == 1
     for call, says in [(lambda: aigc.edit_image("coffee", "sharpen"), "Unknown tool"),
                        (lambda: aigc.edit_image(None, "restore"), "Upload an image"),
                        (lambda: aigc.edit_image("coffee", "restore", damage="fire"), "Unknown damage"),

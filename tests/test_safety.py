@@ -15,6 +15,7 @@ from aigc.paths import OUTPUTS, ROOT, RUNS
 
 ESCAPE = "aigc-escape-probe"
 CLIMB = f"../../{ESCAPE}"
+PICTURE = "a picture in the editor"  # stands for an uploaded picture in the Edit image tab's editor
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +40,18 @@ PATH_LIKE = [
     ("/watch_training", (CLIMB,), "letters, digits"),
     ("/download_run", (CLIMB,), "letters, digits"),
     ("/model_card", (CLIMB,), "Unknown model"),
+    ("/upscale", (PICTURE, 2, CLIMB, "none", 0), "Unknown model"),
+    ("/instruct", (PICTURE, "make it snowy", CLIMB, 2, 7.5, 0), "Unknown model"),
+    ("/restyle", (PICTURE, CLIMB, None, 10, 1.0, 0), "Unknown style"),
 ]
 
 
 @pytest.mark.parametrize("endpoint, args, words", PATH_LIKE, ids=[p[0] for p in PATH_LIKE])
-def test_path_like_names_get_one_sentence_on_every_endpoint(client, endpoint, args, words):
+def test_path_like_names_get_one_sentence_on_every_endpoint(client, endpoint, args, words, tmp_path):
+    picture = tmp_path / "red.png"
+    Image.new("RGB", (32, 32), "red").save(picture)
+    editor = {"background": handle_file(str(picture)), "layers": [], "composite": None}
+    args = tuple(editor if a == PICTURE else a for a in args)
     with pytest.raises(Exception, match=words) as caught:
         client.predict(*args, api_name=endpoint)
     assert "Traceback" not in str(caught.value) and len(str(caught.value)) < 400
@@ -51,7 +59,7 @@ def test_path_like_names_get_one_sentence_on_every_endpoint(client, endpoint, ar
 
 def test_every_named_endpoint_is_in_the_suite(client):
     endpoints = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
-    covered = {p[0] for p in PATH_LIKE} | {"/image_to_image", "/inpaint", "/stop_training"}
+    covered = {p[0] for p in PATH_LIKE} | {"/image_to_image", "/inpaint", "/stop_training", "/restore"}
     assert endpoints <= covered, endpoints - covered
 
 

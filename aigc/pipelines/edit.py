@@ -38,14 +38,15 @@ DAMAGE_AMOUNTS = {"noise": (25.0, 1.0, 75.0), "salt-and-pepper": (0.05, 0.005, 0
                   "hole": (0.08, 0.01, 0.4)}
 
 
-def fit(picture: Image.Image, side: int, notes: list[str], what: str = "The picture") -> Image.Image:
-    """`picture` shrunk (keeping its shape) so that its longest side is at most `side`, with a note."""
+def fit(picture: Image.Image, side: int, notes: list[str], why: str | None = None) -> Image.Image:
+    """`picture` shrunk (keeping its shape) so that its longest side is at most `side`, with a note
+    ending in `why` (by default, that this server works on at most `side` pixels a side)."""
     if max(picture.size) <= side:
         return picture
     scale = side / max(picture.size)
     size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-    notes.append(f"{what} was {picture.width}x{picture.height}; it was shrunk to {size[0]}x{size[1]} "
-                 f"(this server works on at most {side} pixels a side).")
+    notes.append(f"The picture was {picture.width}x{picture.height}; it was shrunk to {size[0]}x{size[1]} "
+                 + (why or f"(this server works on at most {side} pixels a side)") + ".")
     return picture.resize(size, Image.LANCZOS)
 
 
@@ -58,7 +59,7 @@ def _tool(model: str, kind: str) -> PictureTool:
 
 
 def _tensor(picture: Image.Image, device) -> torch.Tensor:
-    return torch.from_numpy(to_array(picture)).permute(2, 0, 1)[None].to(device)
+    return torch.from_numpy(to_array(picture)).permute(2, 0, 1)[None].to(device, memory_format=torch.channels_last)
 
 
 @torch.inference_mode()
@@ -118,13 +119,17 @@ def edit_image(image, tool: str = "restore", model: str | None = None, *, scale:
     notes: list[str] = []
     if isinstance(image, str) and image in PHOTOS and not Path(image).exists():
         image = load_photo(image)
-    picture = fit(open_image(image), limits.current().edit_side, notes)
+    picture = open_image(image)
     seed = 0 if seed is None else validate.number("seed", seed, 0, 2**32 - 1, integer=True)
     damaging = damage not in (None, "", "none") and tool in ("restore", "upscale")
-    if tool == "upscale":  # the enlarged picture must fit too: the one to enlarge is smaller
+    if tool != "upscale":
+        picture = fit(picture, limits.current().edit_side, notes)
+    else:  # the enlarged picture must fit too: the one to enlarge is smaller
         model, scale, hub, most = _upscaler(model, scale)
         picture = fit(picture, most if damaging else most // scale, notes,
-                      "The picture" if damaging else "To stay within the size limit once enlarged, the picture")
+                      None if damaging else f"so that, enlarged, it stays within this server's {most} pixels a side")
+        if damaging:  # whole multiples of the scale, so that the enlarged picture lies exactly on the original
+            picture = picture.crop((0, 0, max(scale, picture.width // scale * scale), max(scale, picture.height // scale * scale)))
     original, hole = None, _mask_of(mask, picture.size) if tool == "restore" else None
     given = picture
     if damaging:

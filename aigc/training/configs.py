@@ -398,9 +398,9 @@ class RestorerSizes:
 class RestorerConfig(TrainConfig):
     kind: str = "restorer"
     dataset: str = "photos"
-    steps: int = 3000
+    steps: int = 2000
     batch_size: int = 16
-    lr: float = 1e-3
+    lr: float = 2e-3
     eval_every: int = 250
     checkpoint_every: int = 100
     model: RestorerSizes = field(default_factory=RestorerSizes)
@@ -421,7 +421,7 @@ class UpscalerSizes:
 class UpscalerConfig(TrainConfig):
     kind: str = "upscaler"
     dataset: str = "photos"
-    steps: int = 3000
+    steps: int = 1500
     batch_size: int = 32
     lr: float = 1e-3
     eval_every: int = 250

@@ -55,6 +55,10 @@ class PhotoTask(Task):
     def net(self) -> torch.nn.Module:
         return self.accelerator.unwrap_model(self.model)
 
+    def shown_metrics(self, metrics: dict[str, float]) -> dict[str, float]:
+        """The figures without `val_loss`, the trainer's own sign-flipped gain in dB that picks the best step."""
+        return {k: v for k, v in metrics.items() if k != "val_loss"}
+
     def rng(self, step: int) -> np.random.Generator:
         """The step's own generator: a resumed run draws the same patches and damage."""
         return np.random.default_rng([self.config.seed, step, self.accelerator.process_index])
@@ -78,14 +82,14 @@ class RestorerTask(PhotoTask):
         for i in range(clean.shape[0]):
             image = clean[i].permute(1, 2, 0).numpy()
             pick = rng.random()
-            if pick < 0.45:  # blind over the whole range the app offers
-                image = harm.gaussian(image, rng.uniform(0, 55), rng)
-            elif pick < 0.6:
-                image = harm.salt_and_pepper(image, rng.uniform(0.005, 0.2), rng)
-            elif pick < 0.72:
-                image = harm.jpeg(image, int(rng.integers(10, 60)))
-            elif pick < 0.8:
-                image = harm.jpeg(harm.gaussian(image, rng.uniform(0, 25), rng), int(rng.integers(20, 70)))
+            # Mostly noise, at levels where smoothing always helps: a blind mixture that starts at sigma 0
+            # or gives every kind an equal share learns far more slowly (measured) in a CPU's budget of steps.
+            if pick < 0.55:
+                image = harm.gaussian(image, rng.uniform(10, 50), rng)
+            elif pick < 0.65:
+                image = harm.salt_and_pepper(image, rng.uniform(0.01, 0.15), rng)
+            elif pick < 0.75:
+                image = harm.jpeg(image, int(rng.integers(10, 40)))
             else:
                 mask = harm.hole_mask(*image.shape[:2], rng, rng.uniform(0.03, 0.2))
                 image = harm.punch(image, mask)

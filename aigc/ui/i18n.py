@@ -394,9 +394,10 @@ def say(lang: str, key: str, **fields) -> str:
 # a page in Chinese reads these in Chinese. English pattern (named fields) -> Chinese sentence.
 SENTENCES: list[tuple[str, str]] = [
     (r"Upload a picture first \(or pick a sample photo\)\.", "请先上传一张图片（或选一张示例照片）。"),
-    (r"(?P<what>The picture|To stay within the size limit once enlarged, the picture) was (?P<a>\d+x\d+); it was shrunk "
-     r"to (?P<b>\d+x\d+) \(this server works on at most (?P<side>\d+) pixels a side\)\.",
-     "图片原为 {a}，已缩小到 {b}（这台服务器处理的图片每边最多 {side} 像素）。"),
+    (r"The picture was (?P<a>\d+x\d+); it was shrunk to (?P<b>\d+x\d+) \(this server works on at most (?P<side>\d+) "
+     r"pixels a side\)\.", "图片原为 {a}，已缩小到 {b}（这台服务器处理的图片每边最多 {side} 像素）。"),
+    (r"The picture was (?P<a>\d+x\d+); it was shrunk to (?P<b>\d+x\d+) so that, enlarged, it stays within this "
+     r"server's (?P<side>\d+) pixels a side\.", "图片原为 {a}，已缩小到 {b}，这样放大后每边不超过这台服务器的 {side} 像素。"),
     (r"(?P<what>.+) names no sound this model knows\. Use its words \((?P<words>.+)\), for example (?P<e>'.+')\.",
      "{what} 没有说出这个模型认识的声音。请用它认识的英文词（{words}），例如 {e}。"),
     (r"Words it does not know were left out: (?P<words>.+)\.", "不认识的词已略去：{words}。"),
