@@ -15,7 +15,7 @@ from aigc.data.photos import PHOTOS, SAMPLES, PatchSampler, load_photo, shrink, 
 from aigc.errors import AigcError
 from aigc.evaluation.edit import biharmonic, held_out, median3, restore_figures, upscale_figures
 from aigc.pipelines.edit import restore_picture, upscale_picture
-from conftest import shipped_card
+from conftest import needs_chromium, open_page, shipped_card
 
 
 def test_photos_load_offline_with_one_role_each_and_patches_are_seeded():
@@ -111,3 +111,54 @@ def test_the_classical_baselines_do_what_they_are_for():
     holed, mask = harm.damage(clean, "hole", 0.1, seed=0)
     assert psnr(biharmonic(holed, mask), clean, mask) > psnr(holed, clean, mask)
     assert shrink(load_photo("cat"), 4).size == (112, 75)
+
+
+@pytest.mark.slow  # the app's session server
+def test_the_endpoints_answer_through_gradio_client(app_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    picture = tmp_path / "cat.png"
+    to_picture(to_array(load_photo("cat"))[:96, :128]).save(picture)
+    editor = {"background": handle_file(str(picture)), "layers": [], "composite": None}
+    (before, after), result, notes = client.predict(editor, 2, "built-in", "none", 0, api_name="/upscale")
+    assert Image.open(after).size == (256, 192) and Image.open(before).size == (128, 96) and "Done in" in notes
+    (_, after), _, notes = client.predict(editor, "noise", None, 1, api_name="/restore")
+    assert "PSNR" in notes and Image.open(after).size == (128, 96)
+    with pytest.raises(Exception, match="Upload a picture first"):
+        client.predict(None, "noise", None, 1, api_name="/restore")
+    not_a_picture = tmp_path / "notes.png"
+    not_a_picture.write_text("not a picture")
+    with pytest.raises(Exception, match="not a picture this app can read"):
+        client.predict({"background": handle_file(str(not_a_picture)), "layers": [], "composite": None}, 2, "built-in",
+                       "none", 0, api_name="/upscale")
+
+
+@needs_chromium
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_run_training")
+@pytest.mark.parametrize("locale, tab, sub, button", [("en-US", "Edit image", "Upscale", "Upscale"),
+                                                      ("zh-CN", "图像编辑", "放大", "放大")])
+def test_upload_upscale_and_see_the_result(browser, app_url, locale, tab, sub, button, tmp_path):
+    import os
+    import re
+    from pathlib import Path
+
+    upload = tmp_path / "small-cat.png"
+    to_picture(to_array(load_photo("cat"))[40:136, 120:248]).save(upload)
+    with open_page(browser, app_url, locale) as page:
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.wait_for_timeout(1000)  # the tab's editor is drawn when the tab opens
+        page.locator("#editimg-editor input[type=file]").first.set_input_files(str(upload))
+        page.wait_for_timeout(2500)  # the editor draws the picture in the page before anything is sent
+        page.get_by_role("tab", name=sub, exact=True).click()
+        page.locator("#editimg-upscale-go").click()
+        page.wait_for_function("() => [...document.querySelectorAll('#editimg-compare img')].filter(i => i.naturalWidth).length >= 2",
+                               timeout=60_000)
+        assert re.search("Done in|用时", page.locator("#editimg-notes").inner_text())
+        images = page.locator("#editimg-compare img")
+        sizes = images.evaluate_all("els => els.map(e => [e.naturalWidth, e.naturalHeight])")
+        assert [256, 192] in sizes, sizes
+        shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"edit-image-{locale}.png"), full_page=True)

@@ -77,6 +77,14 @@ def instruct(edited, instruction: str, model: str, steps: int, guidance: float, 
     return _answer(done, request)
 
 
+def _amount_for(damage: str):
+    """The amount box set to the damage's default, with its range in the label's info."""
+    if damage not in pipeline.DAMAGE_AMOUNTS:
+        return gr.update()
+    default, low, high = pipeline.DAMAGE_AMOUNTS[damage]
+    return gr.update(value=default, minimum=low, maximum=high)
+
+
 def sample_photo(name: str):
     """The editor holding a sample photo (held out from every tool's training)."""
     if name not in SAMPLES:
@@ -102,8 +110,8 @@ def build(engine: Engine) -> None:
                                                 (i18n("edit.saltpepper"), "salt-and-pepper"), ("JPEG", "jpeg"),
                                                 (i18n("edit.hole"), "hole")], value="noise",
                                                label=i18n("edit.damage_first"), elem_id="editimg-restore-damage")
-                        r_amount = gr.Number(None, label=i18n("edit.amount"), info=i18n("edit.amount_info"),
-                                             elem_id="editimg-restore-amount")
+                        r_amount = gr.Number(pipeline.DAMAGE_AMOUNTS["noise"][0], label=i18n("edit.amount"),
+                                             info=i18n("edit.amount_info"), elem_id="editimg-restore-amount")
                     r_seed = gr.Number(0, label=i18n("common.seed"), precision=0, minimum=-1)
                     r_go = gr.Button(i18n("edit.restore_go"), variant="primary", elem_id="editimg-restore-go")
                 with gr.Tab(i18n("edit.upscale"), id="edit-upscale"):
@@ -145,6 +153,7 @@ def build(engine: Engine) -> None:
             notes = gr.Markdown(elem_classes="aigc-notice", elem_id="editimg-notes")
 
     outputs = [compare, result, notes]
+    r_damage.change(_amount_for, r_damage, r_amount, queue=False, api_visibility="private")
     sample.change(sample_photo, sample, editor, queue=False, api_visibility="private")
     r_go.click(endpoint(engine, restore, seeds=("seed",)), [editor, r_damage, r_amount, r_seed], outputs,
                api_name="restore", concurrency_limit=2, preprocess=False)

@@ -188,8 +188,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "edit.hole": ("A hole", "缺损区域"),
     "edit.damage_first": ("Damage it first", "先损坏"),
     "edit.amount": ("Amount", "损坏程度"),
-    "edit.amount_info": ("Empty: the default (noise sigma 25, 5% of pixels, JPEG quality 20, 8% of the picture)",
-                         "留空为默认值（噪声 sigma 25、5% 像素、JPEG 质量 20、图片的 8%）"),
+    "edit.amount_info": ("Noise: sigma (1-75); salt and pepper: share of pixels (0.005-0.5); JPEG: quality (5-95); "
+                         "a hole: share of the picture (0.01-0.4)",
+                         "噪声：sigma（1-75）；椒盐：像素比例（0.005-0.5）；JPEG：质量（5-95）；缺损：占图片的比例（0.01-0.4）"),
     "edit.restore_go": ("Restore", "修复"),
     "edit.upscale": ("Upscale", "放大"),
     "edit.scale": ("Scale", "放大倍数"),
