@@ -388,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure speed on this machine (median of several runs)")
     p.add_argument("what", nargs="?", default="all",
-                   choices=["all", "text", "image", "conditional", "video", "audio", "train", "app", "serve"],
+                   choices=["all", "text", "image", "conditional", "video", "audio", "edit", "train", "app", "serve"],
                    help="train: the trainer's throughput against a bare PyTorch loop (DCGAN on digits); "
                         "app: start time and memory; serve: requests/s and latency of the app per engine "
                         "(local, Ray Serve with 1 and 2 replicas; pip install -e .[scale]); "

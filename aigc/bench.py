@@ -139,6 +139,28 @@ def bench_audio(runs: int) -> list[tuple[str, str]]:
     return rows
 
 
+def bench_edit(runs: int) -> list[tuple[str, str]]:
+    """The Edit image tab's tools through `edit_image`, as a user calls them: a 512x512 photo restored
+    and upscaled x2 (and x4), and a 256x256 one restyled (its default steps, fewer runs: it takes seconds)."""
+    from .data.photos import load_photo
+    from .pipelines.edit import UPSCALERS, edit_image
+    from .pipelines.restyle import STEPS
+
+    photo = load_photo("coffee").crop((44, 0, 444, 400)).resize((512, 512))
+    rows = []
+    if _present("restorer-photos", "edit"):
+        seconds = median_seconds(lambda: edit_image(photo, "restore"), runs)
+        rows.append(("edit restorer-photos: a 512x512 photo restored", f"{seconds * 1000:.0f} ms"))
+    for scale, name in UPSCALERS.items():
+        if _present(name, "edit"):
+            seconds = median_seconds(lambda s=scale: edit_image(photo, "upscale", scale=s), runs)
+            rows.append((f"edit {name}: a 512x512 photo upscaled x{scale}", f"{seconds * 1000:.0f} ms"))
+    small = photo.resize((256, 256))
+    seconds = median_seconds(lambda: edit_image(small, "restyle", style="brick"), max(1, runs // 3))
+    rows.append((f"edit restyle: a 256x256 photo, {STEPS} steps", f"{seconds:.1f} s"))
+    return rows
+
+
 def _bare_dcgan_loop(batch_size: int, device: torch.device, seed: int = 0):
     """DCGAN on `digits` as a plain PyTorch loop: the trainer's models, data order, Adam, loss,
     augmentation and EMA, with nothing around them (no events, no evaluation, no files).
@@ -358,7 +380,7 @@ print(before // 2**20, loaded // 2**20, len(models), writer // 2**20, (unique() 
 """
 
 BENCHES = {"text": bench_text, "image": bench_image, "conditional": bench_conditional, "video": bench_video,
-           "audio": bench_audio, "train": bench_train, "app": bench_app}
+           "audio": bench_audio, "edit": bench_edit, "train": bench_train, "app": bench_app}
 RUNS = {"train": 5, "app": 3}  # each repetition of these takes seconds, not milliseconds
 
 

@@ -162,3 +162,24 @@ def test_upload_upscale_and_see_the_result(browser, app_url, locale, tab, sub, b
         shots = Path(os.environ.get("AIGC_SCREENSHOTS", tmp_path))
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / f"edit-image-{locale}.png"), full_page=True)
+
+
+@pytest.mark.slow  # two short training runs
+def test_both_kinds_train_learn_save_and_load_as_tools(tmp_path):
+    import json
+
+    run = aigc.train("upscaler", "photos", out=tmp_path / "up", steps=60, batch_size=8, patch=48, width=16,
+                     warmup=5, eval_every=30, sample_every=60)
+    assert run.wait().type == "end"
+    evals = [json.loads(line) for line in (tmp_path / "up" / "metrics.jsonl").read_text().splitlines() if '"eval"' in line]
+    last = evals[-1]["data"]
+    assert last["x2_psnr"] > last["x2_psnr_bicubic"]  # it starts as bicubic and only learns what bicubic misses
+    after = Image.open(aigc.edit_image("cat", "upscale", model=str(tmp_path / "up"), scale=2)["after"])
+    assert after.size == (902, 600)
+    run = aigc.train("restorer", "photos", out=tmp_path / "re", steps=4, batch_size=4, patch=48, width=8, warmup=1,
+                     eval_every=4, sample_every=4)
+    assert run.wait().type == "end"
+    card = (tmp_path / "re" / "best" / "README.md").read_text()
+    assert "a picture restorer" in card and "val_loss" not in card
+    done = aigc.edit_image("coffee", "restore", model=str(tmp_path / "re"), damage="noise")
+    assert Image.open(done["after"]).size == load_photo("coffee").size and "psnr_after" in done["figures"]

@@ -27,10 +27,10 @@ from ..registry import load
 from . import validate
 from .conditional import open_image
 from .edit_hub import DEFAULT_INSTRUCT, DEFAULT_UPSCALER, hub_upscale, instruct
+from .restyle import restyle
 from .image import save_png
 
 TOOLS = ("restore", "upscale", "restyle", "instruct")
-STYLE_STEPS, MAX_STYLE_STEPS = 100, 500  # restyle's optimisation steps: the default, and the most a request may ask
 DEFAULT_MODELS = {"restore": "restorer-photos", "upscale": "upscaler-x2-photos"}
 UPSCALERS = {2: "upscaler-x2-photos", 4: "upscaler-x4-photos"}
 # What "damage it first" does by default, per kind: sigma, share of pixels, JPEG quality, share of the picture.
@@ -144,7 +144,7 @@ def edit_image(image, tool: str = "restore", model: str | None = None, *, scale:
         else:
             result = upscale_picture(given, model)
     elif tool == "restyle":
-        result = _restyle(given, style, steps, strength, seed)
+        result = restyle(given, style, steps=steps, strength=strength, seed=seed)
     else:
         result = instruct(given, instruction, model=model or DEFAULT_INSTRUCT, steps=steps,
                           guidance_scale=guidance, seed=seed)
@@ -189,12 +189,6 @@ def _upscaler(model: str | None, scale) -> tuple[str, int, bool, int]:
         raise AigcError(f"'{m.info.name}' does not upscale pictures; choose an upscaler such as {DEFAULT_UPSCALER}.")
     # diffusion upscalers on a CPU: the Hub pictures' side limit, not the built-in tools'
     return model, int(m.scale), True, limits.current().max_side
-
-
-def _restyle(picture: Image.Image, style, steps, strength, seed: int) -> Image.Image:
-    from .restyle import restyle
-
-    return restyle(picture, style, steps=steps, strength=strength, seed=seed)
 
 
 def _compare(original: Image.Image, given: Image.Image, result: Image.Image, hole, tool: str) -> dict[str, float]:

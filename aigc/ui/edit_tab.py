@@ -11,6 +11,7 @@ from ..catalog import HUB_DEFAULTS
 from ..data.photos import SAMPLES, STYLES, load_photo
 from ..errors import AigcError
 from ..pipelines import edit as pipeline
+from ..pipelines import restyle as styles
 from ..serving import Engine
 from .editor import file_of, mask_from_editor
 from .endpoint import endpoint
@@ -62,7 +63,11 @@ def restyle(edited, style: str, style_file, steps: int, strength: float, seed: i
             request: gr.Request = None, *, engine: Engine):
     """Endpoint `restyle`: the picture painted in the texture of a shipped style picture or an uploaded one."""
     picture, _ = _picture_and_mask(edited)
-    chosen = file_of(style_file) or style
+    chosen = file_of(style_file)
+    if not chosen:
+        if style not in STYLES:
+            raise AigcError(f"Unknown style '{str(style)[:40]}'; styles are {', '.join(STYLES)}, or upload a picture.")
+        chosen = style
     done = engine.call("draw", pipeline.edit_image, picture, "restyle", style=chosen, steps=steps, strength=strength,
                        seed=seed, progress=moving(progress))
     return _answer(done, request)
@@ -130,7 +135,7 @@ def build(engine: Engine) -> None:
                     s_file = gr.Image(label=i18n("edit.style_upload"), type="filepath", sources=["upload", "clipboard"],
                                       height=140, elem_id="editimg-style-upload")
                     with gr.Row():
-                        s_steps = gr.Slider(10, pipeline.MAX_STYLE_STEPS, value=pipeline.STYLE_STEPS, step=10,
+                        s_steps = gr.Slider(10, styles.MAX_STEPS, value=styles.STEPS, step=10,
                                             label=i18n("edit.style_steps"))
                         s_strength = gr.Slider(0.1, 10.0, value=1.0, step=0.1, label=i18n("edit.strength"),
                                                info=i18n("edit.strength_info"))
