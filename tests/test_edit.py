@@ -183,3 +183,20 @@ def test_both_kinds_train_learn_save_and_load_as_tools(tmp_path):
     assert "a picture restorer" in card and "val_loss" not in card
     done = aigc.edit_image("coffee", "restore", model=str(tmp_path / "re"), damage="noise")
     assert Image.open(done["after"]).size == load_photo("coffee").size and "psnr_after" in done["figures"]
+
+
+def test_restyle_paints_in_the_style_asked_repeats_with_a_seed_and_refuses_unknown_styles(tmp_path):
+    from aigc.evaluation.style import judge_restyle
+
+    content = to_picture(to_array(load_photo("coffee"))[100:228, 200:328])
+    first = aigc.edit_image(content, "restyle", style="hubble", steps=30, seed=2)
+    again = aigc.edit_image(content, "restyle", style="hubble", steps=30, seed=2)
+    result = Image.open(first["after"])
+    assert result.size == content.size and np.array_equal(np.asarray(result), np.asarray(Image.open(again["after"])))
+    judged = judge_restyle(content, load_photo("hubble"), result)
+    assert judged["style_distance_ratio"] < 1.0 and judged["content_ssim"] > 0.2  # on its way, after 30 steps
+    upload = tmp_path / "style.png"
+    load_photo("brick").resize((96, 96)).save(upload)
+    assert Image.open(aigc.edit_image(content, "restyle", style=str(upload), steps=5)["after"]).size == content.size
+    with pytest.raises(AigcError, match="not a picture|not found"):
+        aigc.edit_image(content, "restyle", style="no-such-style", steps=5)

@@ -27,8 +27,8 @@ from ..registry import load
 from . import validate
 from .conditional import open_image
 from .edit_hub import DEFAULT_INSTRUCT, DEFAULT_UPSCALER, hub_upscale, instruct
-from .restyle import restyle
 from .image import save_png
+from .restyle import restyle
 
 TOOLS = ("restore", "upscale", "restyle", "instruct")
 DEFAULT_MODELS = {"restore": "restorer-photos", "upscale": "upscaler-x2-photos"}
@@ -53,8 +53,8 @@ def fit(picture: Image.Image, side: int, notes: list[str], why: str | None = Non
 def _tool(model: str, kind: str) -> PictureTool:
     m = load(model, "edit")
     if getattr(m, "kind", None) != kind:
-        raise AigcError(f"'{m.info.name}' is not a{'n' if kind[0] in 'aeiou' else ''} {kind}; choose one of this app's {kind}s "
-                        f"({', '.join(v for k, v in DEFAULT_MODELS.items() if k != 'restyle')}).")
+        ours = DEFAULT_MODELS["restore"] if kind == "restorer" else ", ".join(UPSCALERS.values())
+        raise AigcError(f"'{m.info.name}' is not a{'n' if kind[0] in 'aeiou' else ''} {kind}; use this app's ({ours}).")
     return m
 
 
