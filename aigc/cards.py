@@ -772,8 +772,10 @@ EDIT_KINDS = {
 and fills painted holes, without being told which (blind). It learns the damage, not the picture
 (residual learning, as DnCNN), on the picture folded into 2x2 sub-images with the hole's mask beside
 them (as FFDNet), through a U-Net of three scales whose coarsest has dilated convolutions, so that a
-hole's filling sees well beyond the hole. Trained on random patches of photographs (never the three
-held-out ones) damaged at random: mostly Gaussian noise of sigma 10 to 50, and holes, specks and JPEG.""",
+hole's filling sees well beyond the hole; a hole is first filled smoothly from its edges (push-pull down
+and up a pyramid, then a few steps of Laplace's equation) and the network adds what that misses. Trained
+on random patches of photographs (never the three held-out ones) damaged at random: Gaussian noise of
+sigma 10 to 50, holes, specks and JPEG.""",
                  """- K. Zhang, W. Zuo, Y. Chen, D. Meng, L. Zhang, *Beyond a Gaussian Denoiser: Residual Learning of Deep CNN for Image Denoising* (DnCNN), IEEE TIP 2017.
 - K. Zhang, W. Zuo, L. Zhang, *FFDNet: Toward a Fast and Flexible Solution for CNN-Based Image Denoising*, IEEE TIP 2018.
 - O. Ronneberger, P. Fischer, T. Brox, *U-Net*, MICCAI 2015.

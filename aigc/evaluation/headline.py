@@ -40,6 +40,9 @@ HEADLINES: dict[str, tuple[Headline, ...]] = {
                       Headline("kind_agreement", "kind heard as asked", "real_kind_agreement")),
     "wavenet": (Headline("drawn_digit_accuracy", "digit heard as asked", "real_digit_accuracy"),
                 Headline("digit_accuracy", "digit heard as asked (real spectrograms)", "real_digit_accuracy")),
+    # held-out photos; the classical answers (median filter, bicubic) are on the card beside them
+    "restorer": (Headline("noise25_psnr", "PSNR after noise of sigma 25 (dB)"),),
+    "upscaler": (Headline("x2_psnr", "PSNR of x2 upscaling (dB)"), Headline("x4_psnr", "PSNR of x4 upscaling (dB)")),
 }
 
 
