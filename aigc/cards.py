@@ -772,8 +772,8 @@ EDIT_KINDS = {
 and fills painted holes, without being told which (blind). It learns the damage, not the picture
 (residual learning, as DnCNN), on the picture folded into 2x2 sub-images with the hole's mask beside
 them (as FFDNet), through a U-Net of three scales whose coarsest has dilated convolutions, so that a
-hole's filling sees well beyond the hole; a hole is first filled smoothly from its edges (push-pull down
-and up a pyramid, then a few steps of Laplace's equation) and the network adds what that misses. Trained
+hole's filling sees well beyond the hole; a hole is first filled smoothly from its edges by biharmonic
+inpainting (scikit-image's), and the network adds what that misses. Trained
 on random patches of photographs (never the three held-out ones) damaged at random: Gaussian noise of
 sigma 10 to 50, holes, specks and JPEG.""",
                  """- K. Zhang, W. Zuo, Y. Chen, D. Meng, L. Zhang, *Beyond a Gaussian Denoiser: Residual Learning of Deep CNN for Image Denoising* (DnCNN), IEEE TIP 2017.
