@@ -373,20 +373,25 @@ _NOT_TEXT_TO_AUDIO = re.compile(r"AudioToAudio|Audio2Audio|Inpaint")
 AUDIO_LENGTH_ARGS = ("audio_end_in_s", "audio_length_in_s", "audio_duration_s", "audio_duration", "duration")
 
 
-def _hub_audio(info: ModelInfo, config: dict, device) -> AudioModel:
-    """A Hub id: a diffusers pipeline when it has a model_index.json, else a transformers model. Only those two
-    files are fetched before deciding, so that a model that is not a sound generator is refused unfetched."""
+def _hub_library_file(info: ModelInfo, makes: str) -> tuple[str, dict]:
+    """("diffusers", model_index.json) or ("transformers", config.json) of a Hub id. Only those two files are
+    fetched before deciding, so that a model that is not `makes` is refused unfetched."""
     from huggingface_hub import snapshot_download
 
     local = _pretrained_kwargs(info).get("local_files_only", False)
     folder = Path(snapshot_download(info.location, allow_patterns=["model_index.json", "config.json"],
                                    local_files_only=local))
-    if (folder / "model_index.json").is_file():
-        return _diffusers_audio(info, json.loads((folder / "model_index.json").read_text()), device)
-    if (folder / "config.json").is_file():
-        return _transformers_audio(info, json.loads((folder / "config.json").read_text()), device)
+    for name, library in (("model_index.json", "diffusers"), ("config.json", "transformers")):
+        if (folder / name).is_file():
+            return library, json.loads((folder / name).read_text())
     raise AigcError(f"'{info.name}' has neither a model_index.json (diffusers) nor a config.json (transformers), "
-                    "so it is not a sound generator.")
+                    f"so it is not {makes}.")
+
+
+def _hub_audio(info: ModelInfo, config: dict, device) -> AudioModel:
+    """A Hub id: a diffusers pipeline when it has a model_index.json, else a transformers model."""
+    library, config = _hub_library_file(info, "a sound generator")
+    return (_diffusers_audio if library == "diffusers" else _transformers_audio)(info, config, device)
 
 
 def _transformers_audio(info: ModelInfo, config: dict, device) -> AudioModel:
@@ -503,19 +508,9 @@ class EditModel:
 
 
 def _hub_edit(info: ModelInfo, config: dict, device) -> EditModel:
-    """A Hub id: a diffusers pipeline when it has a model_index.json, else a transformers model; only those two
-    files are fetched before deciding, so that a model that edits no picture is refused unfetched."""
-    from huggingface_hub import snapshot_download
-
-    local = _pretrained_kwargs(info).get("local_files_only", False)
-    folder = Path(snapshot_download(info.location, allow_patterns=["model_index.json", "config.json"],
-                                   local_files_only=local))
-    if (folder / "model_index.json").is_file():
-        return _diffusers_edit(info, json.loads((folder / "model_index.json").read_text()), device)
-    if (folder / "config.json").is_file():
-        return _transformers_edit(info, json.loads((folder / "config.json").read_text()), device)
-    raise AigcError(f"'{info.name}' has neither a model_index.json (diffusers) nor a config.json (transformers), "
-                    "so it is not a picture editor.")
+    """A Hub id: a diffusers pipeline when it has a model_index.json, else a transformers model."""
+    library, config = _hub_library_file(info, "a picture editor")
+    return (_diffusers_edit if library == "diffusers" else _transformers_edit)(info, config, device)
 
 
 def _diffusers_edit(info: ModelInfo, config: dict, device) -> EditModel:
