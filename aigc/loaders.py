@@ -120,15 +120,20 @@ class FillModel:
 
 
 @dataclass
-class PictureTool:
-    """One of this project's picture tools (the Edit image tab): a `restorer` or an `upscaler` (its
-    `config` holds the `scale`)."""
+class EditModel:
+    """A picture editor (the Edit image tab): this project's `restorer` or `upscaler`, or a library model
+    (kind "hub"): a super-resolution model (Swin2SR through transformers, Stable Diffusion's x4 upscaler or
+    latent diffusion super-resolution through diffusers) or InstructPix2Pix, which changes a picture as an
+    instruction says ("make it snowy")."""
 
     info: ModelInfo
-    kind: str
-    net: Any
-    config: dict
+    kind: str  # "restorer" or "upscaler" (this project's), or "hub": a library model, whether a Hub id or a folder
+    net: Any  # this project's network, a diffusers pipeline or transformers' Swin2SRForImageSuperResolution
+    config: dict[str, Any]  # this project's config.json, or a library model's "library" and "class"
     device: Any
+    what: str  # "restore", "upscale" or "instruct"
+    scale: int = 1  # an upscaler's answer is this many times wider and taller than its picture
+    processor: Any = None  # Swin2SR's image processor
 
 
 # --- what every loader shares --------------------------------------------------------------------
@@ -237,18 +242,18 @@ def _vae(info: ModelInfo, config: dict, device) -> ImageModel:
     return ImageModel(info, "vae", net.to(device), config, device)
 
 
-def _restorer(info: ModelInfo, config: dict, device) -> PictureTool:
+def _restorer(info: ModelInfo, config: dict, device) -> EditModel:
     from .models.restorer import Restorer
 
     net = _weights(info, Restorer(config["width"]), "model.safetensors")
-    return PictureTool(info, "restorer", _channels_last(net.to(device)), config, device)
+    return EditModel(info, "restorer", _channels_last(net.to(device)), config, device, "restore")
 
 
-def _upscaler(info: ModelInfo, config: dict, device) -> PictureTool:
+def _upscaler(info: ModelInfo, config: dict, device) -> EditModel:
     from .models.upscaler import Upscaler
 
     net = _weights(info, Upscaler(config["scale"], config["width"], config["layers"]), "model.safetensors")
-    return PictureTool(info, "upscaler", _channels_last(net.to(device)), config, device)
+    return EditModel(info, "upscaler", _channels_last(net.to(device)), config, device, "upscale", config["scale"])
 
 
 def _channels_last(net):
@@ -489,22 +494,6 @@ def _sampling_rate(info: ModelInfo, pipe) -> int:
 # The diffusers pipelines that edit a picture, and what each does with it.
 EDIT_PIPELINES = {"StableDiffusionUpscalePipeline": "upscale", "LDMSuperResolutionPipeline": "upscale",
                   "StableDiffusionInstructPix2PixPipeline": "instruct"}
-
-
-@dataclass
-class EditModel:
-    """A library picture editor: a super-resolution model (Swin2SR through transformers, Stable Diffusion's x4
-    upscaler or latent diffusion super-resolution through diffusers) or InstructPix2Pix, which changes a
-    picture as an instruction says ("make it snowy")."""
-
-    info: ModelInfo
-    kind: str  # "hub": a library model, whether a Hub id or a folder
-    net: Any  # a diffusers pipeline or transformers' Swin2SRForImageSuperResolution
-    config: dict[str, Any]  # "library" and "class" (the pipeline's or the model's class name)
-    device: Any
-    what: str  # "upscale" or "instruct"
-    scale: int = 1  # an upscaler's answer is this many times wider and taller than its picture
-    processor: Any = None  # Swin2SR's image processor
 
 
 def _hub_edit(info: ModelInfo, config: dict, device) -> EditModel:

@@ -15,7 +15,7 @@ import torch
 
 from ..data.damage import damage
 from ..data.fidelity import psnr, ssim
-from ..data.photos import SAMPLES, load_photo, to_array
+from ..data.photos import SAMPLES, load_photo, shrink, to_array, to_picture
 
 #: the damage the restorer's card reports, as (name, kind, amount)
 RESTORE_CASES = (("noise25", "noise", 25.0), ("noise50", "noise", 50.0), ("saltpepper", "salt-and-pepper", 0.05),
@@ -80,8 +80,6 @@ def upscale_figures(upscale: Callable[[np.ndarray], np.ndarray], scale: int, pho
     SSIM of both against the photo."""
     from PIL import Image
 
-    from ..data.photos import shrink, to_picture
-
     figures: dict[str, list[float]] = {}
     for clean in photos:
         h, w = clean.shape[0] // scale * scale, clean.shape[1] // scale * scale
@@ -96,7 +94,7 @@ def upscale_figures(upscale: Callable[[np.ndarray], np.ndarray], scale: int, pho
 
 
 def picture_ms(tool, runs: int = 5, side: int = 512) -> float:
-    """Median milliseconds for a loaded picture tool (`loaders.PictureTool`) to restore, or enlarge, one
+    """Median milliseconds for a loaded picture tool (`loaders.EditModel` of this project) to restore, or enlarge, one
     `side` x `side` picture, after a warm-up."""
     from ..timing import median_seconds
 
@@ -112,7 +110,6 @@ def picture_ms(tool, runs: int = 5, side: int = 512) -> float:
 def evaluate_edit_model(name: str) -> dict[str, float]:
     """`python -m aigc eval` for a picture tool: its figures on the whole held-out photos, beside the
     classical answers, and `ms_512`, through the pipeline the app uses."""
-    from ..data.photos import to_picture
     from ..errors import AigcError
     from ..pipelines.edit import restore_picture, upscale_picture
     from ..registry import load
@@ -122,7 +119,7 @@ def evaluate_edit_model(name: str) -> dict[str, float]:
     if tool.kind == "restorer":
         figures = restore_figures(lambda damaged, mask: to_array(restore_picture(to_picture(damaged), name, mask)), photos)
     elif tool.kind == "upscaler":
-        figures = upscale_figures(lambda small: to_array(upscale_picture(to_picture(small), name)), tool.config["scale"], photos)
+        figures = upscale_figures(lambda small: to_array(upscale_picture(to_picture(small), name)), tool.scale, photos)
     else:
         raise AigcError(f"'{name}' is not one of this app's picture tools, which `aigc eval` measures.")
     return {**figures, "ms_512": picture_ms(tool)}
@@ -133,7 +130,6 @@ def card_samples(name: str, photo: str = "cat"):
     upscaler, bicubic enlargement, the upscaler's and the original (crops of the held-out `photo`)."""
     from PIL import Image
 
-    from ..data.photos import load_photo, shrink, to_picture
     from ..pipelines.edit import restore_picture, upscale_picture
     from ..registry import load
 
@@ -145,7 +141,7 @@ def card_samples(name: str, photo: str = "cat"):
             damaged, mask = damage(clean, kind, amount, seed=5)
             rows.append([to_picture(damaged), restore_picture(to_picture(damaged), name, mask), to_picture(clean)])
     else:
-        scale = tool.config["scale"]
+        scale = tool.scale
         picture = to_picture(clean)
         small = shrink(picture, scale)
         rows.append([small.resize(picture.size, Image.BICUBIC), upscale_picture(small, name), picture])

@@ -22,12 +22,13 @@ from ..data.damage import damage as add_damage
 from ..data.fidelity import psnr, ssim
 from ..data.photos import PHOTOS, load_photo, shrink, to_array, to_picture
 from ..errors import AigcError
-from ..loaders import PictureTool
+from ..loaders import EditModel
 from ..registry import load
 from . import validate
 from .conditional import open_image
 from .edit_hub import DEFAULT_INSTRUCT, DEFAULT_UPSCALER, hub_upscale, instruct
 from .image import save_png
+from .restyle import MAX_SIDE as RESTYLE_SIDE
 from .restyle import restyle
 
 TOOLS = ("restore", "upscale", "restyle", "instruct")
@@ -50,7 +51,7 @@ def fit(picture: Image.Image, side: int, notes: list[str], why: str | None = Non
     return picture.resize(size, Image.LANCZOS)
 
 
-def _tool(model: str, kind: str) -> PictureTool:
+def _tool(model: str, kind: str) -> EditModel:
     m = load(model, "edit")
     if getattr(m, "kind", None) != kind:
         ours = DEFAULT_MODELS["restore"] if kind == "restorer" else ", ".join(UPSCALERS.values())
@@ -122,8 +123,9 @@ def edit_image(image, tool: str = "restore", model: str | None = None, *, scale:
     picture = open_image(image)
     seed = 0 if seed is None else validate.number("seed", seed, 0, 2**32 - 1, integer=True)
     damaging = damage not in (None, "", "none") and tool in ("restore", "upscale")
-    if tool != "upscale":
-        picture = fit(picture, limits.current().edit_side, notes)
+    if tool != "upscale":  # restyle optimises every pixel, far slower than one pass of a network: smaller still
+        side = limits.current().edit_side
+        picture = fit(picture, min(side, RESTYLE_SIDE) if tool == "restyle" else side, notes)
     else:  # the enlarged picture must fit too: the one to enlarge is smaller
         model, scale, hub, most = _upscaler(model, scale)
         picture = fit(picture, most if damaging else most // scale, notes,
@@ -180,15 +182,12 @@ def _upscaler(model: str | None, scale) -> tuple[str, int, bool, int]:
             raise AigcError("The scale must be 2 or 4.")
         return UPSCALERS[scale], scale, False, limits.current().edit_side
     m = load(model, "edit")
-    if isinstance(m, PictureTool):
-        if m.kind != "upscaler":
-            raise AigcError(f"'{m.info.name}' is not an upscaler; choose one of this app's upscalers "
-                            f"({', '.join(UPSCALERS.values())}) or a Hub upscaler.")
-        return model, int(m.config["scale"]), False, limits.current().edit_side
-    if getattr(m, "what", None) != "upscale":
-        raise AigcError(f"'{m.info.name}' does not upscale pictures; choose an upscaler such as {DEFAULT_UPSCALER}.")
+    if m.what != "upscale":
+        raise AigcError(f"'{m.info.name}' does not upscale pictures; choose one of this app's upscalers "
+                        f"({', '.join(UPSCALERS.values())}) or a Hub upscaler such as {DEFAULT_UPSCALER}.")
+    hub = m.kind == "hub"
     # diffusion upscalers on a CPU: the Hub pictures' side limit, not the built-in tools'
-    return model, int(m.scale), True, limits.current().max_side
+    return model, int(m.scale), hub, limits.current().max_side if hub else limits.current().edit_side
 
 
 def _compare(original: Image.Image, given: Image.Image, result: Image.Image, hole, tool: str) -> dict[str, float]:

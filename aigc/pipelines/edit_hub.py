@@ -116,7 +116,7 @@ def _seed(seed) -> int:
 def _library_model(model: str, what: str) -> EditModel:
     """The loaded library model `model`, refused with one sentence when it does something else than `what`."""
     m = load(model, "edit")
-    if not isinstance(m, EditModel):
+    if m.kind != "hub":
         raise AigcError(f"'{m.info.name}' is one of this app's own picture tools, not a library model.")
     if m.what != what:
         if what == "upscale":

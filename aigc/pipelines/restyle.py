@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from PIL import Image
 
-from .. import limits
 from ..data.photos import STYLES, load_photo
 from ..errors import AigcError
 from ..models.style import transfer
@@ -30,13 +29,9 @@ def style_picture(style) -> Image.Image:
 
 def restyle(picture: Image.Image, style=None, steps: int | None = None, strength: float | None = None,
             seed: int = 0) -> Image.Image:
-    """`picture` (shrunk to MAX_SIDE if larger) restyled by `steps` steps of optimisation; `strength`
-    multiplies the weight of the style against the picture's content (1: the recipe's balance)."""
+    """`picture` restyled by `steps` steps of optimisation (`edit_image` first shrinks it to MAX_SIDE);
+    `strength` multiplies the weight of the style against the picture's content (1: the recipe's balance)."""
     steps = validate.number("steps", steps, 1, MAX_STEPS, integer=True, default=STEPS)
     strength = validate.number("style strength", strength, 0.1, 10.0, default=1.0)
-    side = min(MAX_SIDE, limits.current().edit_side)
-    if max(picture.size) > side:
-        scale = side / max(picture.size)
-        picture = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))), Image.LANCZOS)
     result = transfer(picture, style_picture(style), steps=steps, style_weight=strength, seed=seed)
     return Image.fromarray((result.permute(1, 2, 0).numpy() * 255 + 0.5).astype("uint8"))
