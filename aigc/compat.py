@@ -25,11 +25,12 @@ from typing import Any
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["CHECKED", "attach_translations", "checked", "cpu_has_fast_bf16", "examples_without_header",
-           "generate_rows", "quiet_gradio_queue_records", "serve_static_first", "version_of"]
+__all__ = ["CHECKED", "accelerate_precision", "attach_translations", "checked", "cpu_has_fast_bf16", "examples_without_header",
+           "forget_accelerate_precision", "generate_rows", "quiet_gradio_queue_records", "serve_static_first", "version_of"]
 
 # Where each private road was checked: the distribution, then the versions it runs on.
 CHECKED: dict[str, SpecifierSet] = {
+    "accelerate": SpecifierSet(">=1.15,<2"),
     "gradio": SpecifierSet(">=6.31,<7"),
     "torch": SpecifierSet(">=2.14,<3"),
     "transformers": SpecifierSet(">=5.23,<6"),
@@ -151,6 +152,41 @@ def cpu_has_fast_bf16() -> bool:
         return False
     found = capabilities()
     return bool(all(found.get(f"avx512_{part}") for part in ("bw", "vl", "dq")) or found.get("bf16"))
+
+
+# -------------------------------------------------------------------------------------- accelerate
+
+# accelerate keeps one mixed precision per process (a shared `AcceleratorState`) and refuses an
+# Accelerator that asks for another ("restart your runtime"). The app trains kinds one after another
+# in one process, and they differ: GANs train in full precision, the rest in bf16 where the CPU runs it.
+
+def accelerate_precision() -> str | None:
+    """The mixed precision this process's accelerate state holds, or None before any Accelerator
+    (and None off the checked versions: the caller then meets accelerate's own refusal)."""
+    if not checked("accelerate"):
+        return None
+    from accelerate.state import AcceleratorState
+
+    shared = getattr(AcceleratorState, "_shared_state", None)
+    if not isinstance(shared, dict) or not shared:
+        return None
+    precision = shared.get("_mixed_precision")
+    return str(getattr(precision, "value", precision)) if precision is not None else None
+
+
+def forget_accelerate_precision() -> bool:
+    """Clear accelerate's per-process state (the process group stays) so that the next Accelerator may
+    choose its own precision; only when no run of this process is still using it. False where it
+    could not be done."""
+    if not checked("accelerate"):
+        return False
+    from accelerate.state import AcceleratorState
+
+    reset = getattr(AcceleratorState, "_reset_state", None)
+    if reset is None:
+        return False
+    reset(reset_partial_state=False)
+    return True
 
 
 # ------------------------------------------------------------------------------------ transformers

@@ -38,7 +38,9 @@ def test_dcgan_discriminator_learns_to_tell_real_from_fake(tmp_path):
 def test_dcgan_resumes_where_it_stopped(tmp_path):
     list(aigc.train("dcgan", "digits", steps=40, seed=0, out=tmp_path, **TINY_GAN))
     events = list(aigc.train("dcgan", "digits", steps=60, seed=0, out=tmp_path, **TINY_GAN))
-    assert events[0].data["resumed"] and [e.step for e in events if e.type == "step"][0] == 50
+    steps = [e.step for e in events if e.type == "step"]  # reported every log_every steps, or sooner on a slow machine
+    assert events[0].data["resumed"] and events[0].step == 40
+    assert 40 < steps[0] <= 50 and steps[-1] == 60
 
 
 @pytest.mark.slow  # a training run

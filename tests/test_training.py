@@ -156,3 +156,18 @@ def test_a_slow_run_still_reports_at_least_every_log_seconds(tmp_path, monkeypat
                      **{**TINY, "eval_every": 1000, "sample_every": 1000, "checkpoint_every": 1000})
     steps = [e.step for e in run if e.type == "step"]
     assert len(steps) >= 3 and steps[-1] == 9  # about every 3 steps (0.2 s), not only at the end
+
+
+def test_runs_one_after_another_in_one_process_may_differ_in_precision(tmp_path):
+    """accelerate holds one mixed precision per process; the app trains kinds one after another (a GAN in
+    full precision, then a bf16 run), and two live runs that disagree get a sentence, not accelerate's error."""
+    tiny = {**TINY, "eval_every": 1000, "sample_every": 1000, "checkpoint_every": 1000}
+    for precision in ("no", "bf16", "no"):
+        events = list(aigc.train("gpt", "shakespeare", steps=2, seed=0, out=tmp_path / precision, **{**tiny, "precision": precision}))
+        assert events[0].data["precision"] == precision and events[-1].data["reason"] == "finished"
+    live = aigc.train("gpt", "shakespeare", steps=100_000, seed=0, out=tmp_path / "live", **tiny)
+    with pytest.raises(AigcError, match="one: wait for it to end"):
+        aigc.train("gpt", "shakespeare", steps=2, seed=0, out=tmp_path / "other", **{**tiny, "precision": "bf16"})
+    live.stop()
+    assert live.wait().data["reason"] == "stopped"
+    assert aigc.train("gpt", "shakespeare", steps=2, seed=0, out=tmp_path / "after", **{**tiny, "precision": "bf16"}).wait().data["reason"] == "finished"

@@ -12,6 +12,7 @@ import math
 import platform
 import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +22,7 @@ import torch
 from accelerate import Accelerator
 from transformers.utils import logging as hf_logging
 
+from .. import compat
 from ..cards import card_metrics, render_card
 from ..data.audio import write_wav
 from ..device import best_device, training_precision
@@ -145,9 +147,19 @@ def check_tracker(name: str) -> None:
         raise AigcError(f"Logging with {name} needs the '{package}' package, which is not installed: pip install {package}.")
 
 
+# Trainers of this process whose run has not ended: they share accelerate's one precision per process.
+_LIVE: weakref.WeakSet[Trainer] = weakref.WeakSet()
+
+
 def make_accelerator(config: TrainConfig, project_dir: Path | None = None) -> Accelerator:
     device = torch.device(config.device) if config.device else best_device()
     precision = training_precision(device) if config.precision == "auto" else config.precision
+    in_use = compat.accelerate_precision()
+    if in_use is not None and in_use != precision:
+        if _LIVE:
+            raise AigcError(f"Another run in this process trains in {in_use} precision, and a process holds one: wait for "
+                            f"it to end, or give this run precision {in_use}.")
+        compat.forget_accelerate_precision()
     tracking = {}
     if config.log_with:
         check_tracker(config.log_with)
@@ -216,6 +228,7 @@ class Trainer:
                 metrics.unlink(missing_ok=True)
             atomic_write_text(self.out / "config.json", json.dumps(asdict(config), indent=2))
             self.listeners.insert(0, MetricsFile(metrics))
+        _LIVE.add(self)
 
     def emit(self, type_: str, step: int, **data: Any) -> Event:
         event = Event(type_, step, data)
@@ -315,6 +328,7 @@ class Trainer:
         try:
             yield from self._run()
         finally:
+            _LIVE.discard(self)
             self.accelerator.end_training()  # trackers flush and close; a launched process group ends
 
     def _run(self) -> Iterator[Event]:
